@@ -1,0 +1,19 @@
+// The lowbit command-line tool. Commands use only the public C API.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_info(const Args &args);
+int cmd_quantize(const Args &args);
+
+// Prints "lowbit: error: <message>" to stderr; returns the exit status 1.
+int error(const std::string &message);
+// Prints "lowbit: error: <what>: <lb_last_error()>"; returns 1.
+int api_error(const char *what);
+
+} // namespace cli

@@ -1,0 +1,52 @@
+// lowbit: quantize LLMs to GGUF. Subcommands: info, quantize.
+#include "commands.hpp"
+#include "lowbit/lowbit.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace cli {
+
+int error(const std::string &message) {
+    std::fprintf(stderr, "lowbit: error: %s\n", message.c_str());
+    return 1;
+}
+
+int api_error(const char *what) {
+    std::fprintf(stderr, "lowbit: error: %s: %s\n", what, lb_last_error());
+    return 1;
+}
+
+} // namespace cli
+
+namespace {
+
+const char *kUsage = "usage: lowbit COMMAND [ARGS]\n"
+                     "\n"
+                     "commands:\n"
+                     "  info FILE [--json]                     show a GGUF file's metadata and tensors\n"
+                     "  quantize [options] IN [OUT] TYPE [N]   quantize a model (see lowbit quantize --help)\n"
+                     "  --version                              print the version\n";
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "%s", kUsage);
+        return 1;
+    }
+    const std::string cmd = argv[1];
+    const cli::Args args(argv + 2, argv + argc);
+    if (cmd == "--version" || cmd == "version") {
+        std::printf("lowbit %s\n", lb_version());
+        return 0;
+    }
+    if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+        std::printf("%s", kUsage);
+        return 0;
+    }
+    if (cmd == "info") return cli::cmd_info(args);
+    if (cmd == "quantize") return cli::cmd_quantize(args);
+    std::fprintf(stderr, "%s", kUsage);
+    return cli::error("unknown command '" + cmd + "'");
+}

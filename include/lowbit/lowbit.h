@@ -1,0 +1,544 @@
+/*
+ * lowbit: quantize large language models into GGUF files that llama.cpp and
+ * every other GGUF runtime load.
+ *
+ * This header is the whole public interface of liblowbit and its reference
+ * documentation. It is plain C99; the library behind it is C++ but no C++
+ * exception ever crosses this boundary.
+ *
+ * Conventions used throughout
+ * ---------------------------
+ * - Every function that can fail returns an lb_status: LB_OK (0) on success,
+ *   a negative LB_E_* code otherwise. After a failure, lb_last_error() returns
+ *   a message for this thread that names the file, tensor, key or argument at
+ *   fault.
+ * - Out-parameters come first and are named `out`. On failure they are left
+ *   untouched unless the function says otherwise.
+ * - Handles (lb_model, lb_quantizer) are opaque. They are created by a
+ *   _open/_new function and released by the matching _close/_free function,
+ *   which accepts NULL.
+ * - Strings and arrays returned by a handle ("borrowed") stay valid until the
+ *   handle is released; the caller must not free them.
+ * - A handle may be used from one thread at a time, except where a function
+ *   says it is safe to call concurrently (lb_quantizer_cancel()). Functions
+ *   without a handle are thread-safe.
+ * - Sizes are in bytes, counts in elements; tensor dimensions follow GGUF:
+ *   dimension 0 (ne[0]) is the row width, the contiguous one.
+ */
+#ifndef LOWBIT_LOWBIT_H
+#define LOWBIT_LOWBIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Export macro                                                             */
+/* ------------------------------------------------------------------------ */
+
+#if defined(LOWBIT_STATIC)
+#define LB_API
+#elif defined(_WIN32)
+#if defined(LOWBIT_BUILDING)
+#define LB_API __declspec(dllexport)
+#else
+#define LB_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__)
+#define LB_API __attribute__((visibility("default")))
+#else
+#define LB_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define LB_VERSION_MAJOR 0
+#define LB_VERSION_MINOR 1
+#define LB_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, so 0.1.0 is 100. */
+#define LB_VERSION_NUMBER (LB_VERSION_MAJOR * 10000 + LB_VERSION_MINOR * 100 + LB_VERSION_PATCH)
+#define LB_VERSION_STRING "0.1.0"
+
+/* The version of the library actually loaded, as "MAJOR.MINOR.PATCH".
+ * Compare with LB_VERSION_STRING to detect a header/library mismatch.
+ * Returns a static string; never NULL. */
+LB_API const char *lb_version(void);
+
+/* The version of the library actually loaded, as LB_VERSION_NUMBER. */
+LB_API uint32_t lb_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and errors                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum lb_status {
+    LB_OK = 0,
+    /* A file could not be opened, mapped, read, written, synced or renamed. */
+    LB_E_IO = -1,
+    /* The input is malformed: not GGUF, a failed GGUF validation, bad tensor
+     * data (NaN, infinity), a malformed imatrix. */
+    LB_E_FORMAT = -2,
+    /* The input is valid but lowbit cannot handle it: a tensor type without
+     * a (de)quantizer in this build, a big-endian file, a GGUF version from
+     * the future. */
+    LB_E_UNSUPPORTED = -3,
+    /* A caller error: NULL where a pointer is required, an index out of
+     * range, a buffer too small, an unknown type name, a bad option value. */
+    LB_E_INVALID_ARG = -4,
+    /* Memory could not be allocated. */
+    LB_E_NOMEM = -5,
+    /* The work was cancelled by lb_quantizer_cancel() or by a callback. */
+    LB_E_CANCELLED = -6,
+    /* A key or tensor looked up by name does not exist. */
+    LB_E_NOT_FOUND = -7,
+    /* A metadata value was read as a type it does not have (for example a
+     * string read with lb_model_kv_get_int()). */
+    LB_E_TYPE = -8,
+    /* A bug in lowbit. Please report it with lb_last_error()'s message. */
+    LB_E_INTERNAL = -9
+} lb_status;
+
+/* The message for the last failure on the calling thread, naming the file,
+ * tensor, key or argument at fault. Thread-local, owned by the library, valid
+ * until the next lowbit call on this thread. Never NULL: "" when no call on
+ * this thread has failed yet. */
+LB_API const char *lb_last_error(void);
+
+/* A stable identifier for a status code, e.g. "LB_E_FORMAT". Returns
+ * "LB_E_UNKNOWN" for values that are not lb_status codes. Never NULL. */
+LB_API const char *lb_status_name(lb_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Tensor types                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Tensor element types. The values are the GGUF on-disk type ids (ggml's
+ * enum ggml_type), so they can be compared with any GGUF tool. Ids 4, 5 and
+ * 31..33, 36..38 were removed from the format and are rejected in files. */
+typedef enum lb_type {
+    LB_TYPE_F32 = 0,
+    LB_TYPE_F16 = 1,
+    LB_TYPE_Q4_0 = 2,
+    LB_TYPE_Q4_1 = 3,
+    LB_TYPE_Q5_0 = 6,
+    LB_TYPE_Q5_1 = 7,
+    LB_TYPE_Q8_0 = 8,
+    LB_TYPE_Q8_1 = 9,
+    LB_TYPE_Q2_K = 10,
+    LB_TYPE_Q3_K = 11,
+    LB_TYPE_Q4_K = 12,
+    LB_TYPE_Q5_K = 13,
+    LB_TYPE_Q6_K = 14,
+    LB_TYPE_Q8_K = 15,
+    LB_TYPE_IQ2_XXS = 16,
+    LB_TYPE_IQ2_XS = 17,
+    LB_TYPE_IQ3_XXS = 18,
+    LB_TYPE_IQ1_S = 19,
+    LB_TYPE_IQ4_NL = 20,
+    LB_TYPE_IQ3_S = 21,
+    LB_TYPE_IQ2_S = 22,
+    LB_TYPE_IQ4_XS = 23,
+    LB_TYPE_I8 = 24,
+    LB_TYPE_I16 = 25,
+    LB_TYPE_I32 = 26,
+    LB_TYPE_I64 = 27,
+    LB_TYPE_F64 = 28,
+    LB_TYPE_IQ1_M = 29,
+    LB_TYPE_BF16 = 30,
+    LB_TYPE_TQ1_0 = 34,
+    LB_TYPE_TQ2_0 = 35,
+    LB_TYPE_MXFP4 = 39,
+    LB_TYPE_NVFP4 = 40,
+    LB_TYPE_Q1_0 = 41,
+    LB_TYPE_Q2_0 = 42,
+    /* One past the largest id; not a type. */
+    LB_TYPE_COUNT = 43
+} lb_type;
+
+/* The canonical name of a type, upper case as llama.cpp prints quantization
+ * names ("F32", "Q4_0", "IQ2_XXS"). Returns NULL for ids that are not types
+ * (removed or out of range). Static string. */
+LB_API const char *lb_type_name(lb_type type);
+
+/* Parses a type name, case-insensitively ("q4_0", "Q8_0", "bf16").
+ * Errors: LB_E_INVALID_ARG if name is NULL or names no type. */
+LB_API lb_status lb_type_from_name(lb_type *out, const char *name);
+
+/* Elements per block (1 for F32/F16/BF16, 32 for Q4_0, 256 for K-quants).
+ * Returns 0 for ids that are not types. */
+LB_API int64_t lb_type_block_size(lb_type type);
+
+/* Bytes per block (4 for F32, 18 for Q4_0, ...). 0 for ids that are not types. */
+LB_API size_t lb_type_block_bytes(lb_type type);
+
+/* 1 if the type stores blocks with scales (everything but F32, F16, BF16,
+ * F64 and the integer types), 0 otherwise. */
+LB_API int lb_type_is_quantized(lb_type type);
+
+/* 1 if lb_quantize_rows() can produce this type in this build, else 0. */
+LB_API int lb_type_can_quantize(lb_type type);
+
+/* 1 if lb_dequantize_rows() can read this type in this build, else 0. */
+LB_API int lb_type_can_dequantize(lb_type type);
+
+/* 1 if quantizing to this type needs an importance matrix, else 0. */
+LB_API int lb_type_requires_imatrix(lb_type type);
+
+/* ------------------------------------------------------------------------ */
+/* Row API: quantize and dequantize plain float rows                        */
+/* ------------------------------------------------------------------------ */
+
+/* Bytes taken by one row of n_per_row elements of the given type.
+ * Errors: LB_E_INVALID_ARG if out is NULL, the type is not a type,
+ * n_per_row < 0, or n_per_row is not a multiple of the type's block size. */
+LB_API lb_status lb_row_size(size_t *out, lb_type type, int64_t n_per_row);
+
+/* Quantizes n_rows rows of n_per_row floats from src (row-major, contiguous)
+ * into dst, one row of blocks after the other (n_rows * lb_row_size() bytes).
+ *
+ * imatrix, if not NULL, holds n_per_row non-negative importance weights (the
+ * mean squared activation of each input column, as llama.cpp's imatrix
+ * stores it); the quantizer then minimizes the importance-weighted squared
+ * error instead of the plain one. Types that do not use it ignore it.
+ *
+ * The result depends only on the inputs: the same call gives the same bytes
+ * on every machine and with every kernel.
+ *
+ * Errors: LB_E_INVALID_ARG (NULL pointers, n_rows or n_per_row < 0,
+ * n_per_row not a multiple of the block size, dst_size smaller than needed,
+ * negative or non-finite imatrix values); LB_E_UNSUPPORTED (no quantizer for
+ * the type in this build, or the type requires an imatrix and none was
+ * given); LB_E_FORMAT (src holds NaN or infinity: the message gives the row). */
+LB_API lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64_t n_per_row,
+                                  const float *imatrix, void *dst, size_t dst_size);
+
+/* Dequantizes n_rows rows of n_per_row elements of the given type from src
+ * (src_size bytes, at least n_rows * lb_row_size()) into dst (n_rows *
+ * n_per_row floats). Bit-exact with llama.cpp's dequantization.
+ * Errors: LB_E_INVALID_ARG (NULL pointers, bad sizes, src_size too small);
+ * LB_E_UNSUPPORTED (no dequantizer for the type in this build). */
+LB_API lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int64_t n_rows,
+                                    int64_t n_per_row, float *dst);
+
+/* ------------------------------------------------------------------------ */
+/* Models: reading GGUF files                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lb_model lb_model;
+
+/* Opens a GGUF file read-only, maps it into memory and validates it: header,
+ * every metadata key and value, every tensor's name, shape, type and data
+ * range. Nothing is trusted: counts, lengths and offsets are checked against
+ * the file size before use.
+ * On success *out owns the model; release it with lb_model_close().
+ * Errors: LB_E_INVALID_ARG (NULL out or path); LB_E_IO (cannot open or map);
+ * LB_E_FORMAT (not GGUF, truncated, or a validation failed: the message says
+ * which key or tensor); LB_E_UNSUPPORTED (GGUF version 1 or newer than 3,
+ * big-endian file); LB_E_NOMEM. */
+LB_API lb_status lb_model_open(lb_model **out, const char *path);
+
+/* Releases a model and everything borrowed from it. Accepts NULL. */
+LB_API void lb_model_close(lb_model *model);
+
+/* The path the model was opened from. Borrowed. */
+LB_API const char *lb_model_path(const lb_model *model);
+
+/* GGUF format version of the file (2 or 3). */
+LB_API uint32_t lb_model_gguf_version(const lb_model *model);
+
+/* Data alignment of the file (general.alignment, default 32). */
+LB_API uint32_t lb_model_alignment(const lb_model *model);
+
+/* Size of the file in bytes. */
+LB_API uint64_t lb_model_file_size(const lb_model *model);
+
+/* File offset where the tensor data section starts. */
+LB_API uint64_t lb_model_data_offset(const lb_model *model);
+
+/* --- Metadata (key/value pairs) ----------------------------------------- */
+
+/* GGUF metadata value types; the values are the on-disk ids. */
+typedef enum lb_value_type {
+    LB_VALUE_U8 = 0,
+    LB_VALUE_I8 = 1,
+    LB_VALUE_U16 = 2,
+    LB_VALUE_I16 = 3,
+    LB_VALUE_U32 = 4,
+    LB_VALUE_I32 = 5,
+    LB_VALUE_F32 = 6,
+    LB_VALUE_BOOL = 7,
+    LB_VALUE_STRING = 8,
+    LB_VALUE_ARRAY = 9,
+    LB_VALUE_U64 = 10,
+    LB_VALUE_I64 = 11,
+    LB_VALUE_F64 = 12
+} lb_value_type;
+
+/* Name of a value type as GGUF tools print it ("u32", "str", "arr").
+ * Returns NULL for values that are not value types. Static string. */
+LB_API const char *lb_value_type_name(lb_value_type type);
+
+/* Number of metadata key/value pairs, in file order. */
+LB_API size_t lb_model_kv_count(const lb_model *model);
+
+/* The key of pair i (i < lb_model_kv_count()), NUL-terminated. Borrowed.
+ * Returns NULL if i is out of range. */
+LB_API const char *lb_model_kv_key(const lb_model *model, size_t i);
+
+/* Finds a key. Errors: LB_E_INVALID_ARG (NULL arguments); LB_E_NOT_FOUND. */
+LB_API lb_status lb_model_kv_find(size_t *out, const lb_model *model, const char *key);
+
+/* The type of value i; LB_VALUE_ARRAY for arrays. Returns -1 cast to
+ * lb_value_type if i is out of range. */
+LB_API lb_value_type lb_model_kv_type(const lb_model *model, size_t i);
+
+/* Reads value i as a signed integer. Accepts every integer type and bool;
+ * a u64 above INT64_MAX is an error.
+ * Errors: LB_E_INVALID_ARG (NULL out, i out of range); LB_E_TYPE. */
+LB_API lb_status lb_model_kv_get_int(int64_t *out, const lb_model *model, size_t i);
+
+/* Reads value i as an unsigned integer. Accepts every integer type and bool;
+ * negative values are an error.
+ * Errors: LB_E_INVALID_ARG; LB_E_TYPE. */
+LB_API lb_status lb_model_kv_get_uint(uint64_t *out, const lb_model *model, size_t i);
+
+/* Reads value i (f32 or f64) as a double.
+ * Errors: LB_E_INVALID_ARG; LB_E_TYPE. */
+LB_API lb_status lb_model_kv_get_float(double *out, const lb_model *model, size_t i);
+
+/* Reads value i (bool) as 0 or 1. Errors: LB_E_INVALID_ARG; LB_E_TYPE. */
+LB_API lb_status lb_model_kv_get_bool(int *out, const lb_model *model, size_t i);
+
+/* Reads string value i. *out points to the bytes, NUL-terminated, borrowed;
+ * *len (if len is not NULL) receives the length, which can be smaller than
+ * strlen() would say if the string holds NUL bytes.
+ * Errors: LB_E_INVALID_ARG; LB_E_TYPE. */
+LB_API lb_status lb_model_kv_get_string(const char **out, size_t *len, const lb_model *model, size_t i);
+
+/* The element type and element count of array value i.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, i out of range); LB_E_TYPE (not
+ * an array). */
+LB_API lb_status lb_model_kv_get_array_info(lb_value_type *out_type, uint64_t *out_count, const lb_model *model,
+                                            size_t i);
+
+/* The elements of numeric or bool array value i: *out points to count
+ * elements of the array's element type in host order, suitably aligned for
+ * that type; bools are one byte each. Borrowed.
+ * Errors: LB_E_INVALID_ARG; LB_E_TYPE (not an array, or an array of
+ * strings). */
+LB_API lb_status lb_model_kv_get_array_data(const void **out, const lb_model *model, size_t i);
+
+/* Element j of string array value i, NUL-terminated and borrowed; *len as in
+ * lb_model_kv_get_string().
+ * Errors: LB_E_INVALID_ARG (also j out of range); LB_E_TYPE (not an array of
+ * strings). */
+LB_API lb_status lb_model_kv_get_array_string(const char **out, size_t *len, const lb_model *model, size_t i,
+                                              uint64_t j);
+
+/* --- Tensors ------------------------------------------------------------ */
+
+/* Number of tensors, in file order. */
+LB_API size_t lb_model_tensor_count(const lb_model *model);
+
+/* Finds a tensor by name. Errors: LB_E_INVALID_ARG; LB_E_NOT_FOUND. */
+LB_API lb_status lb_model_tensor_find(size_t *out, const lb_model *model, const char *name);
+
+/* Name of tensor i (shorter than 64 bytes), borrowed; NULL if i is out of
+ * range. */
+LB_API const char *lb_model_tensor_name(const lb_model *model, size_t i);
+
+/* Element type of tensor i; LB_TYPE_COUNT if i is out of range. */
+LB_API lb_type lb_model_tensor_type(const lb_model *model, size_t i);
+
+/* Number of dimensions of tensor i (1..4; 0 if i is out of range). */
+LB_API uint32_t lb_model_tensor_n_dims(const lb_model *model, size_t i);
+
+/* Extent of dimension d of tensor i: ne[d]. 1 for d >= n_dims, 0 if i is out
+ * of range. */
+LB_API int64_t lb_model_tensor_dim(const lb_model *model, size_t i, uint32_t d);
+
+/* Number of elements of tensor i (the product of its dimensions). */
+LB_API int64_t lb_model_tensor_n_elements(const lb_model *model, size_t i);
+
+/* Offset of tensor i's data in the file (data offset + tensor offset). */
+LB_API uint64_t lb_model_tensor_file_offset(const lb_model *model, size_t i);
+
+/* Size in bytes of tensor i's data. */
+LB_API uint64_t lb_model_tensor_size(const lb_model *model, size_t i);
+
+/* Tensor i's raw data as stored in the file (memory-mapped, read-only,
+ * borrowed); *size receives its byte size if size is not NULL.
+ * Errors: LB_E_INVALID_ARG (NULL out, i out of range). */
+LB_API lb_status lb_model_tensor_data(const void **out, uint64_t *size, const lb_model *model, size_t i);
+
+/* ------------------------------------------------------------------------ */
+/* Quantization jobs                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Model file types: what a quantization produces. The values are llama.cpp's
+ * llama_ftype ids, which are also written to general.file_type. */
+typedef enum lb_ftype {
+    LB_FTYPE_ALL_F32 = 0,
+    LB_FTYPE_F16 = 1,
+    LB_FTYPE_Q4_0 = 2,
+    LB_FTYPE_Q4_1 = 3,
+    LB_FTYPE_Q8_0 = 7,
+    LB_FTYPE_Q5_0 = 8,
+    LB_FTYPE_Q5_1 = 9,
+    LB_FTYPE_Q2_K = 10,
+    LB_FTYPE_Q3_K_S = 11,
+    LB_FTYPE_Q3_K_M = 12,
+    LB_FTYPE_Q3_K_L = 13,
+    LB_FTYPE_Q4_K_S = 14,
+    LB_FTYPE_Q4_K_M = 15,
+    LB_FTYPE_Q5_K_S = 16,
+    LB_FTYPE_Q5_K_M = 17,
+    LB_FTYPE_Q6_K = 18,
+    LB_FTYPE_IQ2_XXS = 19,
+    LB_FTYPE_IQ2_XS = 20,
+    LB_FTYPE_Q2_K_S = 21,
+    LB_FTYPE_IQ3_XS = 22,
+    LB_FTYPE_IQ3_XXS = 23,
+    LB_FTYPE_IQ1_S = 24,
+    LB_FTYPE_IQ4_NL = 25,
+    LB_FTYPE_IQ3_S = 26,
+    LB_FTYPE_IQ3_M = 27,
+    LB_FTYPE_IQ2_S = 28,
+    LB_FTYPE_IQ2_M = 29,
+    LB_FTYPE_IQ4_XS = 30,
+    LB_FTYPE_IQ1_M = 31,
+    LB_FTYPE_BF16 = 32,
+    LB_FTYPE_TQ1_0 = 36,
+    LB_FTYPE_TQ2_0 = 37,
+    LB_FTYPE_MXFP4_MOE = 38,
+    LB_FTYPE_NVFP4 = 39,
+    LB_FTYPE_Q1_0 = 40,
+    LB_FTYPE_Q2_0 = 41
+} lb_ftype;
+
+/* The name of a file type as llama-quantize spells it ("Q4_0", "Q4_K_M",
+ * "F32" for LB_FTYPE_ALL_F32). NULL for values that are not file types. */
+LB_API const char *lb_ftype_name(lb_ftype ftype);
+
+/* Parses a file type name case-insensitively, or its number ("15"). Accepts
+ * llama-quantize's aliases Q3_K, Q4_K and Q5_K (the _M variants).
+ * Errors: LB_E_INVALID_ARG if name is NULL or names no file type. */
+LB_API lb_status lb_ftype_from_name(lb_ftype *out, const char *name);
+
+/* 1 if lb_quantizer_run() can produce this file type in this build. */
+LB_API int lb_ftype_is_supported(lb_ftype ftype);
+
+/* The tensor type most weights get in this file type (Q4_K for Q4_K_M).
+ * LB_TYPE_COUNT for values that are not file types. */
+LB_API lb_type lb_ftype_default_type(lb_ftype ftype);
+
+typedef struct lb_quantizer lb_quantizer;
+
+/* Progress of a running quantization, passed to an lb_progress_fn. Owned by
+ * the library and valid only during the call. Fields may be added at the
+ * end in later versions. */
+typedef struct lb_progress {
+    uint64_t done_elements;  /* weights processed so far, all tensors */
+    uint64_t total_elements; /* weights in the whole model */
+    size_t tensor_index;     /* tensor being processed, 0-based, file order */
+    size_t tensor_count;     /* tensors in the model */
+    const char *tensor_name; /* name of that tensor */
+} lb_progress;
+
+/* Progress callback: called from the thread that runs lb_quantizer_run(),
+ * at least once per tensor and about every 16 MiB of weights. Return 0 to
+ * continue, any other value to cancel (the run then returns LB_E_CANCELLED). */
+typedef int (*lb_progress_fn)(const lb_progress *progress, void *user);
+
+typedef enum lb_log_level { LB_LOG_INFO = 0, LB_LOG_WARN = 1 } lb_log_level;
+
+/* Log callback: receives notices during a run, e.g. a warning for each
+ * tensor whose shape forces a fallback type. message is one line without
+ * a trailing newline, valid only during the call. Called from the thread that
+ * runs lb_quantizer_run(). */
+typedef void (*lb_log_fn)(lb_log_level level, const char *message, void *user);
+
+/* Creates a quantization job with default options: file type Q8_0, all
+ * hardware threads, no requantizing, no callbacks.
+ * Release it with lb_quantizer_free().
+ * Errors: LB_E_INVALID_ARG (NULL out); LB_E_NOMEM. */
+LB_API lb_status lb_quantizer_new(lb_quantizer **out);
+
+/* Releases a job. Accepts NULL. Must not be called while it runs. */
+LB_API void lb_quantizer_free(lb_quantizer *quantizer);
+
+/* Sets the file type to produce. Which tensors are quantized, and to which
+ * type, follows llama.cpp's llama-quantize: 2-D and 3-D tensors whose name
+ * ends in "weight", except norms and a few small special tensors; output and
+ * token embeddings get llama.cpp's per-file-type types; a tensor whose row
+ * width does not fit the type's block falls back to a type it fits (with a
+ * warning through the log callback).
+ * Errors: LB_E_INVALID_ARG (not a file type); LB_E_UNSUPPORTED (not
+ * implemented in this build, see lb_ftype_is_supported()). */
+LB_API lb_status lb_quantizer_set_ftype(lb_quantizer *quantizer, lb_ftype ftype);
+
+/* Sets the number of worker threads; 0 means one per hardware thread.
+ * Errors: LB_E_INVALID_ARG (NULL quantizer, n < 0 or n > 1024). */
+LB_API lb_status lb_quantizer_set_threads(lb_quantizer *quantizer, int n_threads);
+
+/* Allows (1) or refuses (0, the default) input tensors that are already
+ * quantized: when allowed, they are dequantized and quantized again, which
+ * loses more quality than quantizing the original weights.
+ * Errors: LB_E_INVALID_ARG (NULL quantizer). */
+LB_API lb_status lb_quantizer_set_allow_requantize(lb_quantizer *quantizer, int allow);
+
+/* Sets (or with fn NULL, clears) the progress callback.
+ * Errors: LB_E_INVALID_ARG (NULL quantizer). */
+LB_API lb_status lb_quantizer_set_progress(lb_quantizer *quantizer, lb_progress_fn fn, void *user);
+
+/* Sets (or with fn NULL, clears) the log callback. Without one, notices are
+ * dropped. Errors: LB_E_INVALID_ARG (NULL quantizer). */
+LB_API lb_status lb_quantizer_set_log(lb_quantizer *quantizer, lb_log_fn fn, void *user);
+
+/* Asks a running lb_quantizer_run() to stop as soon as possible; it then
+ * returns LB_E_CANCELLED and leaves no output file. Safe to call from any
+ * thread and from a signal handler while the job runs. A cancel request
+ * is cleared when the next run starts. Accepts NULL. */
+LB_API void lb_quantizer_cancel(lb_quantizer *quantizer);
+
+/* Runs the job: reads every tensor of model, converts those the file type
+ * selects, and writes a GGUF file to out_path with all of model's metadata,
+ * general.quantization_version = 2 and general.file_type set (split.* keys
+ * dropped). The file is written to a temporary file in out_path's folder,
+ * synced and renamed over out_path only when complete: on any error or
+ * cancellation out_path is left as it was and the temporary file is removed.
+ * The input file is never modified; out_path naming the input is an error.
+ *
+ * Errors: LB_E_INVALID_ARG (NULL arguments, out_path is the input file);
+ * LB_E_UNSUPPORTED (a tensor type that cannot be converted, an already
+ * quantized tensor without lb_quantizer_set_allow_requantize()); LB_E_FORMAT
+ * (NaN or infinity in a tensor); LB_E_IO (cannot create, write, sync or
+ * rename the output); LB_E_CANCELLED; LB_E_NOMEM. */
+LB_API lb_status lb_quantizer_run(lb_quantizer *quantizer, const lb_model *model, const char *out_path);
+
+/* Figures from the last successful lb_quantizer_run(). */
+typedef enum lb_stat {
+    LB_STAT_TENSORS = 0,        /* tensors written */
+    LB_STAT_QUANTIZED = 1,      /* tensors whose type was changed */
+    LB_STAT_FALLBACKS = 2,      /* tensors that fell back to another type because of their shape */
+    LB_STAT_ELEMENTS = 3,       /* weights in all tensors */
+    LB_STAT_INPUT_BYTES = 4,    /* tensor data bytes read */
+    LB_STAT_OUTPUT_BYTES = 5,   /* tensor data bytes written (without padding) */
+    LB_STAT_OUTPUT_FILE_BYTES = 6, /* size of the output file */
+    LB_STAT_ELAPSED_US = 7      /* wall time of the run in microseconds */
+} lb_stat;
+
+/* One figure from the last successful run; 0 before any run, for a NULL
+ * quantizer or an unknown stat. */
+LB_API uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOWBIT_LOWBIT_H */

@@ -1,0 +1,46 @@
+#include "common/mapped_file.hpp"
+
+#include "common/error.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lb {
+
+MappedFile::MappedFile(const std::string &path) : path_(path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(LB_E_IO, "%s: cannot open: %s", path.c_str(), std::strerror(errno));
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        const int e = errno;
+        ::close(fd);
+        fail(LB_E_IO, "%s: cannot stat: %s", path.c_str(), std::strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        fail(LB_E_IO, "%s: not a regular file", path.c_str());
+    }
+    size_ = static_cast<uint64_t>(st.st_size);
+    device_ = static_cast<uint64_t>(st.st_dev);
+    inode_ = static_cast<uint64_t>(st.st_ino);
+    if (size_ > 0) {
+        void *p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            const int e = errno;
+            ::close(fd);
+            fail(LB_E_IO, "%s: cannot map into memory: %s", path.c_str(), std::strerror(e));
+        }
+        data_ = static_cast<const uint8_t *>(p);
+    }
+    ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t *>(data_), size_);
+}
+
+} // namespace lb

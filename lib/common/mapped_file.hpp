@@ -1,0 +1,33 @@
+// A file mapped read-only into memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace lb {
+
+class MappedFile {
+  public:
+    // Opens and maps path. Throws lb::Error (LB_E_IO) naming the file.
+    explicit MappedFile(const std::string &path);
+    ~MappedFile();
+    MappedFile(const MappedFile &) = delete;
+    MappedFile &operator=(const MappedFile &) = delete;
+
+    const uint8_t *data() const { return data_; }
+    uint64_t size() const { return size_; }
+    const std::string &path() const { return path_; }
+    // Device and inode, to tell whether another path names the same file.
+    uint64_t device() const { return device_; }
+    uint64_t inode() const { return inode_; }
+
+  private:
+    std::string path_;
+    const uint8_t *data_ = nullptr;
+    uint64_t size_ = 0;
+    uint64_t device_ = 0;
+    uint64_t inode_ = 0;
+};
+
+} // namespace lb

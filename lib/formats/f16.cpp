@@ -1,0 +1,17 @@
+// F16: IEEE binary16, rounded to nearest even.
+#include "common/fp16.hpp"
+#include "formats/formats.hpp"
+
+namespace lb::formats {
+
+void quantize_row_f16(const float *x, void *y, int64_t n, const float *) {
+    uint16_t *out = static_cast<uint16_t *>(y);
+    for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
+}
+
+void dequantize_row_f16(const void *x, float *y, int64_t n) {
+    const uint16_t *in = static_cast<const uint16_t *>(x);
+    for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(in[i]);
+}
+
+} // namespace lb::formats

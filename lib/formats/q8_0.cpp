@@ -1,0 +1,48 @@
+// Q8_0: blocks of 32 weights, x = q * d with q in [-127, 127], 8.5 bits per
+// weight. Weights get a searched scale; activations (the other side of a dot
+// product) get llama.cpp's plain max-abs scale, byte for byte.
+#include "common/fp16.hpp"
+#include "formats/blocks.hpp"
+#include "formats/formats.hpp"
+#include "formats/scale_search.hpp"
+
+#include <cmath>
+
+namespace lb::formats {
+
+void quantize_row_q8_0(const float *x, void *dst, int64_t n, const float *imatrix) {
+    block_q8_0 *y = static_cast<block_q8_0 *>(dst);
+    const Effort effort = imatrix != nullptr ? Effort::kThorough : Effort::kFast;
+    for (int64_t b = 0; b < n / QK8_0; ++b) {
+        const float *xb = x + b * QK8_0;
+        const float *wb = imatrix != nullptr ? imatrix + b * QK8_0 : nullptr;
+        const float d = symmetric_search<QK8_0, -127, 127>(xb, wb, effort);
+        int l[QK8_0];
+        symmetric_levels<QK8_0, -127, 127>(xb, d, l);
+        y[b].d = fp32_to_fp16(d);
+        for (int j = 0; j < QK8_0; ++j) y[b].qs[j] = static_cast<int8_t>(l[j]);
+    }
+}
+
+void quantize_row_q8_0_activations(const float *x, void *dst, int64_t n) {
+    block_q8_0 *y = static_cast<block_q8_0 *>(dst);
+    for (int64_t b = 0; b < n / QK8_0; ++b) {
+        const float *xb = x + b * QK8_0;
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; ++j) amax = std::max(amax, std::fabs(xb[j]));
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[b].d = fp32_to_fp16(d);
+        for (int j = 0; j < QK8_0; ++j) y[b].qs[j] = static_cast<int8_t>(std::round(xb[j] * id));
+    }
+}
+
+void dequantize_row_q8_0(const void *src, float *y, int64_t n) {
+    const block_q8_0 *x = static_cast<const block_q8_0 *>(src);
+    for (int64_t b = 0; b < n / QK8_0; ++b) {
+        const float d = fp16_to_fp32(x[b].d);
+        for (int j = 0; j < QK8_0; ++j) y[b * QK8_0 + j] = static_cast<float>(x[b].qs[j]) * d;
+    }
+}
+
+} // namespace lb::formats

@@ -1,0 +1,65 @@
+// The table of tensor types. Block geometry is a fact of the GGUF format
+// (llama.cpp's ggml type_traits); the function pointers are lowbit's scalar
+// reference implementations, nullptr where lowbit has none yet.
+#include "formats/type_traits.hpp"
+
+#include "formats/formats.hpp"
+
+namespace lb::formats {
+
+namespace {
+
+constexpr TypeTraits kNone = {nullptr, 0, 0, false, false, nullptr, nullptr};
+
+// Indexed by type id; removed ids are kNone.
+const TypeTraits kTraits[LB_TYPE_COUNT] = {
+    /*  0 */ {"F32", 1, 4, false, false, quantize_row_f32, dequantize_row_f32},
+    /*  1 */ {"F16", 1, 2, false, false, quantize_row_f16, dequantize_row_f16},
+    /*  2 */ {"Q4_0", 32, 18, true, false, quantize_row_q4_0, dequantize_row_q4_0},
+    /*  3 */ {"Q4_1", 32, 20, true, false, quantize_row_q4_1, dequantize_row_q4_1},
+    /*  4 */ kNone, // Q4_2, removed
+    /*  5 */ kNone, // Q4_3, removed
+    /*  6 */ {"Q5_0", 32, 22, true, false, quantize_row_q5_0, dequantize_row_q5_0},
+    /*  7 */ {"Q5_1", 32, 24, true, false, quantize_row_q5_1, dequantize_row_q5_1},
+    /*  8 */ {"Q8_0", 32, 34, true, false, quantize_row_q8_0, dequantize_row_q8_0},
+    /*  9 */ {"Q8_1", 32, 36, true, false, nullptr, dequantize_row_q8_1},
+    /* 10 */ {"Q2_K", 256, 84, true, false, nullptr, nullptr},
+    /* 11 */ {"Q3_K", 256, 110, true, false, nullptr, nullptr},
+    /* 12 */ {"Q4_K", 256, 144, true, false, nullptr, nullptr},
+    /* 13 */ {"Q5_K", 256, 176, true, false, nullptr, nullptr},
+    /* 14 */ {"Q6_K", 256, 210, true, false, nullptr, nullptr},
+    /* 15 */ {"Q8_K", 256, 292, true, false, nullptr, nullptr},
+    /* 16 */ {"IQ2_XXS", 256, 66, true, true, nullptr, nullptr},
+    /* 17 */ {"IQ2_XS", 256, 74, true, true, nullptr, nullptr},
+    /* 18 */ {"IQ3_XXS", 256, 98, true, false, nullptr, nullptr},
+    /* 19 */ {"IQ1_S", 256, 50, true, true, nullptr, nullptr},
+    /* 20 */ {"IQ4_NL", 32, 18, true, false, nullptr, nullptr},
+    /* 21 */ {"IQ3_S", 256, 110, true, false, nullptr, nullptr},
+    /* 22 */ {"IQ2_S", 256, 82, true, false, nullptr, nullptr},
+    /* 23 */ {"IQ4_XS", 256, 136, true, false, nullptr, nullptr},
+    /* 24 */ {"I8", 1, 1, false, false, nullptr, nullptr},
+    /* 25 */ {"I16", 1, 2, false, false, nullptr, nullptr},
+    /* 26 */ {"I32", 1, 4, false, false, nullptr, nullptr},
+    /* 27 */ {"I64", 1, 8, false, false, nullptr, nullptr},
+    /* 28 */ {"F64", 1, 8, false, false, nullptr, nullptr},
+    /* 29 */ {"IQ1_M", 256, 56, true, false, nullptr, nullptr},
+    /* 30 */ {"BF16", 1, 2, false, false, quantize_row_bf16, dequantize_row_bf16},
+    /* 31 */ kNone, // Q4_0_4_4, removed (repacked at load time now)
+    /* 32 */ kNone, // Q4_0_4_8, removed
+    /* 33 */ kNone, // Q4_0_8_8, removed
+    /* 34 */ {"TQ1_0", 256, 54, true, false, nullptr, nullptr},
+    /* 35 */ {"TQ2_0", 256, 66, true, false, nullptr, nullptr},
+    /* 36 */ kNone, // IQ4_NL_4_4, removed
+    /* 37 */ kNone, // IQ4_NL_4_8, removed
+    /* 38 */ kNone, // IQ4_NL_8_8, removed
+    /* 39 */ {"MXFP4", 32, 17, true, false, nullptr, nullptr},
+    /* 40 */ {"NVFP4", 64, 36, true, false, nullptr, nullptr},
+    /* 41 */ {"Q1_0", 128, 18, true, false, nullptr, nullptr},
+    /* 42 */ {"Q2_0", 64, 18, true, false, nullptr, nullptr},
+};
+
+} // namespace
+
+const TypeTraits &traits(uint32_t type) { return type < LB_TYPE_COUNT ? kTraits[type] : kNone; }
+
+} // namespace lb::formats

@@ -1,0 +1,328 @@
+// GGUF reader. The file is untrusted: every read is bounds-checked, every
+// count is checked against the bytes that remain before anything is
+// allocated, and every size computation is checked for overflow.
+#include "common/error.hpp"
+#include "formats/type_traits.hpp"
+#include "gguf/gguf.hpp"
+
+#include <cstring>
+#include <limits>
+#include <unordered_set>
+
+namespace lb::gguf {
+
+size_t value_type_size(ValueType type) {
+    switch (type) {
+    case ValueType::U8:
+    case ValueType::I8:
+    case ValueType::BOOL: return 1;
+    case ValueType::U16:
+    case ValueType::I16: return 2;
+    case ValueType::U32:
+    case ValueType::I32:
+    case ValueType::F32: return 4;
+    case ValueType::U64:
+    case ValueType::I64:
+    case ValueType::F64: return 8;
+    case ValueType::STRING:
+    case ValueType::ARRAY: return 0;
+    }
+    return 0;
+}
+
+const char *value_type_name(uint32_t type) {
+    static const char *const names[kValueTypeCount] = {"u8",  "i8",  "u16", "i16", "u32", "i32", "f32",
+                                                       "bool", "str", "arr", "u64", "i64", "f64"};
+    return type < kValueTypeCount ? names[type] : nullptr;
+}
+
+Value Value::u32(uint32_t v) {
+    Value out;
+    out.type = ValueType::U32;
+    out.bytes.resize(4);
+    std::memcpy(out.bytes.data(), &v, 4);
+    return out;
+}
+
+Value Value::string(const std::string &s) {
+    Value out;
+    out.type = ValueType::STRING;
+    out.strings.push_back(s);
+    return out;
+}
+
+long find_key(const std::vector<KeyValue> &kvs, const std::string &key) {
+    for (size_t i = 0; i < kvs.size(); ++i)
+        if (kvs[i].key == key) return static_cast<long>(i);
+    return -1;
+}
+
+uint32_t alignment_of(const std::vector<KeyValue> &kvs, const std::string &path) {
+    const long i = find_key(kvs, kKeyAlignment);
+    if (i < 0) return kDefaultAlignment;
+    const Value &v = kvs[static_cast<size_t>(i)].value;
+    if (v.type != ValueType::U32)
+        fail(LB_E_FORMAT, "%s: key '%s' must be of type u32 but is %s", path.c_str(), kKeyAlignment,
+             value_type_name(static_cast<uint32_t>(v.type)));
+    uint32_t a;
+    std::memcpy(&a, v.bytes.data(), 4);
+    if (a == 0 || (a & (a - 1)) != 0 || a > kMaxAlignment)
+        fail(LB_E_FORMAT, "%s: key '%s' is %u, which is not a power of two up to 2^30", path.c_str(), kKeyAlignment,
+             a);
+    return a;
+}
+
+uint64_t tensor_bytes(const TensorInfo &t, const std::string &path) {
+    const formats::TypeTraits &tt = formats::traits(t.type);
+    if (tt.block_size == 0)
+        fail(LB_E_FORMAT, "%s: tensor '%s' has invalid type id %u", path.c_str(), t.name.c_str(), t.type);
+    if (t.ne[0] % tt.block_size != 0)
+        fail(LB_E_FORMAT, "%s: tensor '%s' of type %s has %lld elements per row, not a multiple of the block size %lld",
+             path.c_str(), t.name.c_str(), tt.name, static_cast<long long>(t.ne[0]),
+             static_cast<long long>(tt.block_size));
+    // n_elements() does not overflow: the reader checked the product.
+    const uint64_t blocks = static_cast<uint64_t>(t.n_elements() / tt.block_size);
+    if (tt.block_bytes != 0 && blocks > std::numeric_limits<uint64_t>::max() / tt.block_bytes)
+        fail(LB_E_FORMAT, "%s: tensor '%s' is too large", path.c_str(), t.name.c_str());
+    return blocks * tt.block_bytes;
+}
+
+namespace {
+
+// A bounds-checked little-endian cursor over the file.
+class Cursor {
+  public:
+    Cursor(const uint8_t *data, uint64_t size, const std::string &path) : data_(data), size_(size), path_(path) {}
+
+    uint64_t pos() const { return pos_; }
+    uint64_t remaining() const { return size_ - pos_; }
+
+    // Throws the "truncated" error unless n more bytes exist.
+    void need(uint64_t n, const std::string &what) const {
+        if (n > remaining())
+            fail(LB_E_FORMAT, "%s: file is truncated: %s needs %llu bytes at offset %llu but the file has %llu",
+                 path_.c_str(), what.c_str(), static_cast<unsigned long long>(n), static_cast<unsigned long long>(pos_),
+                 static_cast<unsigned long long>(size_));
+    }
+
+    template <typename T> T read(const std::string &what) {
+        need(sizeof(T), what);
+        T v;
+        std::memcpy(&v, data_ + pos_, sizeof(T));
+        pos_ += sizeof(T);
+        return v;
+    }
+
+    void read_bytes(void *dst, uint64_t n, const std::string &what) {
+        need(n, what);
+        if (n > 0) std::memcpy(dst, data_ + pos_, n);
+        pos_ += n;
+    }
+
+    std::string read_string(const std::string &what) {
+        const uint64_t len = read<uint64_t>(what + " length");
+        if (len > kMaxStringLength)
+            fail(LB_E_FORMAT, "%s: %s has length %llu, more than the limit of %llu bytes", path_.c_str(), what.c_str(),
+                 static_cast<unsigned long long>(len), static_cast<unsigned long long>(kMaxStringLength));
+        need(len, what);
+        std::string s(reinterpret_cast<const char *>(data_ + pos_), len);
+        pos_ += len;
+        return s;
+    }
+
+  private:
+    const uint8_t *data_;
+    uint64_t size_;
+    uint64_t pos_ = 0;
+    const std::string &path_;
+};
+
+// Printable form of a key or name for error messages (they come from the file).
+std::string quoted(const std::string &s) {
+    std::string out;
+    for (char c : s.substr(0, 80)) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u < 0x7f) out += c;
+        else out += strformat("\\x%02x", u);
+    }
+    if (s.size() > 80) out += "...";
+    return "'" + out + "'";
+}
+
+void read_value(Cursor &cur, Value &v, const std::string &key, const std::string &path) {
+    const std::string what = "value of key " + quoted(key);
+    const uint32_t type = cur.read<uint32_t>("type of key " + quoted(key));
+    if (type >= kValueTypeCount)
+        fail(LB_E_FORMAT, "%s: key %s has invalid value type %u", path.c_str(), quoted(key).c_str(), type);
+    v.type = static_cast<ValueType>(type);
+    uint32_t elem = type;
+    uint64_t count = 1;
+    if (v.type == ValueType::ARRAY) {
+        elem = cur.read<uint32_t>("array type of key " + quoted(key));
+        if (elem == static_cast<uint32_t>(ValueType::ARRAY))
+            fail(LB_E_FORMAT, "%s: key %s is an array of arrays, which GGUF does not allow", path.c_str(),
+                 quoted(key).c_str());
+        if (elem >= kValueTypeCount)
+            fail(LB_E_FORMAT, "%s: key %s is an array of invalid value type %u", path.c_str(), quoted(key).c_str(),
+                 elem);
+        count = cur.read<uint64_t>("array length of key " + quoted(key));
+        if (count > kMaxArrayElements)
+            fail(LB_E_FORMAT, "%s: key %s is an array of %llu elements, more than the limit of %llu", path.c_str(),
+                 quoted(key).c_str(), static_cast<unsigned long long>(count),
+                 static_cast<unsigned long long>(kMaxArrayElements));
+        v.elem_type = static_cast<ValueType>(elem);
+        v.count = count;
+    }
+    const ValueType et = static_cast<ValueType>(elem);
+    if (et == ValueType::STRING) {
+        // each string takes at least its 8-byte length
+        if (count > cur.remaining() / 8) cur.need(count * 8, what);
+        v.strings.reserve(count);
+        for (uint64_t j = 0; j < count; ++j) v.strings.push_back(cur.read_string(what));
+        return;
+    }
+    const size_t esize = value_type_size(et);
+    if (count > cur.remaining() / esize) cur.need(count * esize, what);
+    v.bytes.resize(count * esize);
+    cur.read_bytes(v.bytes.data(), count * esize, what);
+    if (et == ValueType::BOOL) {
+        for (uint64_t j = 0; j < count; ++j)
+            if (v.bytes[j] > 1)
+                fail(LB_E_FORMAT, "%s: key %s holds bool value %u, which is neither 0 nor 1", path.c_str(),
+                     quoted(key).c_str(), v.bytes[j]);
+    }
+}
+
+} // namespace
+
+Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
+    Cursor cur(data, size, path);
+    Header h;
+
+    if (size < 4) fail(LB_E_FORMAT, "%s: not a GGUF file: it is only %llu bytes long", path.c_str(),
+                       static_cast<unsigned long long>(size));
+    const uint32_t magic = cur.read<uint32_t>("magic");
+    if (magic != kMagic) {
+        std::string m;
+        for (int i = 0; i < 4; ++i) {
+            const unsigned char c = data[i];
+            m += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+        }
+        fail(LB_E_FORMAT, "%s: not a GGUF file: magic is '%s', expected 'GGUF'", path.c_str(), m.c_str());
+    }
+
+    h.version = cur.read<uint32_t>("version");
+    if (h.version != 0 && (h.version & 0xffffu) == 0)
+        fail(LB_E_UNSUPPORTED, "%s: GGUF version %u: the file is big-endian (or corrupt); lowbit reads little-endian files",
+             path.c_str(), h.version);
+    if (h.version == 0) fail(LB_E_FORMAT, "%s: invalid GGUF version 0", path.c_str());
+    if (h.version == 1)
+        fail(LB_E_UNSUPPORTED, "%s: GGUF version 1 is no longer supported; convert the file to version 3", path.c_str());
+    if (h.version > kVersion)
+        fail(LB_E_UNSUPPORTED, "%s: GGUF version %u is newer than the versions lowbit reads (2 and 3)", path.c_str(),
+             h.version);
+
+    const int64_t n_tensors = cur.read<int64_t>("tensor count");
+    const int64_t n_kv = cur.read<int64_t>("metadata count");
+    // A key/value pair takes at least 13 bytes (key length, type, one byte of
+    // value) and a tensor info at least 24 (name length, dims, type, offset).
+    if (n_kv < 0 || static_cast<uint64_t>(n_kv) > cur.remaining() / 13)
+        fail(LB_E_FORMAT, "%s: metadata count %lld is impossible for a file of %llu bytes", path.c_str(),
+             static_cast<long long>(n_kv), static_cast<unsigned long long>(size));
+    if (n_tensors < 0 || static_cast<uint64_t>(n_tensors) > cur.remaining() / 24)
+        fail(LB_E_FORMAT, "%s: tensor count %lld is impossible for a file of %llu bytes", path.c_str(),
+             static_cast<long long>(n_tensors), static_cast<unsigned long long>(size));
+
+    // metadata
+    std::unordered_set<std::string> keys;
+    h.kvs.reserve(static_cast<size_t>(n_kv));
+    for (int64_t i = 0; i < n_kv; ++i) {
+        KeyValue kv;
+        kv.key = cur.read_string(strformat("key %lld", static_cast<long long>(i)));
+        if (kv.key.empty()) fail(LB_E_FORMAT, "%s: key %lld is empty", path.c_str(), static_cast<long long>(i));
+        if (!keys.insert(kv.key).second)
+            fail(LB_E_FORMAT, "%s: duplicate key %s", path.c_str(), quoted(kv.key).c_str());
+        read_value(cur, kv.value, kv.key, path);
+        h.kvs.push_back(std::move(kv));
+    }
+    h.alignment = alignment_of(h.kvs, path);
+
+    // tensor infos
+    std::unordered_set<std::string> names;
+    h.tensors.reserve(static_cast<size_t>(n_tensors));
+    for (int64_t i = 0; i < n_tensors; ++i) {
+        TensorInfo t;
+        t.name = cur.read_string(strformat("name of tensor %lld", static_cast<long long>(i)));
+        if (t.name.size() > kMaxTensorName)
+            fail(LB_E_FORMAT, "%s: name of tensor %lld is %zu bytes long, more than the limit of %zu: %s", path.c_str(),
+                 static_cast<long long>(i), t.name.size(), kMaxTensorName, quoted(t.name).c_str());
+        if (t.name.find('\0') != std::string::npos)
+            fail(LB_E_FORMAT, "%s: name of tensor %lld contains a NUL byte: %s", path.c_str(),
+                 static_cast<long long>(i), quoted(t.name).c_str());
+        if (!names.insert(t.name).second)
+            fail(LB_E_FORMAT, "%s: duplicate tensor name %s", path.c_str(), quoted(t.name).c_str());
+        const std::string tn = "tensor " + quoted(t.name);
+
+        t.n_dims = cur.read<uint32_t>("dimension count of " + tn);
+        if (t.n_dims == 0 || t.n_dims > kMaxDims)
+            fail(LB_E_FORMAT, "%s: %s has %u dimensions; GGUF allows 1 to 4", path.c_str(), tn.c_str(), t.n_dims);
+        for (uint32_t d = 0; d < t.n_dims; ++d) {
+            t.ne[d] = cur.read<int64_t>("shape of " + tn);
+            if (t.ne[d] < 0)
+                fail(LB_E_FORMAT, "%s: %s has negative extent %lld in dimension %u", path.c_str(), tn.c_str(),
+                     static_cast<long long>(t.ne[d]), d);
+        }
+        // the element count must be representable (checked without overflowing)
+        int64_t prod = 1;
+        bool zero = false;
+        for (uint32_t d = 0; d < kMaxDims; ++d) zero = zero || t.ne[d] == 0;
+        if (!zero) {
+            for (uint32_t d = 0; d < kMaxDims; ++d) {
+                if (prod > std::numeric_limits<int64_t>::max() / t.ne[d])
+                    fail(LB_E_FORMAT, "%s: %s has too many elements (shape %lld x %lld x %lld x %lld)", path.c_str(),
+                         tn.c_str(), static_cast<long long>(t.ne[0]), static_cast<long long>(t.ne[1]),
+                         static_cast<long long>(t.ne[2]), static_cast<long long>(t.ne[3]));
+                prod *= t.ne[d];
+            }
+        }
+        t.type = cur.read<uint32_t>("type of " + tn);
+        if (!formats::is_valid_type(t.type))
+            fail(LB_E_FORMAT, "%s: %s has type id %u, which is not a GGUF tensor type%s", path.c_str(), tn.c_str(),
+                 t.type,
+                 (t.type == 4 || t.type == 5 || (t.type >= 31 && t.type <= 33) || (t.type >= 36 && t.type <= 38))
+                     ? " (the type was removed from the format)"
+                     : "");
+        t.size = tensor_bytes(t, path);
+        t.offset = cur.read<uint64_t>("data offset of " + tn);
+        h.tensors.push_back(std::move(t));
+    }
+
+    // data section: starts at the next multiple of the alignment
+    h.data_offset = cur.pos();
+    if (!h.tensors.empty()) {
+        h.data_offset = pad_to(cur.pos(), h.alignment);
+        if (h.data_offset > size)
+            fail(LB_E_FORMAT, "%s: file is truncated: the tensor data should start at offset %llu but the file has %llu bytes",
+                 path.c_str(), static_cast<unsigned long long>(h.data_offset), static_cast<unsigned long long>(size));
+    }
+    // tensors are stored contiguously, in order, each padded to the alignment
+    uint64_t expected = 0;
+    const uint64_t data_size = size - std::min(size, h.data_offset);
+    for (const TensorInfo &t : h.tensors) {
+        if (t.offset != expected)
+            fail(LB_E_FORMAT, "%s: tensor %s has data offset %llu, expected %llu (tensors must be contiguous, in order, "
+                 "each padded to %u bytes)",
+                 path.c_str(), quoted(t.name).c_str(), static_cast<unsigned long long>(t.offset),
+                 static_cast<unsigned long long>(expected), h.alignment);
+        if (t.size > data_size || t.offset > data_size - t.size)
+            fail(LB_E_FORMAT, "%s: file is truncated: data of tensor %s (%llu bytes at offset %llu) ends past the end of "
+                 "the file",
+                 path.c_str(), quoted(t.name).c_str(), static_cast<unsigned long long>(t.size),
+                 static_cast<unsigned long long>(h.data_offset + t.offset));
+        // t.offset + t.size <= data_size, so this does not overflow
+        expected = pad_to(t.offset + t.size, h.alignment);
+    }
+    return h;
+}
+
+} // namespace lb::gguf
