@@ -26,7 +26,7 @@ inline float fp16_to_fp32(uint16_t h) {
     const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
     const uint32_t exp = (h >> 10) & 0x1fu;
     const uint32_t man = h & 0x3ffu;
-    if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (man << 13)); // inf, nan
+    if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (man != 0 ? 0x400000u : 0u) | (man << 13)); // inf, quiet nan
     if (exp != 0) return bits_float(sign | ((exp + 112) << 23) | (man << 13));
     // zero or subnormal: man * 2^-24, exact in float
     const float v = static_cast<float>(man) * 5.9604644775390625e-08f;

@@ -147,7 +147,7 @@ template <int N, int LO, int HI> inline float symmetric_search(const float *x, c
             for (float v : {to_lo, to_hi}) {
                 const float d = storable_scale(mx / v);
                 if (d == best.d) continue;
-                const SymmetricFit f = symmetric_eval<N, LO, HI>(x, w, d);
+                const SymmetricFit f = symmetric_refine<N, LO, HI>(x, w, symmetric_eval<N, LO, HI>(x, w, d), 1);
                 if (f.err < best.err) best = f;
             }
         }
@@ -247,13 +247,13 @@ inline void affine_search(const float *x, const float *w, Effort effort, float *
     // llama.cpp's reference: the range [min, max] spread over the levels.
     AffineFit best = affine_eval<N, NMAX>(x, w, storable_scale((mx - mn) / NMAX), storable_scale(mn));
     if (effort == Effort::kThorough) {
-        for (int k = -10; k <= 10; ++k) {
+        best = affine_refine<N, NMAX>(x, w, sw, sx, best, 1);
+        for (int k = -9; k <= 9; ++k) {
             if (k == 0) continue;
-            // stretch or shrink the step, keeping the range centred
-            const float d0 = (mx - mn) / (static_cast<float>(NMAX) + 0.1f * static_cast<float>(k));
-            const float m0 = mn + 0.5f * ((mx - mn) - d0 * NMAX);
-            const float d = storable_scale(d0), m = storable_scale(m0);
-            const AffineFit f = affine_eval<N, NMAX>(x, w, d, m);
+            // stretch or shrink the step from the minimum, then refit the
+            // least-squares scale and offset for the levels it gives
+            const float d = storable_scale((mx - mn) / (static_cast<float>(NMAX) + 0.1f * static_cast<float>(k)));
+            const AffineFit f = affine_refine<N, NMAX>(x, w, sw, sx, affine_eval<N, NMAX>(x, w, d, storable_scale(mn)), 1);
             if (f.err < best.err) best = f;
         }
         best = affine_refine<N, NMAX>(x, w, sw, sx, best, 6);

@@ -158,6 +158,7 @@ QuantizeStats Quantizer::run(const gguf::GgufFile &in, const std::string &out_pa
         }
         writer.end_tensor();
     }
+    report(); // done == total
     stats.tensors = jobs.size();
     stats.output_file_bytes = writer.commit();
     stats.elapsed_us = static_cast<uint64_t>(

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the reference peer from the npm registry: node-llama-cpp@3.22.1 and
+# its prebuilt llama.cpp CPU libraries (@node-llama-cpp/linux-x64@3.22.1:
+# libggml-base.so, libggml-cpu-*.so, libllama.so). Tests dlopen the libraries
+# as an oracle; the node client test runs GGUF files with node-llama-cpp.
+#
+# Installs into $LOWBIT_PEER_CACHE (default ~/.cache/lowbit/peer-3.22.1) and
+# prints the folder that holds the libraries. Does nothing if already there.
+set -euo pipefail
+VER=3.22.1
+CACHE=${LOWBIT_PEER_CACHE:-$HOME/.cache/lowbit/peer-$VER}
+LIBS=$CACHE/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+
+if [[ ! -f $LIBS/libggml-base.so || ! -f $CACHE/node_modules/node-llama-cpp/package.json ]]; then
+  command -v npm >/dev/null || { echo "install-peer: npm is not installed (apt-get install npm)" >&2; exit 1; }
+  mkdir -p "$CACHE"
+  echo '{"name":"lowbit-peer","private":true}' > "$CACHE/package.json"
+  # --omit=optional skips the CUDA and Vulkan builds (600 MB); the CPU build is
+  # named explicitly. Install scripts are not needed (prebuilt binaries).
+  (cd "$CACHE" && npm install --silent --no-audit --no-fund --omit=optional --ignore-scripts \
+      "node-llama-cpp@$VER" "@node-llama-cpp/linux-x64@$VER") >&2
+  [[ -f $LIBS/libggml-base.so ]] || { echo "install-peer: npm did not deliver $LIBS/libggml-base.so" >&2; exit 1; }
+fi
+# the names the libraries link each other by
+ln -sf libggml.v0.5.0.so "$LIBS/libggml.so"
+ln -sf libllama.v0.5.0.so "$LIBS/libllama.so"
+echo "$LIBS"

@@ -1,0 +1,67 @@
+// Test data: paths, temporary folders, deterministic random tensors and the
+// real weights of the shipped model.
+#pragma once
+
+#include "lowbit/lowbit.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace testdata {
+
+// Absolute path of a file in the source tree ("models/stories260K.gguf").
+std::string source_path(const std::string &relative);
+// The shipped model.
+std::string stories_path();
+// The lowbit CLI built with the tests.
+std::string cli_path();
+
+// A fresh folder under the build tree, removed with its contents.
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir &) = delete;
+    TempDir &operator=(const TempDir &) = delete;
+    const std::string &path() const { return path_; }
+    std::string file(const std::string &name) const { return path_ + "/" + name; }
+    // Names of the entries in the folder.
+    std::vector<std::string> entries() const;
+
+  private:
+    std::string path_;
+};
+
+bool file_exists(const std::string &path);
+std::vector<uint8_t> read_file(const std::string &path);
+void write_file(const std::string &path, const std::vector<uint8_t> &bytes);
+
+// A deterministic generator (splitmix64) with portable distributions.
+class Rng {
+  public:
+    explicit Rng(uint64_t seed) : state_(seed) {}
+    uint64_t next();
+    double uniform(); // [0, 1)
+    double normal();  // Box-Muller
+  private:
+    uint64_t state_;
+};
+
+// A matrix of test weights with an importance vector for its columns.
+struct TestTensor {
+    std::string name;
+    int64_t rows = 0, cols = 0;
+    std::vector<float> data;    // rows * cols
+    std::vector<float> imatrix; // cols, all > 0
+};
+
+// The fixed set the quality tests use: Gaussian rows, heavy-tailed rows with
+// rare large outliers, rows with a spread of per-row scales, and the real
+// weights of stories260K reshaped into rows of `cols` (a multiple of 256).
+std::vector<TestTensor> quality_tensors(int64_t cols = 256);
+
+// All 2-D weights of stories260K, concatenated (F32).
+std::vector<float> stories_weights();
+
+} // namespace testdata
