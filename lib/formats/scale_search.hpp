@@ -82,6 +82,27 @@ template <int N> inline float weight_sum(const float *w) {
     return lane_sum(s);
 }
 
+// The K candidates with the lowest (estimated) error, in order. Ties keep the
+// earlier candidate, and a candidate already in the pool is not added twice.
+template <int K> struct CandidatePool {
+    double err[K];
+    float d[K], m[K];
+    int n = 0;
+    int size() const { return n; }
+    void add(double e, float dv, float mv = 0.0f) {
+        for (int i = 0; i < n; ++i)
+            if (d[i] == dv && m[i] == mv) return;
+        int i = n < K ? n++ : K;
+        if (i == K && !(e < err[K - 1])) return;
+        if (i == K) i = K - 1;
+        while (i > 0 && e < err[i - 1]) {
+            err[i] = err[i - 1], d[i] = d[i - 1], m[i] = m[i - 1];
+            --i;
+        }
+        err[i] = e, d[i] = dv, m[i] = mv;
+    }
+};
+
 // ---------------------------------------------------------------------------
 // Symmetric blocks: xhat = l * d, l an integer in [LO, HI].
 // ---------------------------------------------------------------------------
@@ -139,21 +160,40 @@ template <int N, int LO, int HI> inline float symmetric_search(const float *x, c
     if (amax == 0.0f) return 0.0f;
     // llama.cpp's reference scale maps the largest magnitude to LO.
     SymmetricFit best = symmetric_eval<N, LO, HI>(x, w, storable_scale(mx / LO));
-    if (effort == Effort::kThorough) {
-        // map the largest magnitude near either end of the level range
-        for (int k = 0; k <= 15; ++k) {
-            const float to_lo = static_cast<float>(LO) - 0.5f + 0.1f * static_cast<float>(k);
-            const float to_hi = static_cast<float>(HI) + 0.5f - 0.1f * static_cast<float>(k);
-            for (float v : {to_lo, to_hi}) {
-                const float d = storable_scale(mx / v);
-                if (d == best.d) continue;
-                const SymmetricFit f = symmetric_refine<N, LO, HI>(x, w, symmetric_eval<N, LO, HI>(x, w, d), 1);
-                if (f.err < best.err) best = f;
-            }
+    if (effort == Effort::kFast) return symmetric_refine<N, LO, HI>(x, w, best, 2).d;
+
+    // Thorough: map the largest magnitude to a grid of points near either end
+    // of the level range. Each candidate is evaluated once; its least-squares
+    // rescale is judged from the same sums. The few most promising are then
+    // refined with exact passes.
+    float sxx = 0;
+    {
+        float a[8] = {};
+        for (int j = 0; j < N; j += 8)
+            for (int k = 0; k < 8; ++k) a[k] += (w != nullptr ? w[j + k] : 1.0f) * x[j + k] * x[j + k];
+        sxx = lane_sum(a);
+    }
+    CandidatePool<3> pool;
+    auto consider = [&](const SymmetricFit &f) {
+        pool.add(f.err, f.d);
+        if (f.sll > 0.0f) {
+            const float d = storable_scale(f.sxl / f.sll);
+            const double e = static_cast<double>(sxx) - 2.0 * d * static_cast<double>(f.sxl) +
+                             static_cast<double>(d) * d * static_cast<double>(f.sll);
+            pool.add(e, d);
         }
-        best = symmetric_refine<N, LO, HI>(x, w, best, 6);
-    } else {
-        best = symmetric_refine<N, LO, HI>(x, w, best, 2);
+    };
+    consider(best);
+    for (int k = 0; k < 8; ++k) {
+        const float t = -0.5f + 0.2f * static_cast<float>(k); // -0.5 .. 0.9
+        for (float v : {static_cast<float>(LO) - t, static_cast<float>(HI) + t}) {
+            const float d = storable_scale(mx / v);
+            if (d != best.d) consider(symmetric_eval<N, LO, HI>(x, w, d));
+        }
+    }
+    for (int i = 0; i < pool.size(); ++i) {
+        const SymmetricFit f = symmetric_refine<N, LO, HI>(x, w, symmetric_eval<N, LO, HI>(x, w, pool.d[i]), 4);
+        if (f.err < best.err) best = f;
     }
     return best.d;
 }
@@ -232,33 +272,55 @@ inline void affine_search(const float *x, const float *w, Effort effort, float *
         *out_m = storable_scale(mn);
         return;
     }
-    float sw = 0, sx = 0;
+    float sw = 0, sx = 0, sxx = 0;
     {
-        float a[8] = {}, b[8] = {};
+        float a[8] = {}, b[8] = {}, c[8] = {};
         for (int j = 0; j < N; j += 8)
             for (int k = 0; k < 8; ++k) {
                 const float wk = w != nullptr ? w[j + k] : 1.0f;
                 a[k] += wk;
                 b[k] += wk * x[j + k];
+                c[k] += wk * x[j + k] * x[j + k];
             }
         sw = lane_sum(a);
         sx = lane_sum(b);
+        sxx = lane_sum(c);
     }
     // llama.cpp's reference: the range [min, max] spread over the levels.
     AffineFit best = affine_eval<N, NMAX>(x, w, storable_scale((mx - mn) / NMAX), storable_scale(mn));
-    if (effort == Effort::kThorough) {
-        best = affine_refine<N, NMAX>(x, w, sw, sx, best, 1);
-        for (int k = -9; k <= 9; ++k) {
-            if (k == 0) continue;
-            // stretch or shrink the step from the minimum, then refit the
-            // least-squares scale and offset for the levels it gives
-            const float d = storable_scale((mx - mn) / (static_cast<float>(NMAX) + 0.1f * static_cast<float>(k)));
-            const AffineFit f = affine_refine<N, NMAX>(x, w, sw, sx, affine_eval<N, NMAX>(x, w, d, storable_scale(mn)), 1);
+    if (effort == Effort::kFast) {
+        best = affine_refine<N, NMAX>(x, w, sw, sx, best, 2);
+    } else {
+        // Thorough: a grid of steps and offsets. Each candidate is evaluated
+        // once; its least-squares (d, m) for the same levels is judged from
+        // the same sums. The few most promising are refined exactly.
+        CandidatePool<3> pool;
+        auto consider = [&](const AffineFit &f) {
+            pool.add(f.err, f.d, f.m);
+            const double det = static_cast<double>(f.sll) * sw - static_cast<double>(f.sl) * f.sl;
+            if (!(det > 0.0)) return;
+            const double dd = (static_cast<double>(sw) * f.sxl - static_cast<double>(f.sl) * sx) / det;
+            const double mm = (static_cast<double>(f.sll) * sx - static_cast<double>(f.sl) * f.sxl) / det;
+            if (!(dd > 0.0)) return;
+            const double d = storable_scale(static_cast<float>(dd)), m = storable_scale(static_cast<float>(mm));
+            const double e = sxx - 2.0 * d * f.sxl - 2.0 * m * sx + d * d * f.sll + 2.0 * d * m * f.sl + m * m * sw;
+            pool.add(e, static_cast<float>(d), static_cast<float>(m));
+        };
+        consider(best);
+        for (int a = 0; a < 8; ++a) {
+            // steps that spread [min, max] over NMAX - 1 .. NMAX + 2 levels,
+            // starting at the minimum or a third or two thirds of a step above
+            const float d = (mx - mn) / (static_cast<float>(NMAX) - 1.0f + (3.0f / 7.0f) * static_cast<float>(a));
+            for (int b = 0; b < 3; ++b) {
+                const float m = mn + (static_cast<float>(b) / 3.0f) * d;
+                consider(affine_eval<N, NMAX>(x, w, storable_scale(d), storable_scale(m)));
+            }
+        }
+        for (int i = 0; i < pool.size(); ++i) {
+            const AffineFit f =
+                affine_refine<N, NMAX>(x, w, sw, sx, affine_eval<N, NMAX>(x, w, pool.d[i], pool.m[i]), 4);
             if (f.err < best.err) best = f;
         }
-        best = affine_refine<N, NMAX>(x, w, sw, sx, best, 6);
-    } else {
-        best = affine_refine<N, NMAX>(x, w, sw, sx, best, 2);
     }
     *out_d = best.d;
     *out_m = best.m;

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# README command two (and CI): installs what is missing and the reference
+# peer, then builds and runs every test twice: a release build, and an
+# AddressSanitizer + UndefinedBehaviorSanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup-deps.sh
+LOWBIT_PEER_DIR=$(./scripts/install-peer.sh)
+export LOWBIT_PEER_DIR
+jobs=$(nproc)
+start=$SECONDS
+for preset in release sanitize; do
+  echo "== $preset: build" >&2
+  cmake --preset "$preset" -DLOWBIT_PEER_DIR="$LOWBIT_PEER_DIR" >/dev/null
+  cmake --build --preset "$preset" -j"$jobs"
+  echo "== $preset: test" >&2
+  ctest --preset "$preset" -j"$jobs"
+done
+echo "== all tests passed in $((SECONDS - start)) s" >&2
