@@ -1,5 +1,6 @@
 // Type queries and the row API.
 #include "capi/guard.hpp"
+#include "common/finite.hpp"
 #include "formats/type_traits.hpp"
 
 #include <cctype>
@@ -108,10 +109,10 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
         }
         for (int64_t r = 0; r < n_rows; ++r) {
             const float *x = src + r * n_per_row;
-            for (int64_t j = 0; j < n_per_row; ++j)
-                if (!std::isfinite(x[j]))
-                    fail(LB_E_FORMAT, "%s: row %lld column %lld of src holds %s", fn, static_cast<long long>(r),
-                         static_cast<long long>(j), std::isnan(x[j]) ? "NaN" : "an infinity");
+            const int64_t j = lb::first_non_finite(x, n_per_row);
+            if (j >= 0)
+                fail(LB_E_FORMAT, "%s: row %lld column %lld of src holds %s", fn, static_cast<long long>(r),
+                     static_cast<long long>(j), std::isnan(x[j]) ? "NaN" : "an infinity");
             t.quantize(x, static_cast<uint8_t *>(dst) + static_cast<size_t>(r) * row, n_per_row, imatrix);
         }
     });

@@ -1,26 +1,20 @@
 // Q4_0: blocks of 32 weights, x = (q - 8) * d with q in [0, 15], 4.5 bits per
-// weight. The scale is searched (scale_search.hpp) for the least
-// (importance-weighted) squared error.
+// weight. The scale is chosen as symmetric_blocks.hpp defines.
 #include "common/fp16.hpp"
+#include "formats/block_rows.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/scale_search.hpp"
 
 namespace lb::formats {
 
 void quantize_row_q4_0(const float *x, void *dst, int64_t n, const float *imatrix) {
     block_q4_0 *y = static_cast<block_q4_0 *>(dst);
-    const Effort effort = imatrix != nullptr ? Effort::kThorough : Effort::kFast;
-    for (int64_t b = 0; b < n / QK4_0; ++b) {
-        const float *xb = x + b * QK4_0;
-        const float *wb = imatrix != nullptr ? imatrix + b * QK4_0 : nullptr;
-        const float d = symmetric_search<QK4_0, -8, 7>(xb, wb, effort);
-        int l[QK4_0];
-        symmetric_levels<QK4_0, -8, 7>(xb, d, l);
-        y[b].d = fp32_to_fp16(d);
-        for (int j = 0; j < QK4_0 / 2; ++j)
-            y[b].qs[j] = static_cast<uint8_t>((l[j] + 8) | ((l[j + QK4_0 / 2] + 8) << 4));
-    }
+    quantize_symmetric_row<QK4_0, -8, 7, 8>(x, n, imatrix, kernels::active().q4_0,
+                                            [y](int64_t b, float d, const uint8_t *q) {
+                                                y[b].d = scale_bits(d);
+                                                for (int j = 0; j < QK4_0 / 2; ++j)
+                                                    y[b].qs[j] = static_cast<uint8_t>(q[j] | (q[j + QK4_0 / 2] << 4));
+                                            });
 }
 
 void dequantize_row_q4_0(const void *src, float *y, int64_t n) {
@@ -28,10 +22,8 @@ void dequantize_row_q4_0(const void *src, float *y, int64_t n) {
     for (int64_t b = 0; b < n / QK4_0; ++b) {
         const float d = fp16_to_fp32(x[b].d);
         float *yb = y + b * QK4_0;
-        for (int j = 0; j < QK4_0 / 2; ++j) {
-            yb[j] = static_cast<float>((x[b].qs[j] & 0x0f) - 8) * d;
-            yb[j + QK4_0 / 2] = static_cast<float>((x[b].qs[j] >> 4) - 8) * d;
-        }
+        for (int j = 0; j < QK4_0 / 2; ++j) yb[j] = static_cast<float>((x[b].qs[j] & 0x0f) - 8) * d;
+        for (int j = 0; j < QK4_0 / 2; ++j) yb[j + QK4_0 / 2] = static_cast<float>((x[b].qs[j] >> 4) - 8) * d;
     }
 }
 

@@ -2,9 +2,9 @@
 // per weight. The low 4 bits of q are packed like Q4_0, the fifth bit of
 // element j is bit j of the little-endian 32-bit qh.
 #include "common/fp16.hpp"
+#include "formats/block_rows.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/scale_search.hpp"
 
 #include <cstring>
 
@@ -12,23 +12,15 @@ namespace lb::formats {
 
 void quantize_row_q5_0(const float *x, void *dst, int64_t n, const float *imatrix) {
     block_q5_0 *y = static_cast<block_q5_0 *>(dst);
-    const Effort effort = imatrix != nullptr ? Effort::kThorough : Effort::kFast;
-    for (int64_t b = 0; b < n / QK5_0; ++b) {
-        const float *xb = x + b * QK5_0;
-        const float *wb = imatrix != nullptr ? imatrix + b * QK5_0 : nullptr;
-        const float d = symmetric_search<QK5_0, -16, 15>(xb, wb, effort);
-        int l[QK5_0];
-        symmetric_levels<QK5_0, -16, 15>(xb, d, l);
-        y[b].d = fp32_to_fp16(d);
-        uint32_t qh = 0;
-        for (int j = 0; j < QK5_0 / 2; ++j) {
-            const int q0 = l[j] + 16, q1 = l[j + QK5_0 / 2] + 16;
-            y[b].qs[j] = static_cast<uint8_t>((q0 & 0x0f) | ((q1 & 0x0f) << 4));
-            qh |= static_cast<uint32_t>(q0 >> 4) << j;
-            qh |= static_cast<uint32_t>(q1 >> 4) << (j + QK5_0 / 2);
-        }
-        std::memcpy(y[b].qh, &qh, sizeof qh);
-    }
+    quantize_symmetric_row<QK5_0, -16, 15, 16>(
+        x, n, imatrix, kernels::active().q5_0, [y](int64_t b, float d, const uint8_t *q) {
+            y[b].d = scale_bits(d);
+            for (int j = 0; j < QK5_0 / 2; ++j)
+                y[b].qs[j] = static_cast<uint8_t>((q[j] & 0x0f) | ((q[j + QK5_0 / 2] & 0x0f) << 4));
+            uint32_t qh = 0;
+            for (int j = 0; j < QK5_0; ++j) qh |= static_cast<uint32_t>(q[j] >> 4) << j;
+            std::memcpy(y[b].qh, &qh, sizeof qh);
+        });
 }
 
 void dequantize_row_q5_0(const void *src, float *y, int64_t n) {
@@ -39,10 +31,12 @@ void dequantize_row_q5_0(const void *src, float *y, int64_t n) {
         std::memcpy(&qh, x[b].qh, sizeof qh);
         float *yb = y + b * QK5_0;
         for (int j = 0; j < QK5_0 / 2; ++j) {
-            const int h0 = static_cast<int>((qh >> j) & 1u) << 4;
-            const int h1 = static_cast<int>((qh >> (j + QK5_0 / 2)) & 1u) << 4;
-            yb[j] = static_cast<float>(((x[b].qs[j] & 0x0f) | h0) - 16) * d;
-            yb[j + QK5_0 / 2] = static_cast<float>(((x[b].qs[j] >> 4) | h1) - 16) * d;
+            const int h = static_cast<int>((qh >> j) & 1u) << 4;
+            yb[j] = static_cast<float>(((x[b].qs[j] & 0x0f) | h) - 16) * d;
+        }
+        for (int j = 0; j < QK5_0 / 2; ++j) {
+            const int h = static_cast<int>((qh >> (j + QK5_0 / 2)) & 1u) << 4;
+            yb[j + QK5_0 / 2] = static_cast<float>(((x[b].qs[j] >> 4) | h) - 16) * d;
         }
     }
 }

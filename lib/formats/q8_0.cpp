@@ -1,27 +1,24 @@
 // Q8_0: blocks of 32 weights, x = q * d with q in [-127, 127], 8.5 bits per
-// weight. Weights get a searched scale; activations (the other side of a dot
+// weight. Weights get the scale symmetric_blocks.hpp defines; activations (the other side of a dot
 // product) get llama.cpp's plain max-abs scale, byte for byte.
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/scale_search.hpp"
+#include "formats/block_rows.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace lb::formats {
 
 void quantize_row_q8_0(const float *x, void *dst, int64_t n, const float *imatrix) {
     block_q8_0 *y = static_cast<block_q8_0 *>(dst);
-    const Effort effort = imatrix != nullptr ? Effort::kThorough : Effort::kFast;
-    for (int64_t b = 0; b < n / QK8_0; ++b) {
-        const float *xb = x + b * QK8_0;
-        const float *wb = imatrix != nullptr ? imatrix + b * QK8_0 : nullptr;
-        const float d = symmetric_search<QK8_0, -127, 127>(xb, wb, effort);
-        int l[QK8_0];
-        symmetric_levels<QK8_0, -127, 127>(xb, d, l);
-        y[b].d = fp32_to_fp16(d);
-        for (int j = 0; j < QK8_0; ++j) y[b].qs[j] = static_cast<int8_t>(l[j]);
-    }
+    quantize_symmetric_row<QK8_0, -127, 127, 0>(x, n, imatrix, kernels::active().q8_0,
+                                                [y](int64_t b, float d, const uint8_t *q) {
+                                                    y[b].d = scale_bits(d);
+                                                    std::memcpy(y[b].qs, q, QK8_0); // two's complement
+                                                });
 }
 
 void quantize_row_q8_0_activations(const float *x, void *dst, int64_t n) {

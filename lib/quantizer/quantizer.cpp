@@ -1,6 +1,7 @@
 #include "quantizer/quantizer.hpp"
 
 #include "common/error.hpp"
+#include "common/finite.hpp"
 #include "common/parallel.hpp"
 #include "formats/type_traits.hpp"
 #include "gguf/writer.hpp"
@@ -144,11 +145,11 @@ QuantizeStats Quantizer::run(const gguf::GgufFile &in, const std::string &out_pa
                 std::vector<float> row(static_cast<size_t>(n_per_row));
                 for (int64_t r = begin; r < end; ++r) {
                     from.dequantize(src + static_cast<size_t>(r0 + r) * in_row, row.data(), n_per_row);
-                    for (int64_t j = 0; j < n_per_row; ++j)
-                        if (!std::isfinite(row[static_cast<size_t>(j)]))
-                            fail(LB_E_FORMAT, "%s: tensor '%s' row %lld column %lld holds %s", path.c_str(),
-                                 t.name.c_str(), static_cast<long long>(r0 + r), static_cast<long long>(j),
-                                 std::isnan(row[static_cast<size_t>(j)]) ? "NaN" : "an infinity");
+                    const int64_t j = first_non_finite(row.data(), n_per_row);
+                    if (j >= 0)
+                        fail(LB_E_FORMAT, "%s: tensor '%s' row %lld column %lld holds %s", path.c_str(),
+                             t.name.c_str(), static_cast<long long>(r0 + r), static_cast<long long>(j),
+                             std::isnan(row[static_cast<size_t>(j)]) ? "NaN" : "an infinity");
                     to.quantize(row.data(), out.data() + static_cast<size_t>(r) * out_row, n_per_row, nullptr);
                 }
             });

@@ -1,0 +1,181 @@
+// The block quantizers' hot loops on W lanes. Each lane computes exactly
+// what the scalar reference (formats/symmetric_blocks.hpp,
+// formats/affine_blocks.hpp) computes, operation for operation:
+//  - the fast paths put one block in each lane (W blocks at a time);
+//  - the eval_all kernels put one candidate scale in each lane.
+// Included by one translation unit per instruction set (generic/, x86_avx2/).
+#pragma once
+
+#include "formats/affine_blocks.hpp"
+#include "formats/symmetric_blocks.hpp"
+#include "kernels/lanes.hpp"
+
+namespace lb::kernels {
+
+// Element j of block b of W consecutive blocks goes to xt[j * W + b], so that
+// element j of all W blocks is one contiguous vector.
+template <int W, int N> inline void transpose_in(const float *x, float *xt) {
+    for (int b = 0; b < W; ++b)
+        for (int j = 0; j < N; ++j) xt[j * W + b] = x[b * N + j];
+}
+
+// Fast path of symmetric_quantize_fast for W consecutive blocks of N values.
+template <int W, int N, int LO, int HI, int OFFSET>
+inline void symmetric_fast_lanes(const float *x, float *d, uint8_t *q) {
+    using L = Lanes<W>;
+    using F = typename L::F;
+    float xt[N * W];
+    transpose_in<W, N>(x, xt);
+    F mn = L::load(xt), mx = mn;
+    for (int j = 1; j < N; ++j) {
+        const F v = L::load(xt + j * W);
+        mn = L::select(v < mn, v, mn);
+        mx = L::select(v > mx, v, mx);
+    }
+    const F big = L::select(mx >= -mn, mx, mn);
+    const F d0 = L::storable_scale(big / L::splat(static_cast<float>(LO)));
+    const F id = L::inverse_or_zero(d0);
+    const F lo = L::splat(static_cast<float>(LO)), hi = L::splat(static_cast<float>(HI));
+    F sxl = L::splat(0.0f), sll = L::splat(0.0f);
+    typename L::I qt[N];
+    for (int j = 0; j < N; ++j) {
+        const F v = L::load(xt + j * W);
+        const F l = L::nearest(L::clamp(v * id, lo, hi));
+        qt[j] = L::to_int(l) + OFFSET;
+        sxl += v * l;
+        sll += l * l;
+    }
+    for (int b = 0; b < W; ++b)
+        for (int j = 0; j < N; ++j) q[b * N + j] = static_cast<uint8_t>(qt[j][b]);
+    const typename L::I positive = sll > L::splat(0.0f);
+    const F d1 = L::select(positive, L::storable_scale(sxl / L::select(positive, sll, L::splat(1.0f))), d0);
+    const F delta = (d1 - d0) * ((d1 + d0) * sll - L::splat(2.0f) * sxl);
+    const F out = L::select(delta < L::splat(0.0f), d1, d0);
+    for (int b = 0; b < W; ++b) d[b] = out[b];
+}
+
+// symmetric_quantize_fast over n_blocks blocks: W at a time, the rest scalar.
+template <int W, int N, int LO, int HI, int OFFSET>
+void symmetric_fast(const float *x, int64_t n_blocks, float *d, uint8_t *q) {
+    int64_t b = 0;
+    for (; b + W <= n_blocks; b += W) symmetric_fast_lanes<W, N, LO, HI, OFFSET>(x + b * N, d + b, q + b * N);
+    for (; b < n_blocks; ++b) d[b] = formats::symmetric_quantize_fast<N, LO, HI, OFFSET>(x + b * N, q + b * N);
+}
+
+// symmetric_eval_all: one candidate per lane.
+template <int W, int N, int LO, int HI>
+void symmetric_eval_all(const float *x, const float *w, const float *ds, int n, formats::SymmetricFit *fits) {
+    using L = Lanes<W>;
+    using F = typename L::F;
+    const F lo = L::splat(static_cast<float>(LO)), hi = L::splat(static_cast<float>(HI));
+    for (int i0 = 0; i0 < n; i0 += W) {
+        F d;
+        for (int k = 0; k < W; ++k) d[k] = i0 + k < n ? ds[i0 + k] : ds[0];
+        const F id = L::inverse_or_zero(d);
+        F err = L::splat(0.0f), sxl = L::splat(0.0f), sll = L::splat(0.0f);
+        for (int j = 0; j < N; ++j) {
+            const F v = L::splat(x[j]), wk = L::splat(w[j]);
+            const F l = L::nearest(L::clamp(v * id, lo, hi));
+            const F r = v - l * d;
+            err += wk * r * r;
+            sxl += wk * v * l;
+            sll += wk * l * l;
+        }
+        for (int k = 0; k < W && i0 + k < n; ++k) {
+            fits[i0 + k].d = d[k];
+            fits[i0 + k].err = err[k];
+            fits[i0 + k].sxl = sxl[k];
+            fits[i0 + k].sll = sll[k];
+        }
+    }
+}
+
+// Fast path of affine_quantize_fast for W consecutive blocks of N values.
+template <int W, int N, int NMAX> inline void affine_fast_lanes(const float *x, float *d, float *m, uint8_t *q) {
+    using L = Lanes<W>;
+    using F = typename L::F;
+    float xt[N * W];
+    transpose_in<W, N>(x, xt);
+    F mn = L::load(xt), mx = mn;
+    for (int j = 1; j < N; ++j) {
+        const F v = L::load(xt + j * W);
+        mn = L::select(v < mn, v, mn);
+        mx = L::select(v > mx, v, mx);
+    }
+    F sx = L::splat(0.0f);
+    for (int j = 0; j < N; ++j) sx += L::load(xt + j * W);
+    const F d0 = L::storable_scale((mx - mn) / L::splat(static_cast<float>(NMAX)));
+    const F m0 = L::storable_scale(mn);
+    const F id = L::inverse_or_zero(d0);
+    const F zero = L::splat(0.0f), nmax = L::splat(static_cast<float>(NMAX));
+    F sl = zero, sll = zero, sxl = zero;
+    typename L::I qt[N];
+    for (int j = 0; j < N; ++j) {
+        const F v = L::load(xt + j * W);
+        const F l = L::nearest(L::clamp((v - m0) * id, zero, nmax));
+        qt[j] = L::to_int(l);
+        sl += l;
+        sll += l * l;
+        sxl += v * l;
+    }
+    for (int b = 0; b < W; ++b)
+        for (int j = 0; j < N; ++j) q[b * N + j] = static_cast<uint8_t>(qt[j][b]);
+    // formats::affine_ls and formats::affine_error_offset, lane-wise
+    const F sw = L::splat(static_cast<float>(N)), two = L::splat(2.0f);
+    const F det = sll * sw - sl * sl;
+    const typename L::I solvable = det > zero;
+    const F inv = L::splat(1.0f) / L::select(solvable, det, L::splat(1.0f));
+    const F d1 = L::storable_scale((sw * sxl - sl * sx) * inv);
+    const F m1 = L::storable_scale((sll * sx - sl * sxl) * inv);
+    const F e1 = d1 * (d1 * sll - two * sxl) + m1 * (m1 * sw - two * sx) + two * d1 * m1 * sl;
+    const F e0 = d0 * (d0 * sll - two * sxl) + m0 * (m0 * sw - two * sx) + two * d0 * m0 * sl;
+    const typename L::I better = solvable & (d1 > zero) & (e1 < e0);
+    const F dd = L::select(better, d1, d0), mm = L::select(better, m1, m0);
+    for (int b = 0; b < W; ++b) {
+        d[b] = dd[b];
+        m[b] = mm[b];
+    }
+}
+
+template <int W, int N, int NMAX> void affine_fast(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *q) {
+    int64_t b = 0;
+    for (; b + W <= n_blocks; b += W) affine_fast_lanes<W, N, NMAX>(x + b * N, d + b, m + b, q + b * N);
+    for (; b < n_blocks; ++b) formats::affine_quantize_fast<N, NMAX>(x + b * N, q + b * N, d + b, m + b);
+}
+
+// affine_eval_all: one candidate per lane.
+template <int W, int N, int NMAX>
+void affine_eval_all(const float *x, const float *w, const float *ds, const float *ms, int n,
+                     formats::AffineFit *fits) {
+    using L = Lanes<W>;
+    using F = typename L::F;
+    const F zero = L::splat(0.0f), nmax = L::splat(static_cast<float>(NMAX));
+    for (int i0 = 0; i0 < n; i0 += W) {
+        F d, m;
+        for (int k = 0; k < W; ++k) {
+            d[k] = i0 + k < n ? ds[i0 + k] : ds[0];
+            m[k] = i0 + k < n ? ms[i0 + k] : ms[0];
+        }
+        const F id = L::inverse_or_zero(d);
+        F err = zero, sl = zero, sll = zero, sxl = zero;
+        for (int j = 0; j < N; ++j) {
+            const F v = L::splat(x[j]), wk = L::splat(w[j]);
+            const F l = L::nearest(L::clamp((v - m) * id, zero, nmax));
+            const F r = v - (l * d + m);
+            err += wk * r * r;
+            sl += wk * l;
+            sll += wk * l * l;
+            sxl += wk * v * l;
+        }
+        for (int k = 0; k < W && i0 + k < n; ++k) {
+            fits[i0 + k].d = d[k];
+            fits[i0 + k].m = m[k];
+            fits[i0 + k].err = err[k];
+            fits[i0 + k].sl = sl[k];
+            fits[i0 + k].sll = sll[k];
+            fits[i0 + k].sxl = sxl[k];
+        }
+    }
+}
+
+} // namespace lb::kernels

@@ -1,0 +1,83 @@
+// W-lane vectors (GCC/Clang vector extensions) and the lane-wise versions of
+// the operations the block quantizers use. Every lane computes exactly what
+// the scalar reference computes for one block or one candidate, with the same
+// IEEE operations in the same order, so kernels built on these produce the
+// scalar reference's bytes. W = 4 (16-byte vectors: SSE2, NEON) or 8 (AVX2).
+#pragma once
+
+#include "formats/block_search.hpp"
+
+#include <cstdint>
+
+namespace lb::kernels {
+
+typedef float f32x4 __attribute__((vector_size(16)));
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+typedef uint32_t u32x4 __attribute__((vector_size(16)));
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
+
+template <int W> struct LaneTypes;
+template <> struct LaneTypes<4> {
+    using F = f32x4;
+    using I = i32x4;
+    using U = u32x4;
+};
+template <> struct LaneTypes<8> {
+    using F = f32x8;
+    using I = i32x8;
+    using U = u32x8;
+};
+
+template <int W> struct Lanes {
+    using F = typename LaneTypes<W>::F;
+    using I = typename LaneTypes<W>::I; // comparison masks: -1 or 0
+    using U = typename LaneTypes<W>::U;
+
+    static F splat(float v) {
+        F r;
+        for (int i = 0; i < W; ++i) r[i] = v;
+        return r;
+    }
+    static F load(const float *p) {
+        F r;
+        for (int i = 0; i < W; ++i) r[i] = p[i];
+        return r;
+    }
+    // p[0], p[stride], p[2 stride], ...: element j of W consecutive blocks
+    static F gather(const float *p, int stride) {
+        F r;
+        for (int i = 0; i < W; ++i) r[i] = p[i * stride];
+        return r;
+    }
+    static F select(I mask, F a, F b) { return (F)(((I)a & mask) | ((I)b & ~mask)); }
+    static U select(I mask, U a, U b) { return (U)(((I)a & mask) | ((I)b & ~mask)); }
+    static F clamp(F v, F lo, F hi) {
+        v = select(v < lo, lo, v);
+        return select(v > hi, hi, v);
+    }
+    static F nearest(F v) {
+        const F magic = splat(12582912.0f);
+        return (v + magic) - magic;
+    }
+    // 1 / d, or 0 where d is 0 (scalar: formats::inverse_or_zero)
+    static F inverse_or_zero(F d) {
+        const F zero = splat(0.0f);
+        const I nonzero = d != zero;
+        const F safe = select(nonzero, d, splat(1.0f));
+        return select(nonzero, splat(1.0f) / safe, zero);
+    }
+    // scalar: formats::storable_scale
+    static F storable_scale(F d) {
+        d = clamp(d, splat(-formats::kMaxScale), splat(formats::kMaxScale));
+        const U u = (U)d;
+        const U sign = u & 0x80000000u, a = u & 0x7fffffffu;
+        const U normal = (a + 0x0fffu + ((a >> 13) & 1u)) & ~0x1fffu;
+        const U subnormal = (U)(((F)a + splat(0.5f)) - splat(0.5f));
+        return (F)(sign | select((I)(a < 0x38800000u), subnormal, normal));
+    }
+    static I to_int(F v) { return __builtin_convertvector(v, I); }
+};
+
+} // namespace lb::kernels

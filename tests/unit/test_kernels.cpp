@@ -1,0 +1,78 @@
+// Every kernel set this CPU runs produces the scalar reference's bytes, for
+// every format, with and without an importance matrix.
+#include "formats/type_traits.hpp"
+#include "kernels/kernels.hpp"
+#include "test_data.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <gtest/gtest.h>
+
+namespace {
+
+std::vector<uint8_t> quantize_all(lb_type type, const std::vector<float> &x, int64_t cols, const float *imatrix) {
+    const size_t row_bytes = lb::formats::row_bytes(type, cols);
+    const int64_t rows = static_cast<int64_t>(x.size()) / cols;
+    std::vector<uint8_t> q(static_cast<size_t>(rows) * row_bytes);
+    for (int64_t r = 0; r < rows; ++r)
+        lb::formats::traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, imatrix);
+    return q;
+}
+
+TEST(Kernels, EverySetMatchesTheScalarReference) {
+    // 4096-wide rows of assorted scales plus a width (96) that leaves a tail of
+    // blocks outside the vector groups
+    testdata::Rng rng(31337);
+    std::vector<float> wide, narrow;
+    for (int r = 0; r < 24; ++r) {
+        const double scale = std::pow(10.0, -5.0 + 6.0 * rng.uniform());
+        for (int c = 0; c < 4096; ++c) {
+            double v = scale * rng.normal();
+            if (r % 6 == 1 && c % 5 == 0) v = 0.0;
+            if (r % 6 == 2) v = scale;                             // constant blocks
+            if (r % 6 == 3 && c % 97 == 0) v *= 40.0;              // outliers
+            if (r % 6 == 4) v = std::abs(v);                       // one-signed blocks
+            wide.push_back(static_cast<float>(v));
+        }
+    }
+    for (int i = 0; i < 96 * 7; ++i) narrow.push_back(static_cast<float>(rng.normal()));
+    std::vector<float> im(4096);
+    for (float &v : im) v = static_cast<float>(std::exp(1.5 * rng.normal()));
+    for (int c = 0; c < 32; ++c) im[64 + c] = 0.0f; // a block without importance
+
+    const std::vector<std::string> sets = {"scalar", "generic", "avx2"};
+    for (lb_type type : {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0}) {
+        std::vector<uint8_t> ref_fast, ref_thorough, ref_narrow;
+        {
+            lb::kernels::ScopedKernels use(lb::kernels::kScalarKernels);
+            ref_fast = quantize_all(type, wide, 4096, nullptr);
+            ref_thorough = quantize_all(type, wide, 4096, im.data());
+            ref_narrow = quantize_all(type, narrow, 96, nullptr);
+        }
+        for (const std::string &name : sets) {
+            const lb::kernels::KernelSet *set = lb::kernels::find(name.c_str());
+            if (set == nullptr) {
+                // only avx2 may be missing, and only on CPUs without it
+                EXPECT_EQ(name, "avx2");
+                continue;
+            }
+            SCOPED_TRACE(std::string(lb_type_name(type)) + " with kernels " + name);
+            lb::kernels::ScopedKernels use(*set);
+            EXPECT_EQ(quantize_all(type, wide, 4096, nullptr), ref_fast);
+            EXPECT_EQ(quantize_all(type, wide, 4096, im.data()), ref_thorough);
+            EXPECT_EQ(quantize_all(type, narrow, 96, nullptr), ref_narrow);
+        }
+    }
+}
+
+// The fastest set this CPU runs, unless LOWBIT_KERNELS names another.
+TEST(Kernels, ActiveSetIsTheFastestAvailableOrTheForcedOne) {
+    const char *forced = std::getenv("LOWBIT_KERNELS");
+    const lb::kernels::KernelSet *expected = lb::kernels::find(forced);
+    if (expected == nullptr) expected = lb::kernels::find("avx2");
+    if (expected == nullptr) expected = lb::kernels::find("generic");
+    ASSERT_NE(expected, nullptr);
+    EXPECT_STREQ(lb::kernels::active().name, expected->name);
+}
+
+} // namespace
