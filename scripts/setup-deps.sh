@@ -3,7 +3,7 @@
 # (through sudo when not root). Safe to run again: does nothing when all are
 # present.
 set -euo pipefail
-packages=(g++ cmake make pkg-config libgtest-dev libgmock-dev libbenchmark-dev git)
+packages=(g++ cmake make pkg-config libgtest-dev libgmock-dev libbenchmark-dev git python3)
 command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

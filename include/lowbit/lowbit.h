@@ -100,7 +100,10 @@ typedef enum lb_status {
      * string read with lb_model_kv_get_int()). */
     LB_E_TYPE = -8,
     /* A bug in lowbit. Please report it with lb_last_error()'s message. */
-    LB_E_INTERNAL = -9
+    LB_E_INTERNAL = -9,
+    /* Not a status: makes the enum span int32 so that any int value passed
+     * from C or a binding is a valid lb_status in C++. Same in the enums below. */
+    LB_STATUS_FORCE_INT32 = 0x7fffffff
 } lb_status;
 
 /* The message for the last failure on the calling thread, naming the file,
@@ -157,7 +160,8 @@ typedef enum lb_type {
     LB_TYPE_Q1_0 = 41,
     LB_TYPE_Q2_0 = 42,
     /* One past the largest id; not a type. */
-    LB_TYPE_COUNT = 43
+    LB_TYPE_COUNT = 43,
+    LB_TYPE_FORCE_INT32 = 0x7fffffff
 } lb_type;
 
 /* The canonical name of a type, upper case as llama.cpp prints quantization
@@ -276,7 +280,8 @@ typedef enum lb_value_type {
     LB_VALUE_ARRAY = 9,
     LB_VALUE_U64 = 10,
     LB_VALUE_I64 = 11,
-    LB_VALUE_F64 = 12
+    LB_VALUE_F64 = 12,
+    LB_VALUE_FORCE_INT32 = 0x7fffffff
 } lb_value_type;
 
 /* Name of a value type as GGUF tools print it ("u32", "str", "arr").
@@ -418,7 +423,8 @@ typedef enum lb_ftype {
     LB_FTYPE_MXFP4_MOE = 38,
     LB_FTYPE_NVFP4 = 39,
     LB_FTYPE_Q1_0 = 40,
-    LB_FTYPE_Q2_0 = 41
+    LB_FTYPE_Q2_0 = 41,
+    LB_FTYPE_FORCE_INT32 = 0x7fffffff
 } lb_ftype;
 
 /* The name of a file type as llama-quantize spells it ("Q4_0", "Q4_K_M",
@@ -455,7 +461,7 @@ typedef struct lb_progress {
  * continue, any other value to cancel (the run then returns LB_E_CANCELLED). */
 typedef int (*lb_progress_fn)(const lb_progress *progress, void *user);
 
-typedef enum lb_log_level { LB_LOG_INFO = 0, LB_LOG_WARN = 1 } lb_log_level;
+typedef enum lb_log_level { LB_LOG_INFO = 0, LB_LOG_WARN = 1, LB_LOG_FORCE_INT32 = 0x7fffffff } lb_log_level;
 
 /* Log callback: receives notices during a run, e.g. a warning for each
  * tensor whose shape forces a fallback type. message is one line without
@@ -530,7 +536,8 @@ typedef enum lb_stat {
     LB_STAT_INPUT_BYTES = 4,    /* tensor data bytes read */
     LB_STAT_OUTPUT_BYTES = 5,   /* tensor data bytes written (without padding) */
     LB_STAT_OUTPUT_FILE_BYTES = 6, /* size of the output file */
-    LB_STAT_ELAPSED_US = 7      /* wall time of the run in microseconds */
+    LB_STAT_ELAPSED_US = 7,     /* wall time of the run in microseconds */
+    LB_STAT_FORCE_INT32 = 0x7fffffff
 } lb_stat;
 
 /* One figure from the last successful run; 0 before any run, for a NULL

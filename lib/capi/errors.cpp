@@ -28,6 +28,7 @@ const char *lb_status_name(lb_status status) {
     case LB_E_NOT_FOUND: return "LB_E_NOT_FOUND";
     case LB_E_TYPE: return "LB_E_TYPE";
     case LB_E_INTERNAL: return "LB_E_INTERNAL";
+    case LB_STATUS_FORCE_INT32: break;
     }
     return "LB_E_UNKNOWN";
 }

@@ -108,6 +108,7 @@ uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat) {
     case LB_STAT_OUTPUT_BYTES: return s.output_bytes;
     case LB_STAT_OUTPUT_FILE_BYTES: return s.output_file_bytes;
     case LB_STAT_ELAPSED_US: return s.elapsed_us;
+    case LB_STAT_FORCE_INT32: break;
     }
     return 0;
 }

@@ -12,7 +12,9 @@
 namespace lb {
 
 MappedFile::MappedFile(const std::string &path) : path_(path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then
+    // refused below as not a regular file)
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) fail(LB_E_IO, "%s: cannot open: %s", path.c_str(), std::strerror(errno));
     struct stat st;
     if (::fstat(fd, &st) != 0) {

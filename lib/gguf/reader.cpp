@@ -227,11 +227,11 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
     // A key/value pair takes at least 13 bytes (key length, type, one byte of
     // value) and a tensor info at least 24 (name length, dims, type, offset).
     if (n_kv < 0 || static_cast<uint64_t>(n_kv) > cur.remaining() / 13)
-        fail(LB_E_FORMAT, "%s: metadata count %lld is impossible for a file of %llu bytes", path.c_str(),
-             static_cast<long long>(n_kv), static_cast<unsigned long long>(size));
+        fail(LB_E_FORMAT, "%s: file is truncated or corrupt: metadata count %lld does not fit in the %llu bytes left",
+             path.c_str(), static_cast<long long>(n_kv), static_cast<unsigned long long>(cur.remaining()));
     if (n_tensors < 0 || static_cast<uint64_t>(n_tensors) > cur.remaining() / 24)
-        fail(LB_E_FORMAT, "%s: tensor count %lld is impossible for a file of %llu bytes", path.c_str(),
-             static_cast<long long>(n_tensors), static_cast<unsigned long long>(size));
+        fail(LB_E_FORMAT, "%s: file is truncated or corrupt: tensor count %lld does not fit in the %llu bytes left",
+             path.c_str(), static_cast<long long>(n_tensors), static_cast<unsigned long long>(cur.remaining()));
 
     // metadata
     std::unordered_set<std::string> keys;

@@ -56,6 +56,9 @@ QuantizeStats Quantizer::run(const gguf::GgufFile &in, const std::string &out_pa
     const std::string &path = in.path();
     if (same_file(out_path, in.mapping()))
         fail(LB_E_INVALID_ARG, "%s: the output path names the input file; choose another output", out_path.c_str());
+    struct stat st;
+    if (::stat(out_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        fail(LB_E_INVALID_ARG, "%s: the output path is a folder; give a file name", out_path.c_str());
 
     // Decide every tensor's type and check that each conversion is possible
     // before anything is written.
