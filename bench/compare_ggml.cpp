@@ -1,0 +1,321 @@
+// compare_ggml: lowbit against the reference peer (llama.cpp's
+// libggml-base.so, loaded with dlopen) in one process and one run, on
+// identical data. For Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16 and BF16 it measures
+// the single-thread throughput of
+//   quantize          lb_quantize_rows(imatrix NULL) vs ggml_quantize_chunk(imatrix NULL)
+//   quantize+imatrix  both with the same importance vector
+//   dequantize        lb_dequantize_rows vs ggml's dequantize_row_* (one call per row)
+// on rows of 4096 Gaussian floats from a fixed seed. Each measurement is a
+// warm-up call, then N pairs of samples of at least a few milliseconds each,
+// one lowbit and one ggml back to back, so that both sides of a pair see the
+// same machine load; the table gives the median rates in millions of
+// elements per second and the median of the paired ratios lowbit / ggml
+// (above 1: lowbit is faster) with its quartiles.
+//
+// Usage: compare_ggml [--rows N] [--samples N] [--sample-ms N]
+// Exits 2 if the peer cannot be loaded (set LOWBIT_PEER_DIR, see
+// scripts/install-peer.sh).
+#include "ggml_peer.hpp"
+#include "lowbit/lowbit.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kRowWidth = 4096;
+constexpr uint32_t kSeed = 20240611;
+
+struct Options {
+    int64_t rows = 64;
+    int samples = 21;
+    double sample_ms = 10.0;
+};
+
+[[noreturn]] void usage_error(const char *message) {
+    std::fprintf(stderr, "compare_ggml: %s\nusage: compare_ggml [--rows N] [--samples N] [--sample-ms N]\n",
+                 message);
+    std::exit(1);
+}
+
+Options parse_options(int argc, char **argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::printf(
+                "usage: compare_ggml [--rows N] [--samples N] [--sample-ms N]\n"
+                "Compares lowbit's and ggml's row quantizers and dequantizers (see bench/README.md).\n");
+            std::exit(0);
+        }
+        if (i + 1 >= argc) usage_error(("missing value after " + arg).c_str());
+        const char *value = argv[++i];
+        char *end = nullptr;
+        const double v = std::strtod(value, &end);
+        if (end == value || *end != '\0' || !(v >= 1 && v <= 1e6))
+            usage_error(("bad value for " + arg).c_str());
+        if (arg == "--rows")
+            o.rows = static_cast<int64_t>(v);
+        else if (arg == "--samples")
+            o.samples = static_cast<int>(v);
+        else if (arg == "--sample-ms")
+            o.sample_ms = v;
+        else
+            usage_error(("unknown option " + arg).c_str());
+    }
+    return o;
+}
+
+// "model name" of the first processor in /proc/cpuinfo, and the number of
+// processors listed there.
+void print_machine() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line, model = "unknown";
+    int processors = 0;
+    bool avx2 = false, fma = false, f16c = false;
+    while (std::getline(cpuinfo, line)) {
+        const auto value = [&] {
+            const size_t colon = line.find(':');
+            return colon == std::string::npos ? std::string() : line.substr(colon + 2);
+        };
+        if (line.rfind("processor", 0) == 0)
+            ++processors;
+        else if (line.rfind("model name", 0) == 0 && model == "unknown")
+            model = value();
+        else if (line.rfind("flags", 0) == 0) {
+            std::istringstream flags(value());
+            for (std::string flag; flags >> flag;) {
+                avx2 = avx2 || flag == "avx2";
+                fma = fma || flag == "fma";
+                f16c = f16c || flag == "f16c";
+            }
+        }
+    }
+    std::string load = "unknown";
+    std::ifstream loadavg("/proc/loadavg");
+    std::getline(loadavg, load);
+    std::printf("machine:  %s, %d logical cores (hardware_concurrency %u), avx2 %s, fma %s, f16c %s\n",
+                model.c_str(), processors, std::thread::hardware_concurrency(), avx2 ? "yes" : "no",
+                fma ? "yes" : "no", f16c ? "yes" : "no");
+    std::printf("load:     %s (/proc/loadavg at start)\n", load.c_str());
+}
+
+// The llama.cpp release the peer was built from, from node-llama-cpp's
+// build metadata next to the libraries ("unknown" if absent).
+std::string peer_release() {
+    std::ifstream meta(peer::library_dir() + "/_nlcBuildMetadata.json");
+    const std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+    const std::string key = "\"release\":\"";
+    const size_t at = text.find(key);
+    if (at == std::string::npos) return "unknown";
+    const size_t end = text.find('"', at + key.size());
+    return end == std::string::npos ? "unknown" : text.substr(at + key.size(), end - at - key.size());
+}
+
+// Same data for both libraries: weights ~ N(0, 1), an importance vector of
+// positive values spread over two orders of magnitude.
+struct Data {
+    std::vector<float> weights;
+    std::vector<float> importance;
+    explicit Data(int64_t rows) : weights(static_cast<size_t>(rows * kRowWidth)), importance(kRowWidth) {
+        std::mt19937 rng(kSeed);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        for (float &w : weights) w = normal(rng);
+        for (float &w : importance) {
+            const float g = normal(rng);
+            w = 0.01f + g * g;
+        }
+    }
+};
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_of(const std::function<void()> &fn, int calls) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < calls; ++i) fn();
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Calls per sample so that one sample takes at least sample_ms.
+int calls_per_sample(const std::function<void()> &fn, double sample_ms) {
+    fn(); // warm-up: caches, page faults, lazy initialization
+    const double once = std::max(seconds_of(fn, 1), 1e-7);
+    return std::max(1, static_cast<int>(sample_ms * 1e-3 / once + 0.999));
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Result {
+    double lowbit = 0, ggml = 0;          // median rates, elements per second
+    double ratio = 0;                     // median of the paired ratios lowbit / ggml
+    double ratio_low = 0, ratio_high = 0; // quartiles of the paired ratios
+};
+
+// Samples taken in pairs, one of each implementation back to back (in
+// alternating order), so that both sides of a pair see the same machine
+// load; rates in elements/s.
+Result measure(const std::function<void()> &lowbit, const std::function<void()> &ggml, double elements,
+               const Options &o) {
+    const int lowbit_calls = calls_per_sample(lowbit, o.sample_ms);
+    const int ggml_calls = calls_per_sample(ggml, o.sample_ms);
+    std::vector<double> lowbit_rates, ggml_rates, ratios;
+    for (int s = 0; s < o.samples; ++s) {
+        double lowbit_rate = 0, ggml_rate = 0;
+        const auto lowbit_sample = [&] {
+            lowbit_rate = elements * lowbit_calls / seconds_of(lowbit, lowbit_calls);
+        };
+        const auto ggml_sample = [&] { ggml_rate = elements * ggml_calls / seconds_of(ggml, ggml_calls); };
+        if (s % 2 == 0)
+            lowbit_sample(), ggml_sample();
+        else
+            ggml_sample(), lowbit_sample();
+        lowbit_rates.push_back(lowbit_rate);
+        ggml_rates.push_back(ggml_rate);
+        ratios.push_back(lowbit_rate / ggml_rate);
+    }
+    Result r;
+    r.lowbit = median(lowbit_rates);
+    r.ggml = median(ggml_rates);
+    r.ratio = median(ratios);
+    std::sort(ratios.begin(), ratios.end());
+    r.ratio_low = ratios[ratios.size() / 4];
+    r.ratio_high = ratios[(ratios.size() * 3) / 4];
+    return r;
+}
+
+[[noreturn]] void fail(const std::string &message) {
+    std::fprintf(stderr, "compare_ggml: %s\n", message.c_str());
+    std::exit(1);
+}
+
+void check(lb_status s, const char *what) {
+    if (s != LB_OK) fail(std::string(what) + ": " + lb_status_name(s) + ": " + lb_last_error());
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    const Options o = parse_options(argc, argv);
+
+    const peer::Ggml *ggml = nullptr;
+    try {
+        ggml = &peer::Ggml::get();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "compare_ggml: the reference peer could not be loaded: %s\n", e.what());
+        return 2;
+    }
+
+    std::printf("lowbit:   %s (header %s)\n", lb_version(), LB_VERSION_STRING);
+    const char *kernels = std::getenv("LOWBIT_KERNELS");
+    std::printf("kernels:  %s\n",
+                kernels != nullptr && *kernels != '\0'
+                    ? kernels
+                    : "lowbit's default (the fastest set this CPU supports; LOWBIT_KERNELS overrides)");
+    std::printf("ggml:     libggml-base.so from llama.cpp release %s in %s\n", peer_release().c_str(),
+                peer::library_dir().c_str());
+    print_machine();
+    std::printf("setup:    1 thread, %lld rows x %lld floats ~ N(0,1), seed %u; warm-up, then %d sample pairs"
+                " of >= %.0f ms per side\n\n",
+                static_cast<long long>(o.rows), static_cast<long long>(kRowWidth), kSeed, o.samples,
+                o.sample_ms);
+
+    const Data data(o.rows);
+    const int64_t rows = o.rows;
+    const double elements = static_cast<double>(rows * kRowWidth);
+    const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
+                             LB_TYPE_Q8_0, LB_TYPE_F16,  LB_TYPE_BF16};
+
+    std::printf("%-6s %-17s %12s %12s %7s  %-11s  %s\n", "format", "op", "lowbit Me/s", "ggml Me/s", "ratio",
+                "ratio IQR", "note");
+    std::printf("%-6s %-17s %12s %12s %7s  %-11s  %s\n", "------", "-----------------", "-----------",
+                "---------", "-----", "-----------", "----");
+    bool dequantize_mismatch = false;
+    for (const lb_type type : types) {
+        const char *name = lb_type_name(type);
+        size_t row_bytes = 0;
+        check(lb_row_size(&row_bytes, type, kRowWidth), "lb_row_size");
+        const int64_t ggml_row_bytes =
+            static_cast<int64_t>(ggml->type_size(type)) * (kRowWidth / ggml->blck_size(type));
+        if (ggml_row_bytes != static_cast<int64_t>(row_bytes))
+            fail(std::string("row size of ") + name + " differs between lowbit and ggml");
+        const size_t total_bytes = row_bytes * static_cast<size_t>(rows);
+        std::vector<uint8_t> lowbit_out(total_bytes), ggml_out(total_bytes);
+        const peer::DequantizeRow ggml_dequantize = ggml->dequantize(type);
+        if (ggml_dequantize == nullptr) fail(std::string("the peer has no dequantizer for ") + name);
+
+        const auto print_row = [&](const char *op, const Result &r, const std::string &note) {
+            std::printf("%-6s %-17s %12.1f %12.1f %7.2f  %5.2f-%-5.2f  %s\n", name, op, r.lowbit / 1e6,
+                        r.ggml / 1e6, r.ratio, r.ratio_low, r.ratio_high, note.c_str());
+            std::fflush(stdout);
+        };
+
+        for (const bool with_imatrix : {false, true}) {
+            const float *imatrix = with_imatrix ? data.importance.data() : nullptr;
+            const auto lowbit_quantize = [&] {
+                check(lb_quantize_rows(type, data.weights.data(), rows, kRowWidth, imatrix, lowbit_out.data(),
+                                       lowbit_out.size()),
+                      "lb_quantize_rows");
+            };
+            const auto ggml_quantize = [&] {
+                const size_t written = ggml->quantize_chunk(type, data.weights.data(), ggml_out.data(), 0,
+                                                            rows, kRowWidth, imatrix);
+                if (written != total_bytes) fail("ggml_quantize_chunk wrote an unexpected number of bytes");
+            };
+            const Result r = measure(lowbit_quantize, ggml_quantize, elements, o);
+            std::string note;
+            if (with_imatrix && !lb_type_is_quantized(type))
+                note = "both ignore the imatrix";
+            else if (with_imatrix && type == LB_TYPE_Q8_0)
+                note = "ggml ignores the imatrix; lowbit searches";
+            print_row(with_imatrix ? "quantize+imatrix" : "quantize", r, note);
+        }
+
+        // Dequantize the same bytes (lowbit's quantization without imatrix)
+        // with both, and check that they agree bit for bit.
+        check(lb_quantize_rows(type, data.weights.data(), rows, kRowWidth, nullptr, lowbit_out.data(),
+                               lowbit_out.size()),
+              "lb_quantize_rows");
+        std::vector<float> lowbit_floats(static_cast<size_t>(rows * kRowWidth));
+        std::vector<float> ggml_floats(lowbit_floats.size());
+        const auto lowbit_dequantize = [&] {
+            check(lb_dequantize_rows(type, lowbit_out.data(), lowbit_out.size(), rows, kRowWidth,
+                                     lowbit_floats.data()),
+                  "lb_dequantize_rows");
+        };
+        const auto ggml_dequantize_rows = [&] {
+            for (int64_t r = 0; r < rows; ++r)
+                ggml_dequantize(lowbit_out.data() + static_cast<size_t>(r) * row_bytes,
+                                ggml_floats.data() + r * kRowWidth, kRowWidth);
+        };
+        const Result r = measure(lowbit_dequantize, ggml_dequantize_rows, elements, o);
+        const bool same =
+            std::memcmp(lowbit_floats.data(), ggml_floats.data(), lowbit_floats.size() * sizeof(float)) == 0;
+        dequantize_mismatch |= !same;
+        print_row("dequantize", r, same ? "outputs bit-identical" : "OUTPUTS DIFFER");
+    }
+    std::printf(
+        "\nMe/s = millions of elements per second, median of the samples. ratio = median over the sample"
+        " pairs of lowbit / ggml\n(above 1: lowbit faster); ratio IQR = its quartiles, a measure of the"
+        " noise.\n");
+    if (dequantize_mismatch) {
+        std::fprintf(stderr, "compare_ggml: lowbit's and ggml's dequantized outputs differ\n");
+        return 1;
+    }
+    return 0;
+}
