@@ -21,40 +21,33 @@ inline float bits_float(uint32_t u) {
     return f;
 }
 
-// binary16 -> float: exact.
+// binary16 -> float: exact. Branch-free, so loops over it vectorize.
 inline float fp16_to_fp32(uint16_t h) {
     const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
     const uint32_t exp = (h >> 10) & 0x1fu;
     const uint32_t man = h & 0x3ffu;
-    if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (man != 0 ? 0x400000u : 0u) | (man << 13)); // inf, quiet nan
-    if (exp != 0) return bits_float(sign | ((exp + 112) << 23) | (man << 13));
+    // normal: rebias the exponent (15 -> 127)
+    const uint32_t normal = ((exp + 112u) << 23) | (man << 13);
     // zero or subnormal: man * 2^-24, exact in float
-    const float v = static_cast<float>(man) * 5.9604644775390625e-08f;
-    return sign ? -v : v;
+    const uint32_t subnormal = float_bits(static_cast<float>(man) * 5.9604644775390625e-08f);
+    // infinity, or NaN made quiet
+    const uint32_t special = 0x7f800000u | (man << 13) | (man != 0 ? 0x400000u : 0u);
+    return bits_float(sign | (exp == 0 ? subnormal : exp == 0x1f ? special : normal));
 }
 
-// float -> binary16, round to nearest even.
+// float -> binary16, round to nearest even. Branch-free.
 inline uint16_t fp32_to_fp16(float f) {
     const uint32_t u = float_bits(f);
-    const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
+    const uint32_t sign = (u >> 16) & 0x8000u;
     const uint32_t a = u & 0x7fffffffu;
-    if (a > 0x7f800000u) return sign | 0x7e00u; // nan
-    if (a >= 0x477ff000u) return sign | 0x7c00u; // rounds to >= 65520: inf
-    if (a >= 0x38800000u) {                      // normal binary16 range (>= 2^-14)
-        // rebias exponent (127 -> 15) and round the 13 dropped mantissa bits
-        const uint32_t rounded = a + 0xfffu + ((a >> 13) & 1u);
-        return sign | static_cast<uint16_t>((rounded - 0x38000000u) >> 13);
-    }
-    if (a < 0x33000000u) return sign; // below half the smallest subnormal (2^-25): zero
-    // subnormal: value = a_float / 2^-24 units, rounded to nearest even
-    const uint32_t exp = a >> 23;
-    const uint32_t man = (a & 0x7fffffu) | 0x800000u;
-    const uint32_t shift = 126 - exp; // 14..24 for exp 102..112
-    const uint32_t half = 1u << (shift - 1);
-    const uint32_t rest = man & ((1u << shift) - 1);
-    uint32_t q = man >> shift;
-    if (rest > half || (rest == half && (q & 1u))) ++q;
-    return sign | static_cast<uint16_t>(q);
+    // normal binary16 range: rebias (127 -> 15) and round off 13 mantissa bits
+    const uint32_t normal = (a + 0xfffu + ((a >> 13) & 1u) - 0x38000000u) >> 13;
+    // below 2^-14: multiples of 2^-24, the spacing of floats in [0.5, 1)
+    const uint32_t subnormal = float_bits(bits_float(a) + 0.5f) - 0x3f000000u;
+    uint32_t h = a < 0x38800000u ? subnormal : normal;
+    h = a >= 0x477ff000u ? 0x7c00u : h; // rounds to 65536 or more: infinity
+    h = a > 0x7f800000u ? 0x7e00u : h;  // NaN: quiet
+    return static_cast<uint16_t>(sign | h);
 }
 
 // bfloat16 -> float: exact.

@@ -4,8 +4,20 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace lb::formats {
+
+// Bit 4 of each of 32 levels, as the 32-bit little-endian mask of Q5_0/Q5_1
+// (bit j = level j), built 8 levels at a time: the multiply gathers bit 4 of
+// each byte of v into the top byte (the bytes are read little-endian).
+inline void pack_high_bits(const uint8_t *q, uint8_t *qh) {
+    for (int k = 0; k < 4; ++k) {
+        uint64_t v;
+        std::memcpy(&v, q + 8 * k, 8);
+        qh[k] = static_cast<uint8_t>((((v >> 4) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56);
+    }
+}
 
 constexpr int QK4_0 = 32;
 constexpr int QK4_1 = 32;
@@ -60,5 +72,82 @@ struct block_q8_1 {
     int8_t qs[QK8_1];
 };
 static_assert(sizeof(block_q8_1) == 36);
+
+// ---------------------------------------------------------------------------
+// K-quants: super-blocks of 256 weights split into sub-blocks whose scales
+// (and mins) are themselves quantized against a binary16 super-block scale.
+// ---------------------------------------------------------------------------
+
+constexpr int QK_K = 256;
+
+// 16 sub-blocks of 16: x = (d * sc) * q - (dmin * m), q in [0, 3],
+// scales[j] = sc | m << 4 (4 bits each). qs holds 4 values per byte: for each
+// 128-value half, byte l (0..31) holds values l, l + 32, l + 64, l + 96 of
+// the half at bit offsets 0, 2, 4, 6.
+struct block_q2_K {
+    uint8_t scales[QK_K / 16];
+    uint8_t qs[QK_K / 4];
+    uint16_t d;
+    uint16_t dmin;
+};
+static_assert(sizeof(block_q2_K) == 84);
+
+// 16 sub-blocks of 16: x = (d * (sc - 32)) * (q - 4), q in [0, 7]: the low 2
+// bits in qs (laid out as Q2_K), the high bit of value i in bit i / 32 of
+// hmask[i % 32]. 6-bit scales: low 4 bits of scale j in scales[j % 8] (low
+// nibble for j < 8, high for j >= 8), high 2 bits in scales[8 + j % 4] at bit
+// offset 2 * (j / 4).
+struct block_q3_K {
+    uint8_t hmask[QK_K / 8];
+    uint8_t qs[QK_K / 4];
+    uint8_t scales[12];
+    uint16_t d;
+};
+static_assert(sizeof(block_q3_K) == 110);
+
+// 8 sub-blocks of 32: x = (d * sc) * q - (dmin * m), q in [0, 15]. 6-bit sc
+// and m packed in scales[12] (see pack_scale_min_k4). qs: for each 64-value
+// chunk c, byte l (0..31) of qs[32 c ..] holds value l in its low nibble and
+// value l + 32 in its high nibble.
+struct block_q4_K {
+    uint16_t d;
+    uint16_t dmin;
+    uint8_t scales[12];
+    uint8_t qs[QK_K / 2];
+};
+static_assert(sizeof(block_q4_K) == 144);
+
+// As Q4_K with q in [0, 31]: the fifth bit of value l (l + 32) of chunk c is
+// bit 2c (2c + 1) of qh[l].
+struct block_q5_K {
+    uint16_t d;
+    uint16_t dmin;
+    uint8_t scales[12];
+    uint8_t qh[QK_K / 8];
+    uint8_t qs[QK_K / 2];
+};
+static_assert(sizeof(block_q5_K) == 176);
+
+// 16 sub-blocks of 16: x = (d * sc) * (q - 32), q in [0, 63], sc an int8.
+// For each 128-value half: ql[l] (l < 32) holds the low 4 bits of value l
+// (low nibble) and l + 64 (high nibble), ql[l + 32] those of l + 32 and
+// l + 96; qh[l] holds the high 2 bits of l, l + 32, l + 64, l + 96 at bit
+// offsets 0, 2, 4, 6.
+struct block_q6_K {
+    uint8_t ql[QK_K / 2];
+    uint8_t qh[QK_K / 4];
+    int8_t scales[QK_K / 16];
+    uint16_t d;
+};
+static_assert(sizeof(block_q6_K) == 210);
+
+// Activations for dot products with K-quants: x = d * q, plus the sums of
+// each 16 values.
+struct block_q8_K {
+    float d;
+    int8_t qs[QK_K];
+    int16_t bsums[QK_K / 16];
+};
+static_assert(sizeof(block_q8_K) == 292);
 
 } // namespace lb::formats

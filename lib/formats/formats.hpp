@@ -18,11 +18,17 @@ void quantize_row_q4_1(const float *x, void *y, int64_t n, const float *imatrix)
 void quantize_row_q5_0(const float *x, void *y, int64_t n, const float *imatrix);
 void quantize_row_q5_1(const float *x, void *y, int64_t n, const float *imatrix);
 void quantize_row_q8_0(const float *x, void *y, int64_t n, const float *imatrix);
+void quantize_row_q2_K(const float *x, void *y, int64_t n, const float *imatrix);
+void quantize_row_q3_K(const float *x, void *y, int64_t n, const float *imatrix);
+void quantize_row_q4_K(const float *x, void *y, int64_t n, const float *imatrix);
+void quantize_row_q5_K(const float *x, void *y, int64_t n, const float *imatrix);
+void quantize_row_q6_K(const float *x, void *y, int64_t n, const float *imatrix);
 
 // Activation quantizers (the right-hand side of dot products): fast, and
 // byte-identical to llama.cpp's quantize_row_q8_0_ref / _q8_1_ref.
 void quantize_row_q8_0_activations(const float *x, void *y, int64_t n);
 void quantize_row_q8_1_activations(const float *x, void *y, int64_t n);
+void quantize_row_q8_K_activations(const float *x, void *y, int64_t n);
 
 // Dequantizers: one row of n elements.
 void dequantize_row_f32(const void *x, float *y, int64_t n);
@@ -34,5 +40,11 @@ void dequantize_row_q5_0(const void *x, float *y, int64_t n);
 void dequantize_row_q5_1(const void *x, float *y, int64_t n);
 void dequantize_row_q8_0(const void *x, float *y, int64_t n);
 void dequantize_row_q8_1(const void *x, float *y, int64_t n);
+void dequantize_row_q2_K(const void *x, float *y, int64_t n);
+void dequantize_row_q3_K(const void *x, float *y, int64_t n);
+void dequantize_row_q4_K(const void *x, float *y, int64_t n);
+void dequantize_row_q5_K(const void *x, float *y, int64_t n);
+void dequantize_row_q6_K(const void *x, float *y, int64_t n);
+void dequantize_row_q8_K(const void *x, float *y, int64_t n);
 
 } // namespace lb::formats

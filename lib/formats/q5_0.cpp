@@ -17,9 +17,7 @@ void quantize_row_q5_0(const float *x, void *dst, int64_t n, const float *imatri
             y[b].d = scale_bits(d);
             for (int j = 0; j < QK5_0 / 2; ++j)
                 y[b].qs[j] = static_cast<uint8_t>((q[j] & 0x0f) | ((q[j + QK5_0 / 2] & 0x0f) << 4));
-            uint32_t qh = 0;
-            for (int j = 0; j < QK5_0; ++j) qh |= static_cast<uint32_t>(q[j] >> 4) << j;
-            std::memcpy(y[b].qh, &qh, sizeof qh);
+            pack_high_bits(q, y[b].qh);
         });
 }
 

@@ -37,16 +37,16 @@ inline void symmetric_fast_lanes(const float *x, float *d, uint8_t *q) {
     const F id = L::inverse_or_zero(d0);
     const F lo = L::splat(static_cast<float>(LO)), hi = L::splat(static_cast<float>(HI));
     F sxl = L::splat(0.0f), sll = L::splat(0.0f);
-    typename L::I qt[N];
     for (int j = 0; j < N; ++j) {
         const F v = L::load(xt + j * W);
         const F l = L::nearest(L::clamp(v * id, lo, hi));
-        qt[j] = L::to_int(l) + OFFSET;
         sxl += v * l;
         sll += l * l;
     }
+    // the same levels again, block by block, in the blocks' own layout
     for (int b = 0; b < W; ++b)
-        for (int j = 0; j < N; ++j) q[b * N + j] = static_cast<uint8_t>(qt[j][b]);
+        for (int j = 0; j < N; ++j)
+            q[b * N + j] = static_cast<uint8_t>(static_cast<int>(formats::symmetric_level<LO, HI>(x[b * N + j], id[b])) + OFFSET);
     const typename L::I positive = sll > L::splat(0.0f);
     const F d1 = L::select(positive, L::storable_scale(sxl / L::select(positive, sll, L::splat(1.0f))), d0);
     const F delta = (d1 - d0) * ((d1 + d0) * sll - L::splat(2.0f) * sxl);
@@ -96,30 +96,29 @@ template <int W, int N, int NMAX> inline void affine_fast_lanes(const float *x, 
     using F = typename L::F;
     float xt[N * W];
     transpose_in<W, N>(x, xt);
-    F mn = L::load(xt), mx = mn;
+    F mn = L::load(xt), mx = mn, sx = L::splat(0.0f) + mn;
     for (int j = 1; j < N; ++j) {
         const F v = L::load(xt + j * W);
         mn = L::select(v < mn, v, mn);
         mx = L::select(v > mx, v, mx);
+        sx += v;
     }
-    F sx = L::splat(0.0f);
-    for (int j = 0; j < N; ++j) sx += L::load(xt + j * W);
     const F d0 = L::storable_scale((mx - mn) / L::splat(static_cast<float>(NMAX)));
     const F m0 = L::storable_scale(mn);
     const F id = L::inverse_or_zero(d0);
     const F zero = L::splat(0.0f), nmax = L::splat(static_cast<float>(NMAX));
     F sl = zero, sll = zero, sxl = zero;
-    typename L::I qt[N];
     for (int j = 0; j < N; ++j) {
         const F v = L::load(xt + j * W);
         const F l = L::nearest(L::clamp((v - m0) * id, zero, nmax));
-        qt[j] = L::to_int(l);
         sl += l;
         sll += l * l;
         sxl += v * l;
     }
+    // the same levels again, block by block, in the blocks' own layout
     for (int b = 0; b < W; ++b)
-        for (int j = 0; j < N; ++j) q[b * N + j] = static_cast<uint8_t>(qt[j][b]);
+        for (int j = 0; j < N; ++j)
+            q[b * N + j] = static_cast<uint8_t>(static_cast<int>(formats::affine_level<NMAX>(x[b * N + j], m0[b], id[b])));
     // formats::affine_ls and formats::affine_error_offset, lane-wise
     const F sw = L::splat(static_cast<float>(N)), two = L::splat(2.0f);
     const F det = sll * sw - sl * sl;

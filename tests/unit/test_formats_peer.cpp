@@ -15,8 +15,22 @@ namespace {
 
 using lb::formats::traits;
 
-const lb_type kFormats[] = {LB_TYPE_F16, LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1,
-                            LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0};
+const lb_type kFormats[] = {LB_TYPE_F16,  LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
+                            LB_TYPE_Q8_0, LB_TYPE_Q2_K, LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
+
+// Byte offsets of the binary16 scale fields within a block.
+std::vector<size_t> scale_offsets(lb_type type) {
+    switch (type) {
+    case LB_TYPE_Q4_1:
+    case LB_TYPE_Q5_1:
+    case LB_TYPE_Q4_K:
+    case LB_TYPE_Q5_K: return {0, 2};
+    case LB_TYPE_Q2_K: return {80, 82};
+    case LB_TYPE_Q3_K: return {108};
+    case LB_TYPE_Q6_K: return {208};
+    default: return {0};
+    }
+}
 
 // Rows that exercise the scale search: Gaussian rows at several scales, rows
 // with zeros, constant rows, a single spike, tiny and large magnitudes.
@@ -120,10 +134,9 @@ TEST_P(FormatPeer, ArbitraryBlocksDecodeAlike) {
     for (uint8_t &b : q) b = static_cast<uint8_t>(rng.next());
     const size_t bb = traits(type).block_bytes;
     if (traits(type).quantized) {
-        // the scale fields are the leading halves (d, then m/s where present); keep them finite
-        const size_t n_scales = (type == LB_TYPE_Q4_1 || type == LB_TYPE_Q5_1) ? 2 : 1;
+        // keep the binary16 scale fields finite: exponent below 0x1f
         for (size_t off = 0; off < q.size(); off += bb)
-            for (size_t s = 0; s < n_scales; ++s) q[off + 2 * s + 1] &= 0x7b; // exponent below 0x1f
+            for (size_t s : scale_offsets(type)) q[off + s + 1] &= 0x7b;
     } else {
         for (size_t off = 0; off < q.size(); off += 2) q[off + 1] &= (type == LB_TYPE_F16 ? 0x7b : 0x7f) | 0x80;
     }

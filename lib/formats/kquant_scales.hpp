@@ -1,0 +1,30 @@
+// The 12-byte packing of eight 6-bit scales and eight 6-bit mins used by
+// Q4_K and Q5_K (llama.cpp's get_scale_min_k4): for j < 4, scales[j] and
+// scales[j + 4] hold scale j and min j in their low 6 bits; for j >= 4, the
+// low 4 bits of scale j and min j share scales[j + 4], and their high 2 bits
+// sit in the top bits of scales[j - 4] and scales[j].
+#pragma once
+
+#include <cstdint>
+
+namespace lb::formats {
+
+inline void pack_scale_min_k4(const int *sc, const int *m, uint8_t *scales) {
+    for (int j = 0; j < 4; ++j) {
+        scales[j] = static_cast<uint8_t>(sc[j] | ((sc[j + 4] >> 4) << 6));
+        scales[j + 4] = static_cast<uint8_t>(m[j] | ((m[j + 4] >> 4) << 6));
+        scales[j + 8] = static_cast<uint8_t>((sc[j + 4] & 0x0f) | ((m[j + 4] & 0x0f) << 4));
+    }
+}
+
+inline void unpack_scale_min_k4(const uint8_t *scales, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = scales[j] & 63;
+        *m = scales[j + 4] & 63;
+    } else {
+        *sc = (scales[j + 4] & 0x0f) | ((scales[j - 4] >> 6) << 4);
+        *m = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
+    }
+}
+
+} // namespace lb::formats

@@ -1,0 +1,48 @@
+// Q2_K: super-blocks of 256 weights, 16 sub-blocks of 16 with 4-bit scales and
+// mins: x = (d * sc) * q - (dmin * m), q in [0, 3], 2.625 bits per weight.
+// Scales and levels are chosen as kquant_blocks.hpp defines.
+#include "common/fp16.hpp"
+#include "formats/blocks.hpp"
+#include "formats/formats.hpp"
+#include "formats/kquant_blocks.hpp"
+
+namespace lb::formats {
+
+void quantize_row_q2_K(const float *x, void *dst, int64_t n, const float *imatrix) {
+    block_q2_K *y = static_cast<block_q2_K *>(dst);
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float *xb = x + b * QK_K;
+        const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
+        const Effort effort = Effort::kThorough;
+        int sc[16], m[16];
+        uint8_t L[QK_K];
+        float d, dmin;
+        affine_super_quantize<16, 16, 3, 15>(xb, wb, effort, &d, &dmin, sc, m, L);
+        y[b].d = scale_bits(d);
+        y[b].dmin = scale_bits(dmin);
+        for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<uint8_t>(sc[j] | (m[j] << 4));
+        for (int h = 0; h < 2; ++h)
+            for (int l = 0; l < 32; ++l) {
+                const uint8_t *Lh = L + 128 * h;
+                y[b].qs[32 * h + l] =
+                    static_cast<uint8_t>(Lh[l] | (Lh[l + 32] << 2) | (Lh[l + 64] << 4) | (Lh[l + 96] << 6));
+            }
+    }
+}
+
+void dequantize_row_q2_K(const void *src, float *y, int64_t n) {
+    const block_q2_K *x = static_cast<const block_q2_K *>(src);
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float d = fp16_to_fp32(x[b].d), dmin = fp16_to_fp32(x[b].dmin);
+        for (int i = 0; i < QK_K; ++i) {
+            const int j = i / 16;
+            const int h = i / 128, r = i % 128;
+            const int q = (x[b].qs[32 * h + r % 32] >> (2 * (r / 32))) & 3;
+            const float dl = d * static_cast<float>(x[b].scales[j] & 0x0f);
+            const float ml = dmin * static_cast<float>(x[b].scales[j] >> 4);
+            y[b * QK_K + i] = dl * static_cast<float>(q) - ml;
+        }
+    }
+}
+
+} // namespace lb::formats

@@ -1,0 +1,58 @@
+// Q3_K: super-blocks of 256 weights, 16 sub-blocks of 16 with 6-bit scales:
+// x = (d * (sc - 32)) * (q - 4), q in [0, 7], 3.4375 bits per weight. Scales
+// and levels are chosen as kquant_blocks.hpp defines.
+#include "common/fp16.hpp"
+#include "formats/blocks.hpp"
+#include "formats/formats.hpp"
+#include "formats/kquant_blocks.hpp"
+
+#include <cstring>
+
+namespace lb::formats {
+
+void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatrix) {
+    block_q3_K *y = static_cast<block_q3_K *>(dst);
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float *xb = x + b * QK_K;
+        const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
+        const Effort effort = Effort::kThorough;
+        int codes[16];
+        uint8_t L[QK_K]; // q in [0, 7]
+        const float d = symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L);
+        y[b].d = scale_bits(d);
+        std::memset(y[b].scales, 0, sizeof y[b].scales);
+        for (int j = 0; j < 16; ++j) {
+            const int sc = codes[j] + 32;
+            y[b].scales[j % 8] |= static_cast<uint8_t>((sc & 0x0f) << (j < 8 ? 0 : 4));
+            y[b].scales[8 + j % 4] |= static_cast<uint8_t>((sc >> 4) << (2 * (j / 4)));
+        }
+        std::memset(y[b].hmask, 0, sizeof y[b].hmask);
+        for (int i = 0; i < QK_K; ++i)
+            if (L[i] > 3) y[b].hmask[i % 32] |= static_cast<uint8_t>(1u << (i / 32));
+        for (int h = 0; h < 2; ++h)
+            for (int l = 0; l < 32; ++l) {
+                const uint8_t *Lh = L + 128 * h;
+                y[b].qs[32 * h + l] = static_cast<uint8_t>((Lh[l] & 3) | ((Lh[l + 32] & 3) << 2) |
+                                                           ((Lh[l + 64] & 3) << 4) | ((Lh[l + 96] & 3) << 6));
+            }
+    }
+}
+
+void dequantize_row_q3_K(const void *src, float *y, int64_t n) {
+    const block_q3_K *x = static_cast<const block_q3_K *>(src);
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float d = fp16_to_fp32(x[b].d);
+        for (int i = 0; i < QK_K; ++i) {
+            const int j = i / 16; // sub-block
+            const int sc = ((x[b].scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) |
+                           (((x[b].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+            const int h = i / 128, r = i % 128; // half, and value within it
+            const int low = (x[b].qs[32 * h + r % 32] >> (2 * (r / 32))) & 3;
+            const int high = (x[b].hmask[i % 32] >> (i / 32)) & 1;
+            const float dl = d * static_cast<float>(sc - 32);
+            y[b * QK_K + i] = dl * static_cast<float>(low - (high ? 0 : 4));
+        }
+    }
+}
+
+} // namespace lb::formats
