@@ -238,9 +238,12 @@ typedef struct lb_model lb_model;
 /* Opens a GGUF file read-only, maps it into memory and validates it: header,
  * every metadata key and value, every tensor's name, shape, type and data
  * range. Nothing is trusted: counts, lengths and offsets are checked against
- * the file size before use.
+ * the file size before use. The first shard of a split model
+ * ("name-00001-of-00003.gguf") opens every shard, read as one model: the
+ * metadata is the first shard's, the tensors are all shards' in order.
  * On success *out owns the model; release it with lb_model_close().
- * Errors: LB_E_INVALID_ARG (NULL out or path); LB_E_IO (cannot open or map);
+ * Errors: LB_E_INVALID_ARG (NULL out or path, a shard other than the first);
+ * LB_E_IO (cannot open or map, a missing shard: the message names the file);
  * LB_E_FORMAT (not GGUF, truncated, or a validation failed: the message says
  * which key or tensor); LB_E_UNSUPPORTED (GGUF version 1 or newer than 3,
  * big-endian file); LB_E_NOMEM. */
@@ -258,8 +261,11 @@ LB_API uint32_t lb_model_gguf_version(const lb_model *model);
 /* Data alignment of the file (general.alignment, default 32). */
 LB_API uint32_t lb_model_alignment(const lb_model *model);
 
-/* Size of the file in bytes. */
+/* Size of the (first shard's) file in bytes. */
 LB_API uint64_t lb_model_file_size(const lb_model *model);
+
+/* Number of files the model was read from: 1, or the shards of a split model. */
+LB_API size_t lb_model_shard_count(const lb_model *model);
 
 /* File offset where the tensor data section starts. */
 LB_API uint64_t lb_model_data_offset(const lb_model *model);
@@ -370,7 +376,10 @@ LB_API int64_t lb_model_tensor_dim(const lb_model *model, size_t i, uint32_t d);
 /* Number of elements of tensor i (the product of its dimensions). */
 LB_API int64_t lb_model_tensor_n_elements(const lb_model *model, size_t i);
 
-/* Offset of tensor i's data in the file (data offset + tensor offset). */
+/* The shard (0-based) holding tensor i; 0 for a model in one file. */
+LB_API size_t lb_model_tensor_shard(const lb_model *model, size_t i);
+
+/* Offset of tensor i's data in its shard's file (data offset + tensor offset). */
 LB_API uint64_t lb_model_tensor_file_offset(const lb_model *model, size_t i);
 
 /* Size in bytes of tensor i's data. */
@@ -527,7 +536,85 @@ LB_API void lb_quantizer_cancel(lb_quantizer *quantizer);
  * rename the output); LB_E_CANCELLED; LB_E_NOMEM. */
 LB_API lb_status lb_quantizer_run(lb_quantizer *quantizer, const lb_model *model, const char *out_path);
 
-/* Figures from the last successful lb_quantizer_run(). */
+/* --- llama-quantize's options ------------------------------------------ */
+
+/* Uses an importance matrix: llama.cpp's GGUF imatrix file or its legacy
+ * .dat format (detected from the contents). Its entries are matched to
+ * tensors by name; an entry must hold one value per input column of its
+ * tensor (times the number of experts). With path NULL, clears it.
+ * The output then carries quantize.imatrix.file, .dataset, .entries_count and
+ * .chunks_count keys, as llama-quantize writes them.
+ * Errors: LB_E_INVALID_ARG (NULL quantizer); LB_E_IO (cannot read the file);
+ * LB_E_FORMAT (malformed, non-finite or negative values: the message names
+ * the file and the entry). */
+LB_API lb_status lb_quantizer_set_imatrix(lb_quantizer *quantizer, const char *path);
+
+/* Keeps only the imatrix entries whose name contains `name` (include = 1,
+ * llama-quantize --include-weights) or drops them (include = 0,
+ * --exclude-weights). May be called several times; includes and excludes
+ * cannot be mixed.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, mixing includes and excludes). */
+LB_API lb_status lb_quantizer_add_imatrix_filter(lb_quantizer *quantizer, int include, const char *name);
+
+/* The type of output.weight (llama-quantize --output-tensor-type), or
+ * LB_TYPE_COUNT (the default) for the file type's choice.
+ * Errors: LB_E_INVALID_ARG (not a type); LB_E_UNSUPPORTED (a type lowbit
+ * cannot produce). Same for the next function. */
+LB_API lb_status lb_quantizer_set_output_tensor_type(lb_quantizer *quantizer, lb_type type);
+
+/* The type of token_embd.weight (llama-quantize --token-embedding-type), or
+ * LB_TYPE_COUNT (the default). */
+LB_API lb_status lb_quantizer_set_token_embedding_type(lb_quantizer *quantizer, lb_type type);
+
+/* Gives every tensor whose name matches `pattern` (an ECMAScript regular
+ * expression, searched anywhere in the name; the first matching pattern
+ * wins) the type `type` (llama-quantize --tensor-type PATTERN=TYPE).
+ * Errors: LB_E_INVALID_ARG (NULL arguments, a pattern that does not compile:
+ * the message says why, not a type); LB_E_UNSUPPORTED (a type lowbit cannot
+ * produce). */
+LB_API lb_status lb_quantizer_add_tensor_type(lb_quantizer *quantizer, const char *pattern, lb_type type);
+
+/* 1: every quantizable tensor gets the file type's default type, without the
+ * per-tensor mixture (llama-quantize --pure). Default 0. */
+LB_API lb_status lb_quantizer_set_pure(lb_quantizer *quantizer, int pure);
+
+/* 0: leave output.weight as it is (llama-quantize --leave-output-tensor).
+ * Default 1. */
+LB_API lb_status lb_quantizer_set_quantize_output(lb_quantizer *quantizer, int quantize_output);
+
+/* 1: copy every tensor as it is (llama-quantize's COPY type); the file type
+ * written is the input's. Default 0. */
+LB_API lb_status lb_quantizer_set_only_copy(lb_quantizer *quantizer, int only_copy);
+
+/* Sets or adds a metadata key in the output, as llama-quantize
+ * --override-kv KEY=TYPE:VALUE with TYPE int (stored as u32 of the absolute
+ * value, as llama.cpp does), float (f32), bool (true/false) or str.
+ * Errors: LB_E_INVALID_ARG (malformed spec: the message says what is wrong). */
+LB_API lb_status lb_quantizer_add_kv_override(lb_quantizer *quantizer, const char *spec);
+
+/* 1: write one output file per input shard, named like the input's shards
+ * (llama-quantize --keep-split). Default 0: one file. */
+LB_API lb_status lb_quantizer_set_keep_split(lb_quantizer *quantizer, int keep_split);
+
+/* Removes the layers blk.N of the listed indices and renumbers the rest
+ * (llama-quantize --prune-layers). n = 0 clears the list.
+ * Errors: LB_E_INVALID_ARG (NULL layers with n > 0, negative index). */
+LB_API lb_status lb_quantizer_set_prune_layers(lb_quantizer *quantizer, const int32_t *layers, size_t n);
+
+/* 1: lb_quantizer_run() decides every tensor's type and the output size but
+ * writes nothing (llama-quantize --dry-run). Default 0. */
+LB_API lb_status lb_quantizer_set_dry_run(lb_quantizer *quantizer, int dry_run);
+
+/* The plan of the last run (or dry run): one entry per output tensor, in
+ * output order. Name borrowed from the quantizer, valid until its next run
+ * or lb_quantizer_free(). Out-of-range indices give NULL / LB_TYPE_COUNT / 0. */
+LB_API size_t lb_quantizer_plan_count(const lb_quantizer *quantizer);
+LB_API const char *lb_quantizer_plan_name(const lb_quantizer *quantizer, size_t i);
+LB_API lb_type lb_quantizer_plan_input_type(const lb_quantizer *quantizer, size_t i);
+LB_API lb_type lb_quantizer_plan_type(const lb_quantizer *quantizer, size_t i);
+LB_API uint64_t lb_quantizer_plan_bytes(const lb_quantizer *quantizer, size_t i);
+
+/* Figures from the last successful lb_quantizer_run() (or dry run). */
 typedef enum lb_stat {
     LB_STAT_TENSORS = 0,        /* tensors written */
     LB_STAT_QUANTIZED = 1,      /* tensors whose type was changed */
@@ -537,12 +624,67 @@ typedef enum lb_stat {
     LB_STAT_OUTPUT_BYTES = 5,   /* tensor data bytes written (without padding) */
     LB_STAT_OUTPUT_FILE_BYTES = 6, /* size of the output file */
     LB_STAT_ELAPSED_US = 7,     /* wall time of the run in microseconds */
+    LB_STAT_OUTPUT_FILES = 8,   /* files written (several with keep_split) */
     LB_STAT_FORCE_INT32 = 0x7fffffff
 } lb_stat;
 
 /* One figure from the last successful run; 0 before any run, for a NULL
  * quantizer or an unknown stat. */
 LB_API uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat);
+
+/* ------------------------------------------------------------------------ */
+/* Importance matrices                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Reads an importance matrix (llama.cpp's GGUF imatrix or legacy .dat) and
+ * writes it in the GGUF form llama.cpp's tools read (general.type =
+ * "imatrix", <name>.in_sum2 and <name>.counts tensors in name order). The
+ * output is written atomically, as model outputs are.
+ * Errors: LB_E_INVALID_ARG (NULL paths, out_path naming the input); LB_E_IO;
+ * LB_E_FORMAT (a malformed input, naming the file and entry). */
+LB_API lb_status lb_imatrix_convert(const char *in_path, const char *out_path);
+
+/* ------------------------------------------------------------------------ */
+/* Synthetic models                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* A llama-architecture model with random weights of realistic statistics
+ * (Gaussian rows, a spread of per-row and per-column scales, rare large
+ * outliers), for tests and benchmarks. Deterministic for a given seed. */
+typedef struct lb_synth_options {
+    uint32_t version;   /* LB_SYNTH_OPTIONS_VERSION */
+    uint32_t n_layer;   /* blocks */
+    uint32_t n_embd;    /* hidden size (multiple of n_head) */
+    uint32_t n_head;    /* attention heads */
+    uint32_t n_head_kv; /* key/value heads; n_head / n_head_kv is the GQA ratio */
+    uint32_t n_ff;      /* feed-forward size */
+    int tied_output;    /* 1: no output.weight (token_embd is shared) */
+    lb_type type;       /* LB_TYPE_F32, LB_TYPE_F16 or LB_TYPE_BF16 */
+    uint64_t seed;
+    /* A GGUF model whose tokenizer.* keys (and vocabulary size) to copy, or
+     * NULL for a built-in byte-level vocabulary of 259 tokens. */
+    const char *tokenizer_from;
+} lb_synth_options;
+
+#define LB_SYNTH_OPTIONS_VERSION 1
+
+/* Fills o with the defaults: 2 layers, n_embd 256, 8 heads, 4 KV heads,
+ * n_ff 512, untied output, F16, seed 1, built-in vocabulary. */
+LB_API void lb_synth_options_init(lb_synth_options *o);
+
+/* Writes the model to path (atomically), tensor by tensor, in bounded memory.
+ * progress may be NULL.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, wrong version, impossible
+ * shapes: the message says which field); LB_E_IO; LB_E_FORMAT (a bad
+ * tokenizer_from); LB_E_CANCELLED (the callback asked to stop). */
+LB_API lb_status lb_synth_write_model(const lb_synth_options *o, const char *path, lb_progress_fn progress,
+                                      void *user);
+
+/* Writes a GGUF importance matrix matching the model the same options
+ * describe: one entry per quantizable weight, mean squared activations with
+ * a realistic log-normal spread across columns.
+ * Errors: as lb_synth_write_model(). */
+LB_API lb_status lb_synth_write_imatrix(const lb_synth_options *o, const char *path);
 
 #ifdef __cplusplus
 }

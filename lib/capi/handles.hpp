@@ -1,14 +1,14 @@
 // What the opaque C handles hold.
 #pragma once
 
-#include "gguf/gguf_file.hpp"
 #include "lowbit/lowbit.h"
+#include "model/model.hpp"
 #include "quantizer/quantizer.hpp"
 
 #include <memory>
 
 struct lb_model {
-    std::unique_ptr<lb::gguf::GgufFile> file;
+    std::unique_ptr<lb::Model> model;
 };
 
 struct lb_quantizer {

@@ -14,16 +14,16 @@ namespace {
 
 const gguf::Value &value_at(const lb_model *model, size_t i, const char *fn) {
     require(model, fn, "model");
-    const auto &kvs = model->file->header().kvs;
+    const auto &kvs = model->model->kvs();
     if (i >= kvs.size()) fail(LB_E_INVALID_ARG, "%s: index %zu is out of range (%zu keys)", fn, i, kvs.size());
     return kvs[i].value;
 }
 
-const std::string &key_at(const lb_model *model, size_t i) { return model->file->header().kvs[i].key; }
+const std::string &key_at(const lb_model *model, size_t i) { return model->model->kvs()[i].key; }
 
 [[noreturn]] void wrong_type(const lb_model *model, size_t i, const char *wanted) {
-    const gguf::Value &v = model->file->header().kvs[i].value;
-    fail(LB_E_TYPE, "%s: key '%s' has type %s%s%s, not %s", model->file->path().c_str(), key_at(model, i).c_str(),
+    const gguf::Value &v = model->model->kvs()[i].value;
+    fail(LB_E_TYPE, "%s: key '%s' has type %s%s%s, not %s", model->model->path().c_str(), key_at(model, i).c_str(),
          gguf::value_type_name(static_cast<uint32_t>(v.type)), v.is_array() ? " of " : "",
          v.is_array() ? gguf::value_type_name(static_cast<uint32_t>(v.elem_type)) : "", wanted);
 }
@@ -61,9 +61,9 @@ bool read_integer(const gguf::Value &v, bool *negative, uint64_t *magnitude) {
     return true;
 }
 
-const gguf::TensorInfo *tensor_at(const lb_model *model, size_t i) {
-    if (model == nullptr || i >= model->file->header().tensors.size()) return nullptr;
-    return &model->file->header().tensors[i];
+const lb::Model::Tensor *tensor_at(const lb_model *model, size_t i) {
+    if (model == nullptr || i >= model->model->tensors().size()) return nullptr;
+    return &model->model->tensors()[i];
 }
 
 } // namespace
@@ -75,33 +75,35 @@ lb_status lb_model_open(lb_model **out, const char *path) {
         require(out, "lb_model_open", "out");
         require(path, "lb_model_open", "path");
         auto model = std::make_unique<lb_model>();
-        model->file = std::make_unique<gguf::GgufFile>(path);
+        model->model = std::make_unique<lb::Model>(path);
         *out = model.release();
     });
 }
 
 void lb_model_close(lb_model *model) { delete model; }
 
-const char *lb_model_path(const lb_model *model) { return model != nullptr ? model->file->path().c_str() : nullptr; }
+const char *lb_model_path(const lb_model *model) { return model != nullptr ? model->model->path().c_str() : nullptr; }
 
 uint32_t lb_model_gguf_version(const lb_model *model) {
-    return model != nullptr ? model->file->header().version : 0;
+    return model != nullptr ? model->model->header().version : 0;
 }
 
-uint32_t lb_model_alignment(const lb_model *model) { return model != nullptr ? model->file->header().alignment : 0; }
+uint32_t lb_model_alignment(const lb_model *model) { return model != nullptr ? model->model->header().alignment : 0; }
 
-uint64_t lb_model_file_size(const lb_model *model) { return model != nullptr ? model->file->file_size() : 0; }
+uint64_t lb_model_file_size(const lb_model *model) { return model != nullptr ? model->model->shard(0).file_size() : 0; }
 
 uint64_t lb_model_data_offset(const lb_model *model) {
-    return model != nullptr ? model->file->header().data_offset : 0;
+    return model != nullptr ? model->model->header().data_offset : 0;
 }
+
+size_t lb_model_shard_count(const lb_model *model) { return model != nullptr ? model->model->shard_count() : 0; }
 
 const char *lb_value_type_name(lb_value_type type) { return gguf::value_type_name(static_cast<uint32_t>(type)); }
 
-size_t lb_model_kv_count(const lb_model *model) { return model != nullptr ? model->file->header().kvs.size() : 0; }
+size_t lb_model_kv_count(const lb_model *model) { return model != nullptr ? model->model->kvs().size() : 0; }
 
 const char *lb_model_kv_key(const lb_model *model, size_t i) {
-    if (model == nullptr || i >= model->file->header().kvs.size()) return nullptr;
+    if (model == nullptr || i >= model->model->kvs().size()) return nullptr;
     return key_at(model, i).c_str();
 }
 
@@ -110,15 +112,15 @@ lb_status lb_model_kv_find(size_t *out, const lb_model *model, const char *key) 
         require(out, "lb_model_kv_find", "out");
         require(model, "lb_model_kv_find", "model");
         require(key, "lb_model_kv_find", "key");
-        const long i = gguf::find_key(model->file->header().kvs, key);
-        if (i < 0) fail(LB_E_NOT_FOUND, "%s: no key '%s'", model->file->path().c_str(), key);
+        const long i = gguf::find_key(model->model->kvs(), key);
+        if (i < 0) fail(LB_E_NOT_FOUND, "%s: no key '%s'", model->model->path().c_str(), key);
         *out = static_cast<size_t>(i);
     });
 }
 
 lb_value_type lb_model_kv_type(const lb_model *model, size_t i) {
-    if (model == nullptr || i >= model->file->header().kvs.size()) return static_cast<lb_value_type>(-1);
-    return static_cast<lb_value_type>(model->file->header().kvs[i].value.type);
+    if (model == nullptr || i >= model->model->kvs().size()) return static_cast<lb_value_type>(-1);
+    return static_cast<lb_value_type>(model->model->kvs()[i].value.type);
 }
 
 lb_status lb_model_kv_get_int(int64_t *out, const lb_model *model, size_t i) {
@@ -130,7 +132,7 @@ lb_status lb_model_kv_get_int(int64_t *out, const lb_model *model, size_t i) {
         if (!read_integer(v, &neg, &mag)) wrong_type(model, i, "an integer");
         if (!neg && mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
             fail(LB_E_TYPE, "%s: key '%s' holds %llu, which does not fit a signed 64-bit integer",
-                 model->file->path().c_str(), key_at(model, i).c_str(), static_cast<unsigned long long>(mag));
+                 model->model->path().c_str(), key_at(model, i).c_str(), static_cast<unsigned long long>(mag));
         *out = neg ? static_cast<int64_t>(0 - mag) : static_cast<int64_t>(mag);
     });
 }
@@ -143,7 +145,7 @@ lb_status lb_model_kv_get_uint(uint64_t *out, const lb_model *model, size_t i) {
         uint64_t mag;
         if (!read_integer(v, &neg, &mag)) wrong_type(model, i, "an integer");
         if (neg)
-            fail(LB_E_TYPE, "%s: key '%s' holds a negative value", model->file->path().c_str(),
+            fail(LB_E_TYPE, "%s: key '%s' holds a negative value", model->model->path().c_str(),
                  key_at(model, i).c_str());
         *out = mag;
     });
@@ -212,7 +214,7 @@ lb_status lb_model_kv_get_array_string(const char **out, size_t *len, const lb_m
 }
 
 size_t lb_model_tensor_count(const lb_model *model) {
-    return model != nullptr ? model->file->header().tensors.size() : 0;
+    return model != nullptr ? model->model->tensors().size() : 0;
 }
 
 lb_status lb_model_tensor_find(size_t *out, const lb_model *model, const char *name) {
@@ -220,62 +222,67 @@ lb_status lb_model_tensor_find(size_t *out, const lb_model *model, const char *n
         require(out, "lb_model_tensor_find", "out");
         require(model, "lb_model_tensor_find", "model");
         require(name, "lb_model_tensor_find", "name");
-        const auto &ts = model->file->header().tensors;
+        const auto &ts = model->model->tensors();
         for (size_t i = 0; i < ts.size(); ++i)
-            if (ts[i].name == name) {
+            if (ts[i].info->name == name) {
                 *out = i;
                 return;
             }
-        fail(LB_E_NOT_FOUND, "%s: no tensor '%s'", model->file->path().c_str(), name);
+        fail(LB_E_NOT_FOUND, "%s: no tensor '%s'", model->model->path().c_str(), name);
     });
 }
 
 const char *lb_model_tensor_name(const lb_model *model, size_t i) {
-    const gguf::TensorInfo *t = tensor_at(model, i);
-    return t != nullptr ? t->name.c_str() : nullptr;
+    const lb::Model::Tensor *t = tensor_at(model, i);
+    return t != nullptr ? t->info->name.c_str() : nullptr;
 }
 
 lb_type lb_model_tensor_type(const lb_model *model, size_t i) {
-    const gguf::TensorInfo *t = tensor_at(model, i);
-    return t != nullptr ? static_cast<lb_type>(t->type) : LB_TYPE_COUNT;
+    const lb::Model::Tensor *t = tensor_at(model, i);
+    return t != nullptr ? static_cast<lb_type>(t->info->type) : LB_TYPE_COUNT;
 }
 
 uint32_t lb_model_tensor_n_dims(const lb_model *model, size_t i) {
-    const gguf::TensorInfo *t = tensor_at(model, i);
-    return t != nullptr ? t->n_dims : 0;
+    const lb::Model::Tensor *t = tensor_at(model, i);
+    return t != nullptr ? t->info->n_dims : 0;
 }
 
 int64_t lb_model_tensor_dim(const lb_model *model, size_t i, uint32_t d) {
-    const gguf::TensorInfo *t = tensor_at(model, i);
+    const lb::Model::Tensor *t = tensor_at(model, i);
     if (t == nullptr) return 0;
-    return d < gguf::kMaxDims ? t->ne[d] : 1;
+    return d < gguf::kMaxDims ? t->info->ne[d] : 1;
 }
 
 int64_t lb_model_tensor_n_elements(const lb_model *model, size_t i) {
-    const gguf::TensorInfo *t = tensor_at(model, i);
-    return t != nullptr ? t->n_elements() : 0;
+    const lb::Model::Tensor *t = tensor_at(model, i);
+    return t != nullptr ? t->info->n_elements() : 0;
+}
+
+size_t lb_model_tensor_shard(const lb_model *model, size_t i) {
+    const lb::Model::Tensor *t = tensor_at(model, i);
+    return t != nullptr ? t->shard : 0;
 }
 
 uint64_t lb_model_tensor_file_offset(const lb_model *model, size_t i) {
-    const gguf::TensorInfo *t = tensor_at(model, i);
-    return t != nullptr ? model->file->header().data_offset + t->offset : 0;
+    const lb::Model::Tensor *t = tensor_at(model, i);
+    return t != nullptr ? model->model->shard(t->shard).header().data_offset + t->info->offset : 0;
 }
 
 uint64_t lb_model_tensor_size(const lb_model *model, size_t i) {
-    const gguf::TensorInfo *t = tensor_at(model, i);
-    return t != nullptr ? t->size : 0;
+    const lb::Model::Tensor *t = tensor_at(model, i);
+    return t != nullptr ? t->info->size : 0;
 }
 
 lb_status lb_model_tensor_data(const void **out, uint64_t *size, const lb_model *model, size_t i) {
     return guard([&] {
         require(out, "lb_model_tensor_data", "out");
         require(model, "lb_model_tensor_data", "model");
-        const gguf::TensorInfo *t = tensor_at(model, i);
+        const lb::Model::Tensor *t = tensor_at(model, i);
         if (t == nullptr)
             fail(LB_E_INVALID_ARG, "lb_model_tensor_data: index %zu is out of range (%zu tensors)", i,
-                 model->file->header().tensors.size());
-        *out = model->file->tensor_data(i);
-        if (size != nullptr) *size = t->size;
+                 model->model->tensors().size());
+        *out = t->data;
+        if (size != nullptr) *size = t->info->size;
     });
 }
 

@@ -1,7 +1,11 @@
 // lb_quantizer: a quantization job.
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
+#include "formats/type_traits.hpp"
 #include "recipes/ftype.hpp"
+
+#include <algorithm>
+#include <regex>
 
 using lb::fail;
 using lb::capi::guard;
@@ -87,13 +91,121 @@ void lb_quantizer_cancel(lb_quantizer *quantizer) {
     if (quantizer != nullptr) quantizer->job.cancel();
 }
 
+// A type a user may choose for tensors: one lowbit can produce.
+static void check_output_type(lb_type type, const char *fn, bool allow_default) {
+    if (allow_default && type == LB_TYPE_COUNT) return;
+    const lb::formats::TypeTraits &t = lb::formats::traits(static_cast<uint32_t>(type));
+    if (t.block_size == 0) fail(LB_E_INVALID_ARG, "%s: %d is not a tensor type", fn, static_cast<int>(type));
+    if (t.quantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot produce type %s", fn, t.name);
+}
+
+lb_status lb_quantizer_add_imatrix_filter(lb_quantizer *quantizer, int include, const char *name) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_add_imatrix_filter", "quantizer");
+        require(name, "lb_quantizer_add_imatrix_filter", "name");
+        lb::QuantizeOptions &o = quantizer->job.options;
+        if ((include ? o.imatrix_exclude : o.imatrix_include).size() > 0)
+            fail(LB_E_INVALID_ARG, "--include-weights and --exclude-weights cannot be used together");
+        (include ? o.imatrix_include : o.imatrix_exclude).push_back(name);
+    });
+}
+
+lb_status lb_quantizer_set_output_tensor_type(lb_quantizer *quantizer, lb_type type) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_set_output_tensor_type", "quantizer");
+        check_output_type(type, "lb_quantizer_set_output_tensor_type", true);
+        quantizer->job.options.plan.output_type = type;
+    });
+}
+
+lb_status lb_quantizer_set_token_embedding_type(lb_quantizer *quantizer, lb_type type) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_set_token_embedding_type", "quantizer");
+        check_output_type(type, "lb_quantizer_set_token_embedding_type", true);
+        quantizer->job.options.plan.token_embd_type = type;
+    });
+}
+
+lb_status lb_quantizer_add_tensor_type(lb_quantizer *quantizer, const char *pattern, lb_type type) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_add_tensor_type", "quantizer");
+        require(pattern, "lb_quantizer_add_tensor_type", "pattern");
+        check_output_type(type, "lb_quantizer_add_tensor_type", false);
+        std::regex re;
+        try {
+            re = std::regex(pattern);
+        } catch (const std::regex_error &e) {
+            fail(LB_E_INVALID_ARG, "--tensor-type: '%s' is not a valid regular expression: %s", pattern, e.what());
+        }
+        quantizer->job.options.plan.tensor_types.push_back({pattern, std::move(re), type});
+    });
+}
+
+#define LB_FLAG_SETTER(function, field)                                                                               \
+    lb_status function(lb_quantizer *quantizer, int value) {                                                         \
+        return guard([&] {                                                                                            \
+            require(quantizer, #function, "quantizer");                                                               \
+            quantizer->job.options.field = value != 0;                                                                \
+        });                                                                                                           \
+    }
+
+LB_FLAG_SETTER(lb_quantizer_set_pure, plan.pure)
+LB_FLAG_SETTER(lb_quantizer_set_quantize_output, plan.quantize_output)
+LB_FLAG_SETTER(lb_quantizer_set_only_copy, plan.only_copy)
+LB_FLAG_SETTER(lb_quantizer_set_keep_split, keep_split)
+LB_FLAG_SETTER(lb_quantizer_set_dry_run, dry_run)
+
+lb_status lb_quantizer_add_kv_override(lb_quantizer *quantizer, const char *spec) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_add_kv_override", "quantizer");
+        require(spec, "lb_quantizer_add_kv_override", "spec");
+        quantizer->job.options.kv_overrides.push_back(lb::parse_kv_override(spec));
+    });
+}
+
+lb_status lb_quantizer_set_prune_layers(lb_quantizer *quantizer, const int32_t *layers, size_t n) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_set_prune_layers", "quantizer");
+        if (n > 0) require(layers, "lb_quantizer_set_prune_layers", "layers");
+        std::vector<int> list;
+        for (size_t i = 0; i < n; ++i) {
+            if (layers[i] < 0) fail(LB_E_INVALID_ARG, "--prune-layers: layer %d is negative", layers[i]);
+            list.push_back(layers[i]);
+        }
+        std::sort(list.begin(), list.end());
+        list.erase(std::unique(list.begin(), list.end()), list.end());
+        quantizer->job.options.prune_layers = std::move(list);
+    });
+}
+
 lb_status lb_quantizer_run(lb_quantizer *quantizer, const lb_model *model, const char *out_path) {
     return guard([&] {
         require(quantizer, "lb_quantizer_run", "quantizer");
         require(model, "lb_quantizer_run", "model");
         require(out_path, "lb_quantizer_run", "out_path");
-        quantizer->stats = quantizer->job.run(*model->file, out_path);
+        quantizer->stats = quantizer->job.run(*model->model, out_path);
     });
+}
+
+size_t lb_quantizer_plan_count(const lb_quantizer *quantizer) {
+    return quantizer != nullptr ? quantizer->job.plan().size() : 0;
+}
+
+const char *lb_quantizer_plan_name(const lb_quantizer *quantizer, size_t i) {
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].name.c_str() : nullptr;
+}
+
+lb_type lb_quantizer_plan_input_type(const lb_quantizer *quantizer, size_t i) {
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].input_type
+                                                                     : LB_TYPE_COUNT;
+}
+
+lb_type lb_quantizer_plan_type(const lb_quantizer *quantizer, size_t i) {
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].type : LB_TYPE_COUNT;
+}
+
+uint64_t lb_quantizer_plan_bytes(const lb_quantizer *quantizer, size_t i) {
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].bytes : 0;
 }
 
 uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat) {
@@ -108,6 +220,7 @@ uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat) {
     case LB_STAT_OUTPUT_BYTES: return s.output_bytes;
     case LB_STAT_OUTPUT_FILE_BYTES: return s.output_file_bytes;
     case LB_STAT_ELAPSED_US: return s.elapsed_us;
+    case LB_STAT_OUTPUT_FILES: return s.output_files;
     case LB_STAT_FORCE_INT32: break;
     }
     return 0;

@@ -96,17 +96,18 @@ void AtomicFile::write_zeros(size_t size) {
     }
 }
 
-void AtomicFile::commit() {
+void AtomicFile::finish() {
     flush();
     // the mode a plain open(O_CREAT, 0666) would have given
     if (::fchmod(fd_, 0666 & ~current_umask()) != 0)
         fail(LB_E_IO, "%s: cannot set permissions: %s", path_.c_str(), std::strerror(errno));
     if (::fsync(fd_) != 0) fail(LB_E_IO, "%s: cannot sync: %s", path_.c_str(), std::strerror(errno));
-    if (::close(fd_) != 0) {
-        fd_ = -1;
-        fail(LB_E_IO, "%s: cannot close: %s", path_.c_str(), std::strerror(errno));
-    }
+    const int fd = fd_;
     fd_ = -1;
+    if (::close(fd) != 0) fail(LB_E_IO, "%s: cannot close: %s", path_.c_str(), std::strerror(errno));
+}
+
+void AtomicFile::publish() {
     if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
         fail(LB_E_IO, "%s: cannot rename the finished temporary file into place: %s", path_.c_str(),
              std::strerror(errno));

@@ -22,9 +22,16 @@ class AtomicFile {
     void write(const void *data, size_t size);
     void write_zeros(size_t size);
     uint64_t bytes_written() const { return written_; }
-    // Flushes, syncs, gives the file the usual permissions and renames it
-    // over the target path. Throws lb::Error (LB_E_IO).
-    void commit();
+    // Flushes, gives the file the usual permissions, syncs and closes it.
+    // Throws lb::Error (LB_E_IO).
+    void finish();
+    // Renames the finished file over the target path. Throws lb::Error.
+    void publish();
+    // finish() then publish().
+    void commit() {
+        finish();
+        publish();
+    }
 
     const std::string &path() const { return path_; }
     const std::string &temp_path() const { return temp_path_; }

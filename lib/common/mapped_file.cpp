@@ -41,6 +41,16 @@ MappedFile::MappedFile(const std::string &path) : path_(path) {
     ::close(fd);
 }
 
+void MappedFile::release(const uint8_t *p, uint64_t n) const {
+    if (data_ == nullptr || n == 0) return;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    // whole pages inside the range only
+    const uint64_t begin = (static_cast<uint64_t>(p - data_) + page - 1) / page * page;
+    const uint64_t end = static_cast<uint64_t>(p - data_) + n;
+    const uint64_t last = end / page * page;
+    if (last > begin) ::madvise(const_cast<uint8_t *>(data_) + begin, last - begin, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
     if (data_ != nullptr) ::munmap(const_cast<uint8_t *>(data_), size_);
 }

@@ -21,6 +21,10 @@ class MappedFile {
     // Device and inode, to tell whether another path names the same file.
     uint64_t device() const { return device_; }
     uint64_t inode() const { return inode_; }
+    // Tells the kernel the pages of [p, p + n) will not be read again soon:
+    // they leave this process's memory (and are read from the file again if
+    // they are used after all).
+    void release(const uint8_t *p, uint64_t n) const;
 
   private:
     std::string path_;

@@ -93,11 +93,11 @@ void Writer::end_tensor() {
     current_written_ = 0;
 }
 
-uint64_t Writer::commit() {
+uint64_t Writer::finish() {
     if (current_ != tensors_.size())
         fail(LB_E_INTERNAL, "%s: %zu of %zu tensors written", file_.path().c_str(), current_, tensors_.size());
     const uint64_t size = file_.bytes_written();
-    file_.commit();
+    file_.finish();
     return size;
 }
 

@@ -29,8 +29,17 @@ class Writer {
     void write(const void *data, size_t size);
     // Ends the current tensor: checks that its size was written, pads.
     void end_tensor();
-    // Ends the file; returns its size. Throws lb::Error (LB_E_IO).
-    uint64_t commit();
+    // Ends the file (flushed and synced, not yet at its path); returns its
+    // size. Throws lb::Error.
+    uint64_t finish();
+    // Moves the finished file to its path. Throws lb::Error (LB_E_IO).
+    void publish() { file_.publish(); }
+    // finish() then publish(); returns the size.
+    uint64_t commit() {
+        const uint64_t size = finish();
+        publish();
+        return size;
+    }
 
     const std::vector<TensorInfo> &tensors() const { return tensors_; }
 

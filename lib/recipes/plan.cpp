@@ -14,106 +14,200 @@ namespace lb::recipes {
 
 namespace {
 
-bool read_uint(const gguf::Header &h, const std::string &key, uint64_t *out) {
-    const long i = gguf::find_key(h.kvs, key);
+// An unsigned integer key, or the first element of an integer array key.
+bool read_count(const std::vector<gguf::KeyValue> &kvs, const std::string &key, uint64_t *out) {
+    const long i = gguf::find_key(kvs, key);
     if (i < 0) return false;
-    const gguf::Value &v = h.kvs[static_cast<size_t>(i)].value;
-    uint64_t x = 0;
-    switch (v.type) {
-    case gguf::ValueType::U8: x = v.bytes[0]; break;
+    const gguf::Value &v = kvs[static_cast<size_t>(i)].value;
+    if (v.bytes.empty()) return false;
+    const gguf::ValueType t = v.element_type();
+    int64_t s = 0;
+    uint64_t u = 0;
+    switch (t) {
+    case gguf::ValueType::U8: u = v.bytes[0]; break;
     case gguf::ValueType::U16: {
-        uint16_t t;
-        std::memcpy(&t, v.bytes.data(), 2);
-        x = t;
+        uint16_t x;
+        std::memcpy(&x, v.bytes.data(), 2);
+        u = x;
         break;
     }
     case gguf::ValueType::U32: {
-        uint32_t t;
-        std::memcpy(&t, v.bytes.data(), 4);
-        x = t;
+        uint32_t x;
+        std::memcpy(&x, v.bytes.data(), 4);
+        u = x;
+        break;
+    }
+    case gguf::ValueType::U64: std::memcpy(&u, v.bytes.data(), 8); break;
+    case gguf::ValueType::I8: s = static_cast<int8_t>(v.bytes[0]); break;
+    case gguf::ValueType::I16: {
+        int16_t x;
+        std::memcpy(&x, v.bytes.data(), 2);
+        s = x;
         break;
     }
     case gguf::ValueType::I32: {
-        int32_t t;
-        std::memcpy(&t, v.bytes.data(), 4);
-        if (t < 0) return false;
-        x = static_cast<uint64_t>(t);
+        int32_t x;
+        std::memcpy(&x, v.bytes.data(), 4);
+        s = x;
         break;
     }
-    case gguf::ValueType::U64: std::memcpy(&x, v.bytes.data(), 8); break;
+    case gguf::ValueType::I64: std::memcpy(&s, v.bytes.data(), 8); break;
     default: return false;
     }
-    *out = x;
+    if (s < 0) return false;
+    *out = u != 0 ? u : static_cast<uint64_t>(s);
     return true;
 }
 
-// The mixture: llama.cpp's per-tensor choice for a file type, before the
-// shape fallback. `i_layer`/`n_layer` locate ffn_down tensors.
-lb_type mixture_type(const PlanOptions &o, const ModelFacts &facts, lb_type default_type, Category cat,
-                     bool tied_embeddings, const gguf::TensorInfo &t, int i_ffn_down) {
-    lb_type type = default_type;
-    if (cat == Category::Output || (tied_embeddings && cat == Category::TokenEmbd)) {
-        const int64_t block = formats::traits(default_type).block_size;
-        if (facts.arch == "falcon" || t.ne[0] % block != 0) type = LB_TYPE_Q8_0;
-        else if (default_type != LB_TYPE_Q8_0) type = LB_TYPE_Q6_K;
-        return type;
+int count_or_zero(const std::vector<gguf::KeyValue> &kvs, const std::string &key) {
+    uint64_t v = 0;
+    return read_count(kvs, key, &v) && v < 1000000 ? static_cast<int>(v) : 0;
+}
+
+// llama.cpp's tensor_requires_imatrix.
+bool requires_imatrix(const std::string &name, lb_type type, lb_ftype ftype) {
+    if (name == "token_embd.weight" || name == "per_layer_token_embd.weight" || name == "output.weight") return false;
+    switch (type) {
+    case LB_TYPE_IQ3_XXS:
+    case LB_TYPE_IQ2_XXS:
+    case LB_TYPE_IQ2_XS:
+    case LB_TYPE_IQ2_S:
+    case LB_TYPE_IQ1_M:
+    case LB_TYPE_IQ1_S: return true;
+    case LB_TYPE_Q2_K: return ftype == LB_FTYPE_Q2_K_S;
+    default: return false;
     }
-    if (cat == Category::FfnDown) {
-        // guard against the first ffn_down layers going wrong at 4-5 bits
-        if ((o.ftype == LB_FTYPE_Q4_0 || o.ftype == LB_FTYPE_Q5_0) && o.has_imatrix &&
-            i_ffn_down < facts.n_layer / 8)
-            type = o.ftype == LB_FTYPE_Q4_0 ? LB_TYPE_Q4_1 : LB_TYPE_Q5_1;
-    }
-    return type;
+}
+
+// A type the user chose must hold the tensor as it is.
+void check_fits(const gguf::TensorInfo &t, lb_type type, const char *what, const std::string &path) {
+    const int64_t block = formats::traits(type).block_size;
+    if (block > 0 && t.ne[0] % block != 0)
+        fail(LB_E_INVALID_ARG, "%s: tensor '%s': %s %s needs rows that are a multiple of %lld wide, but this tensor's rows are %lld wide",
+             path.c_str(), t.name.c_str(), what, formats::traits(type).name, static_cast<long long>(block),
+             static_cast<long long>(t.ne[0]));
 }
 
 } // namespace
 
-ModelFacts model_facts(const gguf::Header &header) {
+ModelFacts model_facts(const std::vector<gguf::KeyValue> &kvs) {
     ModelFacts f;
-    const long a = gguf::find_key(header.kvs, "general.architecture");
-    if (a >= 0 && header.kvs[static_cast<size_t>(a)].value.type == gguf::ValueType::STRING)
-        f.arch = header.kvs[static_cast<size_t>(a)].value.strings[0];
-    uint64_t n = 0;
-    if (!f.arch.empty() && read_uint(header, f.arch + ".block_count", &n) && n < 1000000) f.n_layer = static_cast<int>(n);
+    const long a = gguf::find_key(kvs, "general.architecture");
+    if (a >= 0 && kvs[static_cast<size_t>(a)].value.type == gguf::ValueType::STRING)
+        f.arch = kvs[static_cast<size_t>(a)].value.strings[0];
+    if (f.arch.empty()) return f;
+    f.n_layer = count_or_zero(kvs, f.arch + ".block_count");
+    f.n_head = count_or_zero(kvs, f.arch + ".attention.head_count");
+    f.n_head_kv = count_or_zero(kvs, f.arch + ".attention.head_count_kv");
+    if (f.n_head_kv == 0) f.n_head_kv = f.n_head; // llama.cpp's default
+    f.n_expert = count_or_zero(kvs, f.arch + ".expert_count");
+    // llama.cpp's LLM_TYPE_70B, which the attn_v rules look at
+    if (f.arch == "llama") f.is_70b = f.n_expert != 8 && f.n_layer == 80 && f.n_head != f.n_head_kv;
+    else if (f.arch == "qwen2" || f.arch == "deci" || f.arch == "olmo") f.is_70b = f.n_layer == 80;
+    else if (f.arch == "jais2") f.is_70b = f.n_layer == 68;
     return f;
 }
 
-std::vector<TensorPlan> make_plan(const gguf::Header &header, const PlanOptions &options, const std::string &path) {
+std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, const ModelFacts &facts,
+                                  const PlanOptions &options, const std::string &path) {
     const FtypeInfo *ft = ftype_info(options.ftype);
     if (ft == nullptr) fail(LB_E_INVALID_ARG, "%d is not a file type", static_cast<int>(options.ftype));
     const lb_type default_type = ft->default_type;
-    const ModelFacts facts = model_facts(header);
-
-    const size_t n = header.tensors.size();
+    const size_t n = tensors.size();
     std::vector<TensorPlan> plan(n);
-    bool tied = true;
-    for (const gguf::TensorInfo &t : header.tensors)
-        if (category_of(t.name) == Category::Output) tied = false;
 
-    // llama.cpp visits tensors in weight_name_less order; its counters
-    // (ffn_down layer index) advance in that order.
+    bool tied = true;
+    int n_wv = 0;
+    for (const gguf::TensorInfo &t : tensors) {
+        const Category c = category_of(t.name);
+        if (c == Category::Output) tied = false;
+        if (is_attn_v_like(c)) ++n_wv;
+    }
+    // llama.cpp visits tensors by layer then name (by shard and offset with
+    // --keep-split); its counters advance in that order
     std::vector<size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return weight_name_less(header.tensors[a].name, header.tensors[b].name);
-    });
+    if (!options.visit_in_file_order)
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return weight_name_less(tensors[a].name, tensors[b].name); });
 
-    int i_ffn_down = 0;
+    const int n_expert = std::max(1, facts.n_expert);
+    int i_wv = 0, i_ffn_down = 0, i_ffn_gate = 0, i_ffn_up = 0;
     for (size_t idx : order) {
-        const gguf::TensorInfo &t = header.tensors[idx];
+        const gguf::TensorInfo &t = tensors[idx];
         TensorPlan &p = plan[idx];
         p.type = static_cast<lb_type>(t.type);
-        p.may_quantize = allows_quantization(t.name, t.n_dims, options.quantize_output);
+        p.may_quantize = !options.only_copy && allows_quantization(t.name, t.n_dims, options.quantize_output);
         if (!p.may_quantize) continue;
+        const Category cat = category_of(t.name);
+
         lb_type type = default_type;
+        if (options.token_embd_type != LB_TYPE_COUNT && cat == Category::TokenEmbd) {
+            // per_layer_token_embd follows it unless a --tensor-type pattern names it
+            bool named = false;
+            if (t.name == "per_layer_token_embd.weight")
+                for (const TypePattern &tp : options.tensor_types) named = named || std::regex_search(t.name, tp.regex);
+            if (!named) {
+                check_fits(t, options.token_embd_type, "--token-embedding-type", path);
+                p.type = options.token_embd_type;
+                p.requires_imatrix = requires_imatrix(t.name, p.type, options.ftype);
+                continue;
+            }
+        }
+        if (options.output_type != LB_TYPE_COUNT && cat == Category::Output) {
+            check_fits(t, options.output_type, "--output-tensor-type", path);
+            p.type = options.output_type;
+            p.requires_imatrix = requires_imatrix(t.name, p.type, options.ftype);
+            continue;
+        }
         if (formats::traits(default_type).quantized) {
-            const Category cat = category_of(t.name);
-            type = mixture_type(options, facts, default_type, cat, tied, t, i_ffn_down);
-            if (cat == Category::FfnDown) ++i_ffn_down;
+            bool manual = false;
+            for (const TypePattern &tp : options.tensor_types)
+                if (std::regex_search(t.name, tp.regex)) {
+                    type = tp.type;
+                    manual = true;
+                    break;
+                }
+            if (!manual && !options.pure) {
+                RuleContext ctx{};
+                ctx.ftype = options.ftype;
+                ctx.default_type = default_type;
+                ctx.category = cat;
+                ctx.model = &facts;
+                ctx.has_imatrix = options.has_imatrix;
+                ctx.ncols = t.ne[0];
+                ctx.n_experts_in_tensor = t.ne[2];
+                ctx.n_wv = n_wv;
+                ctx.i_wv = i_wv;
+                ctx.n_ffn_down = facts.n_layer;
+                ctx.i_ffn_down = i_ffn_down;
+                ctx.n_layer = facts.n_layer;
+                // the layer of an ffn tensor: its counter, or its name with experts
+                const int counter = cat == Category::FfnDown ? i_ffn_down : cat == Category::FfnGate ? i_ffn_gate : i_ffn_up;
+                ctx.i_layer = counter;
+                const Stage stage = stage_of(options.ftype, cat, tied);
+                if (n_expert > 1 && stage == Stage::Regular &&
+                    (cat == Category::FfnDown || cat == Category::FfnGate || cat == Category::FfnUp)) {
+                    const int layer = layer_of(t.name);
+                    if (layer < 0 || layer >= facts.n_layer)
+                        fail(LB_E_FORMAT, "%s: tensor '%s': cannot tell its layer (must be blk.N. with N below %d)",
+                             path.c_str(), t.name.c_str(), facts.n_layer);
+                    ctx.i_layer = layer;
+                }
+                type = apply_mixture(stage, ctx);
+                // the counters llama.cpp advances in these stages
+                if (stage == Stage::LowBit || stage == Stage::Regular) {
+                    if (is_attn_v_like(cat)) ++i_wv;
+                    if (cat == Category::FfnDown) ++i_ffn_down;
+                }
+                if (stage == Stage::Regular) {
+                    if (cat == Category::FfnGate) ++i_ffn_gate;
+                    if (cat == Category::FfnUp) ++i_ffn_up;
+                }
+            }
             const lb_type to = fallback_type(type, t.ne[0]);
             if (to == LB_TYPE_COUNT)
-                fail(LB_E_UNSUPPORTED, "%s: tensor '%s': row width %lld does not fit type %s and no fallback is defined",
+                fail(LB_E_UNSUPPORTED, "%s: tensor '%s': row width %lld does not fit type %s and llama.cpp defines no fallback for it",
                      path.c_str(), t.name.c_str(), static_cast<long long>(t.ne[0]), formats::traits(type).name);
             if (to != type) {
                 p.fallback = true;
@@ -125,6 +219,7 @@ std::vector<TensorPlan> make_plan(const gguf::Header &header, const PlanOptions 
             }
         }
         p.type = type;
+        p.requires_imatrix = requires_imatrix(t.name, type, options.ftype);
     }
     return plan;
 }
