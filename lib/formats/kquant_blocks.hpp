@@ -27,6 +27,18 @@
 
 namespace lb::formats {
 
+// How hard a K-quant super-block search works.
+struct KEffort {
+    bool subblock_grid;    // step 1 tries a grid of scales (else the reference scale, refined)
+    int code_reach;        // step 3 tries codes up to this far from the ideal one
+    bool joint_codes;      // affine step 3 tries scale and min codes jointly (else one after the other)
+    bool super_candidates; // step 2 tries several super-block scales
+    int ls_iterations;     // step 4 rounds
+};
+
+// The effort used with or without an importance matrix (kquant_effort.cpp).
+KEffort kquant_effort(bool with_imatrix);
+
 // 256 weights of 1, for callers without an importance matrix.
 const float *unit_weights();
 
@@ -39,7 +51,8 @@ inline int code_of(float v, int lo, int hi) {
 // ===========================================================================
 
 // Step 1: the best float scale of one sub-block.
-template <int M, int LO, int HI> inline float symmetric_subblock_scale(const float *x, const float *w, Effort effort) {
+template <int M, int LO, int HI>
+inline float symmetric_subblock_scale(const float *x, const float *w, const KEffort &effort, SymmetricEvalAll eval_all) {
     float mn, mx;
     min_max(x, M, &mn, &mx);
     const float big = signed_absmax(mn, mx);
@@ -54,16 +67,62 @@ template <int M, int LO, int HI> inline float symmetric_subblock_scale(const flo
         }
         return f;
     };
-    SymmetricFit best = refine(symmetric_eval<M, LO, HI>(x, w, big / static_cast<float>(LO)), 2);
-    if (effort == Effort::kThorough) {
-        for (int k = 0; k < 8; ++k) {
-            const float t = -0.5f + 0.2f * static_cast<float>(k);
-            for (float v : {static_cast<float>(LO) - t, static_cast<float>(HI) + t}) {
-                const SymmetricFit f = refine(symmetric_eval<M, LO, HI>(x, w, big / v), 2);
-                if (f.err < best.err) best = f;
+    const SymmetricFit first = symmetric_eval<M, LO, HI>(x, w, big / static_cast<float>(LO));
+    if (!effort.subblock_grid) return refine(first, 2).d;
+    // a grid of scales near either end of the level range, each evaluated
+    // once; the three most promising (by error, or by the error of their
+    // least-squares rescale) are refined
+    double sxx = 0.0;
+    for (int i = 0; i < M; ++i) sxx += static_cast<double>(w[i]) * x[i] * x[i];
+    CandidatePool<3> pool;
+    auto consider = [&](const SymmetricFit &f) {
+        pool.add(f.err, f.d);
+        if (f.sll > 0.0f) {
+            const double d1 = f.sxl / f.sll;
+            pool.add(sxx - 2.0 * d1 * f.sxl + d1 * d1 * f.sll, static_cast<float>(d1));
+        }
+    };
+    float ds[16];
+    int n = 0;
+    for (int k = 0; k < 8; ++k) {
+        const float t = -0.5f + 0.2f * static_cast<float>(k);
+        for (float v : {static_cast<float>(LO) - t, static_cast<float>(HI) + t}) ds[n++] = big / v;
+    }
+    SymmetricFit fits[16];
+    eval_all(x, w, ds, n, fits);
+    consider(first);
+    for (int i = 0; i < n; ++i) consider(fits[i]);
+    // refine the pool's candidates side by side (the same evaluations as one
+    // after the other, batched)
+    SymmetricFit cur[3];
+    eval_all(x, w, pool.d, pool.n, cur);
+    bool active[3] = {true, true, true};
+    for (int it = 0; it < 2; ++it) {
+        float next[3];
+        int which[3], k = 0;
+        for (int i = 0; i < pool.n; ++i) {
+            if (!active[i] || !(cur[i].sll > 0.0f)) {
+                active[i] = false;
+                continue;
             }
+            const float d = cur[i].sxl / cur[i].sll;
+            if (d == cur[i].d) {
+                active[i] = false;
+                continue;
+            }
+            next[k] = d, which[k++] = i;
+        }
+        if (k == 0) break;
+        SymmetricFit g[3];
+        eval_all(x, w, next, k, g);
+        for (int j = 0; j < k; ++j) {
+            if (g[j].err < cur[which[j]].err) cur[which[j]] = g[j];
+            else active[which[j]] = false;
         }
     }
+    SymmetricFit best = first;
+    for (int i = 0; i < pool.n; ++i)
+        if (cur[i].err < best.err) best = cur[i];
     return best.d;
 }
 
@@ -75,23 +134,29 @@ template <int S> struct SymmetricSuper {
 
 // Step 3: for super-block scale d, each sub-block's best code near s[j] / d.
 template <int S, int M, int LO, int HI, int CLO, int CHI>
-inline SymmetricSuper<S> symmetric_codes(const float *x, const float *w, const float *s, float d, Effort effort) {
+inline SymmetricSuper<S> symmetric_codes(const float *x, const float *w, const float *s, float d, const KEffort &effort,
+                                         SymmetricEvalAll eval_all) {
     SymmetricSuper<S> out;
     out.d = d;
     const float id = inverse_or_zero(d);
     for (int j = 0; j < S; ++j) {
-        const int c0 = code_of(s[j] * id, CLO, CHI);
-        float best = symmetric_eval<M, LO, HI>(x + j * M, w + j * M, d * static_cast<float>(c0)).err;
-        int best_c = c0;
-        const int reach = effort == Effort::kThorough ? 2 : 1;
-        for (int dc = -reach; dc <= reach; ++dc) {
-            const int c = c0 + dc;
-            if (dc == 0 || c < CLO || c > CHI) continue;
-            const float e = symmetric_eval<M, LO, HI>(x + j * M, w + j * M, d * static_cast<float>(c)).err;
-            if (e < best) best = e, best_c = c;
+        // the ideal code first, then its neighbours
+        int codes[8];
+        float ds[8];
+        int n = 0;
+        codes[n++] = code_of(s[j] * id, CLO, CHI);
+        for (int dc = -effort.code_reach; dc <= effort.code_reach; ++dc) {
+            const int c = codes[0] + dc;
+            if (dc != 0 && c >= CLO && c <= CHI) codes[n++] = c;
         }
-        out.c[j] = best_c;
-        out.err += best;
+        for (int i = 0; i < n; ++i) ds[i] = d * static_cast<float>(codes[i]);
+        SymmetricFit fits[8];
+        eval_all(x + j * M, w + j * M, ds, n, fits);
+        int best = 0;
+        for (int i = 1; i < n; ++i)
+            if (fits[i].err < fits[best].err) best = i;
+        out.c[j] = codes[best];
+        out.err += fits[best].err;
     }
     return out;
 }
@@ -117,11 +182,12 @@ inline float symmetric_super_ls(const float *x, const float *w, const SymmetricS
 // Quantizes one super-block: returns d, stores the S codes and the levels
 // (l - LO, in [0, HI - LO]) of the 256 values.
 template <int S, int M, int LO, int HI, int CLO, int CHI>
-inline float symmetric_super_quantize(const float *x, const float *w, Effort effort, int *codes, uint8_t *levels) {
+inline float symmetric_super_quantize(const float *x, const float *w, const KEffort &effort, int *codes, uint8_t *levels,
+                                      SymmetricEvalAll eval_all) {
     float s[S];
     float big = 0.0f;
     for (int j = 0; j < S; ++j) {
-        s[j] = symmetric_subblock_scale<M, LO, HI>(x + j * M, w + j * M, effort);
+        s[j] = symmetric_subblock_scale<M, LO, HI>(x + j * M, w + j * M, effort, eval_all);
         if (s[j] > big || -s[j] > big) big = s[j] < 0.0f ? -s[j] : s[j];
     }
     // the signed largest sub-block scale
@@ -135,19 +201,20 @@ inline float symmetric_super_quantize(const float *x, const float *w, Effort eff
     if (sbig != 0.0f) {
         // map the largest sub-block scale to the most negative code (as
         // llama.cpp does), or near either end of the code range
-        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, storable_scale(sbig / static_cast<float>(CLO)), effort);
-        if (effort == Effort::kThorough) {
+        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, storable_scale(sbig / static_cast<float>(CLO)), effort,
+                                                       eval_all);
+        if (effort.super_candidates) {
             for (float v : {static_cast<float>(CLO) + 0.5f, static_cast<float>(CLO) - 0.5f, static_cast<float>(CHI),
                             static_cast<float>(CHI) - 0.5f}) {
                 const SymmetricSuper<S> f =
-                    symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, storable_scale(sbig / v), effort);
+                    symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, storable_scale(sbig / v), effort, eval_all);
                 if (f.err < best.err) best = f;
             }
         }
-        for (int it = 0; it < (effort == Effort::kThorough ? 3 : 1); ++it) {
+        for (int it = 0; it < effort.ls_iterations; ++it) {
             const float d = symmetric_super_ls<S, M, LO, HI>(x, w, best);
             if (d == best.d) break;
-            const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, d, effort);
+            const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, d, effort, eval_all);
             if (!(f.err < best.err)) break;
             best = f;
         }
@@ -185,7 +252,7 @@ inline bool affine_ls_nonpositive(const AffineFit &f, float sw, float sx, float 
 
 // Step 1: the best float (scale, offset <= 0) of one sub-block.
 template <int M, int NMAX>
-inline SubblockAffine affine_subblock_fit(const float *x, const float *w, Effort effort) {
+inline SubblockAffine affine_subblock_fit(const float *x, const float *w, const KEffort &effort, AffineEvalAll eval_all) {
     float mn, mx;
     min_max(x, M, &mn, &mx);
     const float lo = mn < 0.0f ? mn : 0.0f;
@@ -205,17 +272,60 @@ inline SubblockAffine affine_subblock_fit(const float *x, const float *w, Effort
         }
         return f;
     };
-    AffineFit best = refine(affine_eval<M, NMAX>(x, w, (mx - lo) / static_cast<float>(NMAX), lo), 2);
-    if (effort == Effort::kThorough) {
-        for (int a = 0; a < 8; ++a) {
-            const float d = (mx - lo) / (static_cast<float>(NMAX) - 1.0f + (3.0f / 7.0f) * static_cast<float>(a));
-            for (int b = 0; b < 3; ++b) {
-                const float m = lo + (static_cast<float>(b) / 3.0f) * d;
-                const AffineFit f = refine(affine_eval<M, NMAX>(x, w, d, m < 0.0f ? m : 0.0f), 2);
-                if (f.err < best.err) best = f;
-            }
+    const AffineFit first = affine_eval<M, NMAX>(x, w, (mx - lo) / static_cast<float>(NMAX), lo);
+    if (!effort.subblock_grid) {
+        const AffineFit f = refine(first, 2);
+        return {f.d, f.m};
+    }
+    // a grid of steps and offsets, each evaluated once; the three most
+    // promising (by error, or by the error of their least-squares refit) are
+    // refined. Errors are compared without the common term sum w x^2.
+    CandidatePool<3> pool;
+    auto consider = [&](const AffineFit &f) {
+        pool.add(affine_error_offset(f.d, f.m, f.sl, f.sll, f.sxl, sw, sx), f.d, f.m);
+        float d1, m1;
+        if (affine_ls_nonpositive(f, sw, sx, &d1, &m1))
+            pool.add(affine_error_offset(d1, m1, f.sl, f.sll, f.sxl, sw, sx), d1, m1);
+    };
+    float ds[24], ms[24];
+    int n = 0;
+    for (int a = 0; a < 8; ++a) {
+        const float d = (mx - lo) / (static_cast<float>(NMAX) - 1.0f + (3.0f / 7.0f) * static_cast<float>(a));
+        for (int b = 0; b < 3; ++b) {
+            const float m = lo + (static_cast<float>(b) / 3.0f) * d;
+            ds[n] = d, ms[n++] = m < 0.0f ? m : 0.0f;
         }
     }
+    AffineFit fits[24];
+    eval_all(x, w, ds, ms, n, fits);
+    consider(first);
+    for (int i = 0; i < n; ++i) consider(fits[i]);
+    // refine the pool's candidates side by side
+    AffineFit cur[3];
+    eval_all(x, w, pool.d, pool.m, pool.n, cur);
+    bool active[3] = {true, true, true};
+    for (int it = 0; it < 2; ++it) {
+        float nd[3], nm[3];
+        int which[3], k = 0;
+        for (int i = 0; i < pool.n; ++i) {
+            float d, m;
+            if (!active[i] || !affine_ls_nonpositive(cur[i], sw, sx, &d, &m) || (d == cur[i].d && m == cur[i].m)) {
+                active[i] = false;
+                continue;
+            }
+            nd[k] = d, nm[k] = m, which[k++] = i;
+        }
+        if (k == 0) break;
+        AffineFit g[3];
+        eval_all(x, w, nd, nm, k, g);
+        for (int j = 0; j < k; ++j) {
+            if (g[j].err < cur[which[j]].err) cur[which[j]] = g[j];
+            else active[which[j]] = false;
+        }
+    }
+    AffineFit best = first;
+    for (int i = 0; i < pool.n; ++i)
+        if (cur[i].err < best.err) best = cur[i];
     return {best.d, best.m};
 }
 
@@ -225,48 +335,67 @@ template <int S> struct AffineSuper {
     float err = 0;
 };
 
-// Error of one sub-block with codes (c, m) under (d, dmin): values
-// (d * c) * l - (dmin * m), levels nearest.
-template <int M, int NMAX>
-inline float affine_code_error(const float *x, const float *w, float d, float dmin, int c, int m) {
-    return affine_eval<M, NMAX>(x, w, d * static_cast<float>(c), -(dmin * static_cast<float>(m))).err;
-}
-
 // Step 3: for (d, dmin), each sub-block's best codes near its ideal values.
+// Values are (d * c) * l - (dmin * m) with the levels nearest.
 template <int S, int M, int NMAX, int CMAX>
 inline AffineSuper<S> affine_codes(const float *x, const float *w, const SubblockAffine *fit, float d, float dmin,
-                                   Effort effort) {
+                                   const KEffort &effort, AffineEvalAll eval_all) {
     AffineSuper<S> out;
     out.d = d;
     out.dmin = dmin;
     const float id = inverse_or_zero(d), idmin = inverse_or_zero(dmin);
+    const int r = effort.code_reach;
     for (int j = 0; j < S; ++j) {
         const float *xj = x + j * M, *wj = w + j * M;
         const int c0 = code_of(fit[j].scale * id, 0, CMAX);
         const int m0 = dmin > 0.0f ? code_of(-fit[j].offset * idmin, 0, CMAX) : 0;
-        int bc = c0, bm = m0;
-        float best = affine_code_error<M, NMAX>(xj, wj, d, dmin, c0, m0);
-        auto try_codes = [&](int c, int m) {
-            if (c < 0 || c > CMAX || m < 0 || m > CMAX || (c == bc && m == bm)) return;
-            const float e = affine_code_error<M, NMAX>(xj, wj, d, dmin, c, m);
-            if (e < best) best = e, bc = c, bm = m;
+        // candidate codes, the ideal pair first
+        int cs[25], mins[25];
+        int n = 0;
+        auto add = [&](int c, int m) {
+            if (c < 0 || c > CMAX || m < 0 || m > CMAX) return;
+            for (int i = 0; i < n; ++i)
+                if (cs[i] == c && mins[i] == m) return;
+            cs[n] = c, mins[n++] = m;
         };
-        if (effort == Effort::kThorough) {
-            for (int dc = -1; dc <= 1; ++dc)
-                for (int dm = -1; dm <= 1; ++dm) try_codes(c0 + dc, dmin > 0.0f ? m0 + dm : 0);
+        add(c0, m0);
+        float best_err = 0.0f;
+        int best_c = c0, best_m = m0;
+        if (effort.joint_codes) {
+            for (int dc = -r; dc <= r; ++dc)
+                for (int dm = -r; dm <= r; ++dm) add(c0 + dc, dmin > 0.0f ? m0 + dm : 0);
+            float ds[25], ms[25];
+            for (int i = 0; i < n; ++i) ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
+            AffineFit fits[25];
+            eval_all(xj, wj, ds, ms, n, fits);
+            int b = 0;
+            for (int i = 1; i < n; ++i)
+                if (fits[i].err < fits[b].err) b = i;
+            best_err = fits[b].err, best_c = cs[b], best_m = mins[b];
         } else {
-            // one coordinate at a time
-            try_codes(c0 - 1, m0);
-            try_codes(c0 + 1, m0);
+            // one coordinate at a time: the scale code, then the min code
+            for (int dc = -r; dc <= r; ++dc) add(c0 + dc, m0);
+            float ds[25], ms[25];
+            for (int i = 0; i < n; ++i) ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
+            AffineFit fits[25];
+            eval_all(xj, wj, ds, ms, n, fits);
+            int b = 0;
+            for (int i = 1; i < n; ++i)
+                if (fits[i].err < fits[b].err) b = i;
+            best_err = fits[b].err, best_c = cs[b], best_m = mins[b];
             if (dmin > 0.0f) {
-                const int c = bc;
-                try_codes(c, m0 - 1);
-                try_codes(c, m0 + 1);
+                const int first = n;
+                for (int dm = -r; dm <= r; ++dm) add(best_c, m0 + dm);
+                for (int i = first; i < n; ++i)
+                    ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
+                eval_all(xj, wj, ds + first, ms + first, n - first, fits + first);
+                for (int i = first; i < n; ++i)
+                    if (fits[i].err < best_err) best_err = fits[i].err, best_c = cs[i], best_m = mins[i];
             }
         }
-        out.c[j] = bc;
-        out.m[j] = bm;
-        out.err += best;
+        out.c[j] = best_c;
+        out.m[j] = best_m;
+        out.err += best_err;
     }
     return out;
 }
@@ -315,29 +444,29 @@ inline bool affine_super_ls(const float *x, const float *w, const AffineSuper<S>
 // Quantizes one super-block: returns d and dmin, stores the S scale codes,
 // the S min codes and the levels of the 256 values.
 template <int S, int M, int NMAX, int CMAX>
-inline void affine_super_quantize(const float *x, const float *w, Effort effort, float *out_d, float *out_dmin,
-                                  int *scale_codes, int *min_codes, uint8_t *levels) {
+inline void affine_super_quantize(const float *x, const float *w, const KEffort &effort, float *out_d, float *out_dmin,
+                                  int *scale_codes, int *min_codes, uint8_t *levels, AffineEvalAll eval_all) {
     SubblockAffine fit[S];
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < S; ++j) {
-        fit[j] = affine_subblock_fit<M, NMAX>(x + j * M, w + j * M, effort);
+        fit[j] = affine_subblock_fit<M, NMAX>(x + j * M, w + j * M, effort, eval_all);
         max_scale = fit[j].scale > max_scale ? fit[j].scale : max_scale;
         max_min = -fit[j].offset > max_min ? -fit[j].offset : max_min;
     }
     const float cmax = static_cast<float>(CMAX);
     AffineSuper<S> best = affine_codes<S, M, NMAX, CMAX>(x, w, fit, storable_scale(max_scale / cmax),
-                                                        storable_scale(max_min / cmax), effort);
-    if (effort == Effort::kThorough) {
+                                                        storable_scale(max_min / cmax), effort, eval_all);
+    if (effort.super_candidates) {
         for (float v : {cmax - 0.5f, cmax + 0.5f, cmax - 1.0f}) {
             const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(x, w, fit, storable_scale(max_scale / v),
-                                                                   storable_scale(max_min / v), effort);
+                                                                   storable_scale(max_min / v), effort, eval_all);
             if (f.err < best.err) best = f;
         }
     }
-    for (int it = 0; it < (effort == Effort::kThorough ? 3 : 1); ++it) {
+    for (int it = 0; it < effort.ls_iterations; ++it) {
         float d, dmin;
         if (!affine_super_ls<S, M, NMAX>(x, w, best, &d, &dmin) || (d == best.d && dmin == best.dmin)) break;
-        const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(x, w, fit, d, dmin, effort);
+        const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(x, w, fit, d, dmin, effort, eval_all);
         if (!(f.err < best.err)) break;
         best = f;
     }

@@ -5,6 +5,7 @@
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "kernels/kernels.hpp"
 
 namespace lb::formats {
 
@@ -13,11 +14,11 @@ void quantize_row_q2_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const Effort effort = Effort::kThorough;
+        const KEffort effort = kquant_effort(imatrix != nullptr);
         int sc[16], m[16];
         uint8_t L[QK_K];
         float d, dmin;
-        affine_super_quantize<16, 16, 3, 15>(xb, wb, effort, &d, &dmin, sc, m, L);
+        affine_super_quantize<16, 16, 3, 15>(xb, wb, effort, &d, &dmin, sc, m, L, kernels::active().q2_k_sub);
         y[b].d = scale_bits(d);
         y[b].dmin = scale_bits(dmin);
         for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<uint8_t>(sc[j] | (m[j] << 4));
@@ -34,14 +35,18 @@ void dequantize_row_q2_K(const void *src, float *y, int64_t n) {
     const block_q2_K *x = static_cast<const block_q2_K *>(src);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float d = fp16_to_fp32(x[b].d), dmin = fp16_to_fp32(x[b].dmin);
-        for (int i = 0; i < QK_K; ++i) {
-            const int j = i / 16;
-            const int h = i / 128, r = i % 128;
-            const int q = (x[b].qs[32 * h + r % 32] >> (2 * (r / 32))) & 3;
-            const float dl = d * static_cast<float>(x[b].scales[j] & 0x0f);
-            const float ml = dmin * static_cast<float>(x[b].scales[j] >> 4);
-            y[b * QK_K + i] = dl * static_cast<float>(q) - ml;
-        }
+        for (int h = 0; h < 2; ++h)
+            for (int g = 0; g < 4; ++g) {
+                const int shift = 2 * g;
+                const uint8_t *q = x[b].qs + 32 * h;
+                float *yg = y + b * QK_K + 128 * h + 32 * g;
+                for (int k = 0; k < 2; ++k) { // two sub-blocks of 16
+                    const uint8_t s = x[b].scales[8 * h + 2 * g + k];
+                    const float dl = d * static_cast<float>(s & 0x0f), ml = dmin * static_cast<float>(s >> 4);
+                    for (int l = 16 * k; l < 16 * k + 16; ++l)
+                        yg[l] = dl * static_cast<float>((q[l] >> shift) & 3) - ml;
+                }
+            }
     }
 }
 

@@ -5,6 +5,7 @@
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "kernels/kernels.hpp"
 
 #include <cstring>
 
@@ -15,10 +16,10 @@ void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const Effort effort = Effort::kThorough;
+        const KEffort effort = kquant_effort(imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K]; // q in [0, 7]
-        const float d = symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L);
+        const float d = symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L, kernels::active().q3_k_sub);
         y[b].d = scale_bits(d);
         std::memset(y[b].scales, 0, sizeof y[b].scales);
         for (int j = 0; j < 16; ++j) {
@@ -42,16 +43,24 @@ void dequantize_row_q3_K(const void *src, float *y, int64_t n) {
     const block_q3_K *x = static_cast<const block_q3_K *>(src);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float d = fp16_to_fp32(x[b].d);
-        for (int i = 0; i < QK_K; ++i) {
-            const int j = i / 16; // sub-block
-            const int sc = ((x[b].scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) |
-                           (((x[b].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
-            const int h = i / 128, r = i % 128; // half, and value within it
-            const int low = (x[b].qs[32 * h + r % 32] >> (2 * (r / 32))) & 3;
-            const int high = (x[b].hmask[i % 32] >> (i / 32)) & 1;
-            const float dl = d * static_cast<float>(sc - 32);
-            y[b * QK_K + i] = dl * static_cast<float>(low - (high ? 0 : 4));
-        }
+        int sc[16];
+        for (int j = 0; j < 16; ++j)
+            sc[j] = (((x[b].scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) |
+                     (((x[b].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) -
+                    32;
+        // value i of half h: low bits in qs[32 h + i % 32] at 2 (i / 32), high bit i / 32 + 4 h of hmask[i % 32]
+        for (int h = 0; h < 2; ++h)
+            for (int g = 0; g < 4; ++g) {
+                const int shift = 2 * g, hbit = 4 * h + g;
+                const uint8_t *q = x[b].qs + 32 * h;
+                float *yg = y + b * QK_K + 128 * h + 32 * g;
+                const float dl0 = d * static_cast<float>(sc[8 * h + 2 * g]);
+                const float dl1 = d * static_cast<float>(sc[8 * h + 2 * g + 1]);
+                for (int l = 0; l < 16; ++l)
+                    yg[l] = dl0 * static_cast<float>(((q[l] >> shift) & 3) - (((x[b].hmask[l] >> hbit) & 1) ? 0 : 4));
+                for (int l = 16; l < 32; ++l)
+                    yg[l] = dl1 * static_cast<float>(((q[l] >> shift) & 3) - (((x[b].hmask[l] >> hbit) & 1) ? 0 : 4));
+            }
     }
 }
 

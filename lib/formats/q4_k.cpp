@@ -5,6 +5,7 @@
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "kernels/kernels.hpp"
 #include "formats/kquant_scales.hpp"
 
 namespace lb::formats {
@@ -14,11 +15,11 @@ void quantize_row_q4_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const Effort effort = Effort::kThorough;
+        const KEffort effort = kquant_effort(imatrix != nullptr);
         int sc[8], m[8];
         uint8_t L[QK_K];
         float d, dmin;
-        affine_super_quantize<8, 32, 15, 63>(xb, wb, effort, &d, &dmin, sc, m, L);
+        affine_super_quantize<8, 32, 15, 63>(xb, wb, effort, &d, &dmin, sc, m, L, kernels::active().q4_k_sub);
         y[b].d = scale_bits(d);
         y[b].dmin = scale_bits(dmin);
         pack_scale_min_k4(sc, m, y[b].scales);

@@ -4,6 +4,7 @@
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "kernels/kernels.hpp"
 #include "formats/kquant_scales.hpp"
 
 #include <cstring>
@@ -15,11 +16,11 @@ void quantize_row_q5_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const Effort effort = Effort::kThorough;
+        const KEffort effort = kquant_effort(imatrix != nullptr);
         int sc[8], m[8];
         uint8_t L[QK_K];
         float d, dmin;
-        affine_super_quantize<8, 32, 31, 63>(xb, wb, effort, &d, &dmin, sc, m, L);
+        affine_super_quantize<8, 32, 31, 63>(xb, wb, effort, &d, &dmin, sc, m, L, kernels::active().q5_k_sub);
         y[b].d = scale_bits(d);
         y[b].dmin = scale_bits(dmin);
         pack_scale_min_k4(sc, m, y[b].scales);
@@ -45,14 +46,11 @@ void dequantize_row_q5_K(const void *src, float *y, int64_t n) {
             const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(m);
             const uint8_t *q = x[b].qs + 32 * c;
             float *yc = y + b * QK_K + 64 * c;
-            for (int l = 0; l < 32; ++l) {
-                const int h = (x[b].qh[l] >> (2 * c)) & 1;
-                yc[l] = d1 * static_cast<float>((q[l] & 0x0f) + (h << 4)) - m1;
-            }
-            for (int l = 0; l < 32; ++l) {
-                const int h = (x[b].qh[l] >> (2 * c + 1)) & 1;
-                yc[32 + l] = d2 * static_cast<float>((q[l] >> 4) + (h << 4)) - m2;
-            }
+            const int s1 = 2 * c, s2 = 2 * c + 1;
+            for (int l = 0; l < 32; ++l)
+                yc[l] = d1 * static_cast<float>((q[l] & 0x0f) | (((x[b].qh[l] >> s1) & 1) << 4)) - m1;
+            for (int l = 0; l < 32; ++l)
+                yc[32 + l] = d2 * static_cast<float>((q[l] >> 4) | (((x[b].qh[l] >> s2) & 1) << 4)) - m2;
         }
     }
 }

@@ -5,6 +5,7 @@
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "kernels/kernels.hpp"
 
 namespace lb::formats {
 
@@ -13,10 +14,10 @@ void quantize_row_q6_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const Effort effort = Effort::kThorough;
+        const KEffort effort = kquant_effort(imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K];
-        const float d = symmetric_super_quantize<16, 16, -32, 31, -128, 127>(xb, wb, effort, codes, L);
+        const float d = symmetric_super_quantize<16, 16, -32, 31, -128, 127>(xb, wb, effort, codes, L, kernels::active().q6_k_sub);
         y[b].d = scale_bits(d);
         for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<int8_t>(codes[j]);
         for (int h = 0; h < 2; ++h) {

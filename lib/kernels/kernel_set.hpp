@@ -15,6 +15,11 @@ template <int W> constexpr KernelSet make_kernel_set(const char *name) {
         {symmetric_fast<W, 32, -127, 127, 0>, symmetric_eval_all<W, 32, -127, 127>},
         {affine_fast<W, 32, 15>, affine_eval_all<W, 32, 15>},
         {affine_fast<W, 32, 31>, affine_eval_all<W, 32, 31>},
+        symmetric_eval_all<W, 16, -4, 3>,
+        symmetric_eval_all<W, 16, -32, 31>,
+        affine_eval_all<W, 16, 3>,
+        affine_eval_all<W, 32, 15>,
+        affine_eval_all<W, 32, 31>,
     };
 }
 

@@ -27,6 +27,9 @@ struct KernelSet {
     const char *name; // "scalar", "generic", "avx2"
     SymmetricKernels q4_0, q5_0, q8_0;
     AffineKernels q4_1, q5_1;
+    // candidate evaluation on the sub-blocks of the K-quants
+    formats::SymmetricEvalAll q3_k_sub, q6_k_sub;
+    formats::AffineEvalAll q2_k_sub, q4_k_sub, q5_k_sub;
 };
 
 // The scalar reference, the portable vector set, and (on x86-64) the AVX2 set.

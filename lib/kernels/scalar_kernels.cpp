@@ -25,6 +25,11 @@ const KernelSet kScalarKernels = {
     {symmetric_fast<32, -127, 127, 0>, formats::symmetric_eval_all<32, -127, 127>},
     {affine_fast<32, 15>, formats::affine_eval_all<32, 15>},
     {affine_fast<32, 31>, formats::affine_eval_all<32, 31>},
+    formats::symmetric_eval_all<16, -4, 3>,
+    formats::symmetric_eval_all<16, -32, 31>,
+    formats::affine_eval_all<16, 3>,
+    formats::affine_eval_all<32, 15>,
+    formats::affine_eval_all<32, 31>,
 };
 
 } // namespace lb::kernels
