@@ -284,7 +284,9 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
     check_cancelled();
     std::vector<std::unique_ptr<gguf::Writer>> writers;
     for (size_t f = 0; f < n_out; ++f) {
-        std::vector<gguf::KeyValue> file_kvs = kvs;
+        // as llama.cpp writes shards: the metadata in the first, only the
+        // split keys in the others
+        std::vector<gguf::KeyValue> file_kvs = f == 0 ? kvs : std::vector<gguf::KeyValue>{};
         std::vector<gguf::TensorInfo> file_tensors;
         for (const Job &j : jobs)
             if (j.out_file == f) file_tensors.push_back(j.out);
