@@ -10,6 +10,7 @@ using Args = std::vector<std::string>;
 
 int cmd_info(const Args &args);
 int cmd_quantize(const Args &args);
+int cmd_synth(const Args &args);
 
 // Prints "lowbit: error: <message>" to stderr; returns the exit status 1.
 int error(const std::string &message);

@@ -1,4 +1,4 @@
-// lowbit: quantize LLMs to GGUF. Subcommands: info, quantize.
+// lowbit: quantize LLMs to GGUF. Subcommands: info, quantize, synth.
 #include "commands.hpp"
 #include "lowbit/lowbit.h"
 
@@ -26,6 +26,7 @@ const char *kUsage = "usage: lowbit COMMAND [ARGS]\n"
                      "commands:\n"
                      "  info FILE [--json]                     show a GGUF file's metadata and tensors\n"
                      "  quantize [options] IN [OUT] TYPE [N]   quantize a model (see lowbit quantize --help)\n"
+                     "  synth [options] OUT                    write a synthetic llama model (see lowbit synth --help)\n"
                      "  --version                              print the version\n";
 
 } // namespace
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
     }
     if (cmd == "info") return cli::cmd_info(args);
     if (cmd == "quantize") return cli::cmd_quantize(args);
+    if (cmd == "synth") return cli::cmd_synth(args);
     std::fprintf(stderr, "%s", kUsage);
     return cli::error("unknown command '" + cmd + "'");
 }

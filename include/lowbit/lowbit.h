@@ -592,8 +592,10 @@ LB_API lb_status lb_quantizer_set_only_copy(lb_quantizer *quantizer, int only_co
  * Errors: LB_E_INVALID_ARG (malformed spec: the message says what is wrong). */
 LB_API lb_status lb_quantizer_add_kv_override(lb_quantizer *quantizer, const char *spec);
 
-/* 1: write one output file per input shard, named like the input's shards
- * (llama-quantize --keep-split). Default 0: one file. */
+/* 1: write one output file per input shard (llama-quantize --keep-split),
+ * named as llama.cpp names shards: out_path without ".gguf", then
+ * "-00001-of-0000N.gguf" (also for a model in one file). The first carries
+ * the metadata, the others only the split keys. Default 0: one file. */
 LB_API lb_status lb_quantizer_set_keep_split(lb_quantizer *quantizer, int keep_split);
 
 /* Removes the layers blk.N of the listed indices and renumbers the rest

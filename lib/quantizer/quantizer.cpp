@@ -144,9 +144,9 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
     // Output paths: one file, or one per input shard (--keep-split).
     std::vector<std::string> out_paths;
     const size_t n_out = o.keep_split ? in.shard_count() : 1;
-    if (n_out == 1) {
+    if (!o.keep_split) {
         out_paths.push_back(out_path);
-    } else {
+    } else { // as llama-quantize names them, even for one shard
         std::string prefix = out_path;
         if (prefix.size() > 5 && prefix.compare(prefix.size() - 5, 5, ".gguf") == 0) prefix.resize(prefix.size() - 5);
         for (size_t i = 0; i < n_out; ++i)
@@ -290,7 +290,7 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         std::vector<gguf::TensorInfo> file_tensors;
         for (const Job &j : jobs)
             if (j.out_file == f) file_tensors.push_back(j.out);
-        if (n_out > 1) {
+        if (o.keep_split) {
             const uint16_t no = static_cast<uint16_t>(f), count = static_cast<uint16_t>(n_out);
             const int32_t total = static_cast<int32_t>(jobs.size());
             set_kv(file_kvs, {"split.no", scalar(gguf::ValueType::U16, &no, 2)});

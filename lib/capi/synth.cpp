@@ -1,0 +1,45 @@
+// Synthetic models: the C functions over lb::synth.
+#include "capi/guard.hpp"
+#include "synth/synth_model.hpp"
+
+using lb::capi::guard;
+using lb::capi::require;
+
+extern "C" {
+
+void lb_synth_options_init(lb_synth_options *o) {
+    if (o == nullptr) return;
+    *o = lb_synth_options{};
+    o->version = LB_SYNTH_OPTIONS_VERSION;
+    o->n_layer = 2;
+    o->n_embd = 256;
+    o->n_head = 8;
+    o->n_head_kv = 4;
+    o->n_ff = 512;
+    o->tied_output = 0;
+    o->type = LB_TYPE_F16;
+    o->seed = 1;
+    o->tokenizer_from = nullptr;
+}
+
+lb_status lb_synth_write_model(const lb_synth_options *o, const char *path, lb_progress_fn progress,
+                               void *user) {
+    return guard([&] {
+        require(o, "lb_synth_write_model", "o");
+        require(path, "lb_synth_write_model", "path");
+        lb::synth::WriteOptions w;
+        w.progress = progress;
+        w.progress_user = user;
+        lb::synth::write_model(*o, path, w);
+    });
+}
+
+lb_status lb_synth_write_imatrix(const lb_synth_options *o, const char *path) {
+    return guard([&] {
+        require(o, "lb_synth_write_imatrix", "o");
+        require(path, "lb_synth_write_imatrix", "path");
+        lb::synth::write_imatrix(*o, path);
+    });
+}
+
+} // extern "C"
