@@ -1,16 +1,21 @@
 // lowbit quantize [options] IN [OUT] TYPE [NTHREADS]: llama-quantize's
-// command line.
+// command line, with its options and their meaning.
 #include "commands.hpp"
 #include "lowbit/lowbit.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace cli {
 
@@ -19,13 +24,29 @@ namespace {
 const char *kUsage =
     "usage: lowbit quantize [options] IN [OUT] TYPE [NTHREADS]\n"
     "\n"
-    "Quantizes the GGUF model IN to TYPE and writes OUT (default: ggml-model-TYPE.gguf\n"
-    "next to IN). TYPE is a name (case-insensitive) or llama.cpp's file type number.\n"
+    "Quantizes the GGUF model IN (the first shard of a split model reads them all) to TYPE\n"
+    "and writes OUT (default: ggml-model-TYPE.gguf next to IN). TYPE is a name\n"
+    "(case-insensitive), llama.cpp's file type number, or COPY (copy tensors as they are).\n"
+    "The options are llama-quantize's:\n"
     "\n"
-    "options:\n"
-    "  --threads N          worker threads (default: all hardware threads)\n"
-    "  --allow-requantize   accept input tensors that are already quantized\n"
-    "  -h, --help           show this help\n";
+    "  --allow-requantize           accept input tensors that are already quantized\n"
+    "  --leave-output-tensor        keep output.weight as it is\n"
+    "  --pure                       no mixture: every tensor gets TYPE's default type\n"
+    "  --imatrix FILE               importance matrix (llama.cpp GGUF imatrix or legacy .dat)\n"
+    "  --include-weights NAME       use the imatrix only for tensors whose name contains NAME\n"
+    "  --exclude-weights NAME       do not use the imatrix for tensors whose name contains NAME\n"
+    "  --output-tensor-type T       type of output.weight\n"
+    "  --token-embedding-type T     type of token_embd.weight\n"
+    "  --tensor-type REGEX=T        type of the tensors whose name matches REGEX (repeatable;\n"
+    "                               the first match wins)\n"
+    "  --tensor-type-file FILE      REGEX=T entries separated by white space\n"
+    "  --prune-layers L0,L1,...     remove these layers (blk.N) and renumber the others\n"
+    "  --keep-split                 one output shard per input shard\n"
+    "  --override-kv KEY=TYPE:VAL   set metadata (TYPE int, float, bool or str)\n"
+    "  --dry-run                    show each tensor's type and the output size; write nothing\n"
+    "  --max-buffer-size MIB        accepted for compatibility (lowbit's memory is always bounded)\n"
+    "  --threads N, -t N            worker threads (default: all hardware threads)\n"
+    "  -h, --help                   show this help\n";
 
 lb_quantizer *g_quantizer = nullptr;
 std::atomic<bool> g_interrupted{false};
@@ -53,7 +74,8 @@ int on_progress(const lb_progress *p, void *user) {
     const bool done = p->done_elements == p->total_elements;
     if (!done && now - ui->last < std::chrono::milliseconds(100)) return 0;
     ui->last = now;
-    const double frac = p->total_elements > 0 ? static_cast<double>(p->done_elements) / static_cast<double>(p->total_elements) : 1.0;
+    const double frac =
+        p->total_elements > 0 ? static_cast<double>(p->done_elements) / static_cast<double>(p->total_elements) : 1.0;
     const int width = 30, filled = static_cast<int>(frac * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(width - filled), '.');
@@ -69,74 +91,215 @@ void on_log(lb_log_level level, const char *message, void *user) {
     std::fprintf(stderr, "lowbit: %s%s\n", level == LB_LOG_WARN ? "warning: " : "", message);
 }
 
-bool parse_threads(const std::string &s, int *out) {
-    if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+bool parse_count(const std::string &s, int *out) {
+    if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos) return false;
     *out = std::atoi(s.c_str());
     return true;
 }
 
-std::string default_output(const std::string &in, const char *type_name) {
-    const size_t slash = in.rfind('/');
-    const std::string dir = slash == std::string::npos ? "" : in.substr(0, slash + 1);
-    return dir + "ggml-model-" + type_name + ".gguf";
+double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+// A TYPE argument: a file type, or COPY.
+bool parse_ftype(const std::string &s, lb_ftype *ftype, bool *copy) {
+    std::string upper = s;
+    for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper == "COPY") {
+        *copy = true;
+        *ftype = LB_FTYPE_ALL_F32;
+        return true;
+    }
+    *copy = false;
+    return lb_ftype_from_name(ftype, s.c_str()) == LB_OK;
 }
 
-double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+std::string supported_types() {
+    std::string known;
+    for (int id = 0; id < 64; ++id)
+        if (lb_ftype_name(static_cast<lb_ftype>(id)) != nullptr && lb_ftype_is_supported(static_cast<lb_ftype>(id)))
+            known += std::string(known.empty() ? "" : ", ") + lb_ftype_name(static_cast<lb_ftype>(id));
+    return known + ", COPY";
+}
+
+// Everything the command line asks for, applied to a quantizer.
+struct Request {
+    std::vector<std::pair<std::string, lb_type>> tensor_types;
+    std::vector<std::string> include, exclude, overrides;
+    std::vector<int32_t> prune;
+    std::string imatrix;
+    lb_type output_type = LB_TYPE_COUNT, embedding_type = LB_TYPE_COUNT;
+    bool allow_requantize = false, leave_output = false, pure = false, keep_split = false, dry_run = false;
+    int threads = 0;
+};
+
+// "REGEX=TYPE": the name part lowercased, as llama-quantize does.
+bool parse_tensor_type(const std::string &arg, Request &r, std::string *why) {
+    const size_t eq = arg.find('=');
+    const char *problem = nullptr;
+    if (eq == std::string::npos) problem = "is not REGEX=TYPE";
+    else if (eq == 0) problem = "has no tensor name pattern";
+    else if (eq + 1 == arg.size()) problem = "has no type";
+    if (problem != nullptr) {
+        std::ostringstream m;
+        m << '\'' << arg << "' " << problem;
+        *why = m.str();
+        return false;
+    }
+    std::string pattern = arg.substr(0, eq);
+    for (char &c : pattern) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string type_name = arg.substr(eq + 1);
+    lb_type type;
+    if (lb_type_from_name(&type, type_name.c_str()) != LB_OK) {
+        std::ostringstream m;
+        m << '\'' << type_name << "' in '" << arg << "' is not a tensor type";
+        *why = m.str();
+        return false;
+    }
+    r.tensor_types.emplace_back(pattern, type);
+    return true;
+}
+
+int apply(const Request &r, lb_quantizer *q) {
+    if (lb_quantizer_set_threads(q, r.threads) != LB_OK ||
+        lb_quantizer_set_allow_requantize(q, r.allow_requantize) != LB_OK ||
+        lb_quantizer_set_quantize_output(q, !r.leave_output) != LB_OK || lb_quantizer_set_pure(q, r.pure) != LB_OK ||
+        lb_quantizer_set_keep_split(q, r.keep_split) != LB_OK || lb_quantizer_set_dry_run(q, r.dry_run) != LB_OK)
+        return api_error("quantize");
+    if (lb_quantizer_set_output_tensor_type(q, r.output_type) != LB_OK) return api_error("--output-tensor-type");
+    if (lb_quantizer_set_token_embedding_type(q, r.embedding_type) != LB_OK) return api_error("--token-embedding-type");
+    for (const auto &[pattern, type] : r.tensor_types)
+        if (lb_quantizer_add_tensor_type(q, pattern.c_str(), type) != LB_OK) return api_error("--tensor-type");
+    for (const std::string &kv : r.overrides)
+        if (lb_quantizer_add_kv_override(q, kv.c_str()) != LB_OK) return api_error("--override-kv");
+    if (!r.prune.empty() && lb_quantizer_set_prune_layers(q, r.prune.data(), r.prune.size()) != LB_OK)
+        return api_error("--prune-layers");
+    if (!r.imatrix.empty() && lb_quantizer_set_imatrix(q, r.imatrix.c_str()) != LB_OK) return api_error("--imatrix");
+    for (const std::string &w : r.include)
+        if (lb_quantizer_add_imatrix_filter(q, 1, w.c_str()) != LB_OK) return api_error("--include-weights");
+    for (const std::string &w : r.exclude)
+        if (lb_quantizer_add_imatrix_filter(q, 0, w.c_str()) != LB_OK) return api_error("--exclude-weights");
+    return 0;
+}
+
+void print_plan(lb_quantizer *q, const lb_model *model) {
+    for (size_t i = 0; i < lb_quantizer_plan_count(q); ++i) {
+        const char *name = lb_quantizer_plan_name(q, i);
+        size_t ti = 0;
+        std::string shape;
+        // the shape of the input tensor of the same name (pruning renames layers)
+        if (lb_model_tensor_find(&ti, model, name) == LB_OK)
+            for (uint32_t d = 0; d < lb_model_tensor_n_dims(model, ti); ++d)
+                shape += (d ? " x " : "") + std::to_string(lb_model_tensor_dim(model, ti, d));
+        const lb_type from = lb_quantizer_plan_input_type(q, i), to = lb_quantizer_plan_type(q, i);
+        std::printf("  %-40s %-20s %6s -> %-6s %10.3f MiB\n", name, shape.c_str(), lb_type_name(from),
+                    lb_type_name(to), mib(lb_quantizer_plan_bytes(q, i)));
+    }
+}
 
 } // namespace
 
 int cmd_quantize(const Args &args) {
+    Request r;
     Args pos;
-    int threads = 0;
-    bool allow_requantize = false;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string &a = args[i];
+        auto value = [&](std::string *out) {
+            if (i + 1 >= args.size()) return false;
+            *out = args[++i];
+            return true;
+        };
+        std::string v, why;
         if (a == "-h" || a == "--help") {
             std::printf("%s", kUsage);
             return 0;
         } else if (a == "--allow-requantize") {
-            allow_requantize = true;
+            r.allow_requantize = true;
+        } else if (a == "--leave-output-tensor") {
+            r.leave_output = true;
+        } else if (a == "--pure") {
+            r.pure = true;
+        } else if (a == "--keep-split") {
+            r.keep_split = true;
+        } else if (a == "--dry-run") {
+            r.dry_run = true;
+        } else if (a == "--imatrix") {
+            if (!value(&r.imatrix)) return error("quantize: --imatrix needs a file");
+        } else if (a == "--include-weights" || a == "--exclude-weights") {
+            if (!value(&v)) return error("quantize: " + a + " needs a tensor name");
+            (a == "--include-weights" ? r.include : r.exclude).push_back(v);
+        } else if (a == "--output-tensor-type" || a == "--token-embedding-type") {
+            lb_type t;
+            if (!value(&v)) return error("quantize: " + a + " needs a type");
+            if (lb_type_from_name(&t, v.c_str()) != LB_OK)
+                return error("quantize: " + a + ": '" + v + "' is not a tensor type");
+            (a == "--output-tensor-type" ? r.output_type : r.embedding_type) = t;
+        } else if (a == "--tensor-type") {
+            if (!value(&v)) return error("quantize: --tensor-type needs REGEX=TYPE");
+            if (!parse_tensor_type(v, r, &why)) return error("quantize: --tensor-type: " + why);
+        } else if (a == "--tensor-type-file") {
+            if (!value(&v)) return error("quantize: --tensor-type-file needs a file");
+            std::ifstream f(v);
+            if (!f) return error("quantize: --tensor-type-file: cannot read '" + v + "'");
+            std::string entry;
+            while (f >> entry)
+                if (!parse_tensor_type(entry, r, &why)) return error("quantize: --tensor-type-file " + v + ": " + why);
+        } else if (a == "--prune-layers") {
+            if (!value(&v)) return error("quantize: --prune-layers needs a list of layers");
+            size_t start = 0;
+            while (start <= v.size()) {
+                const size_t comma = std::min(v.find(',', start), v.size());
+                int layer;
+                if (!parse_count(v.substr(start, comma - start), &layer))
+                    return error("quantize: --prune-layers: '" + v.substr(start, comma - start) + "' is not a layer number");
+                r.prune.push_back(layer);
+                start = comma + 1;
+            }
+        } else if (a == "--override-kv") {
+            if (!value(&v)) return error("quantize: --override-kv needs KEY=TYPE:VALUE");
+            r.overrides.push_back(v);
+        } else if (a == "--max-buffer-size") {
+            int mib_value;
+            if (!value(&v) || !parse_count(v, &mib_value) || mib_value <= 0)
+                return error("quantize: --max-buffer-size needs a positive number of MiB");
         } else if (a == "--threads" || a == "-t") {
-            if (i + 1 >= args.size() || !parse_threads(args[i + 1], &threads))
+            if (!value(&v) || !parse_count(v, &r.threads))
                 return error("quantize: " + a + " needs a number of threads");
-            ++i;
         } else if (a.size() > 1 && a[0] == '-') {
             return error("quantize: unknown option '" + a + "' (see lowbit quantize --help)");
         } else {
             pos.push_back(a);
         }
     }
+    if (!r.include.empty() && !r.exclude.empty())
+        return error("quantize: --include-weights and --exclude-weights cannot be used together");
 
-    // IN TYPE | IN OUT TYPE | IN TYPE NTHREADS | IN OUT TYPE NTHREADS
-    std::string in, out, type;
-    lb_ftype ftype;
-    int n_threads_positional = -1;
-    if (pos.size() == 2) {
-        in = pos[0], type = pos[1];
-    } else if (pos.size() == 3) {
-        int t;
-        if (lb_ftype_from_name(&ftype, pos[1].c_str()) == LB_OK && parse_threads(pos[2], &t))
-            in = pos[0], type = pos[1], n_threads_positional = t;
-        else
-            in = pos[0], out = pos[1], type = pos[2];
-    } else if (pos.size() == 4) {
-        in = pos[0], out = pos[1], type = pos[2];
-        if (!parse_threads(pos[3], &n_threads_positional))
-            return error("quantize: NTHREADS '" + pos[3] + "' is not a number");
-    } else {
+    // IN TYPE [NTHREADS] when the second argument is a type, else IN OUT TYPE [NTHREADS]
+    if (pos.size() < 2 || pos.size() > 4) {
         std::fprintf(stderr, "%s", kUsage);
         return error("quantize: expected IN [OUT] TYPE [NTHREADS]");
     }
-    if (n_threads_positional >= 0) threads = n_threads_positional;
-    if (lb_ftype_from_name(&ftype, type.c_str()) != LB_OK) {
-        std::string known;
-        for (int id = 0; id < 64; ++id)
-            if (lb_ftype_name(static_cast<lb_ftype>(id)) != nullptr &&
-                lb_ftype_is_supported(static_cast<lb_ftype>(id)))
-                known += std::string(known.empty() ? "" : ", ") + lb_ftype_name(static_cast<lb_ftype>(id));
-        return error("quantize: unknown quantization type '" + type + "'; this build supports: " + known);
+    std::string in = pos[0], out, type;
+    lb_ftype ftype;
+    bool copy = false;
+    size_t next;
+    if (parse_ftype(pos[1], &ftype, &copy)) {
+        type = pos[1];
+        next = 2;
+    } else {
+        if (pos.size() < 3) return error("quantize: unknown quantization type '" + pos[1] + "'; this build supports: " + supported_types());
+        out = pos[1];
+        type = pos[2];
+        next = 3;
+        if (!parse_ftype(type, &ftype, &copy))
+            return error("quantize: unknown quantization type '" + type + "'; this build supports: " + supported_types());
     }
-    if (out.empty()) out = default_output(in, lb_ftype_name(ftype));
+    if (next < pos.size() && !parse_count(pos[next], &r.threads))
+        return error("quantize: NTHREADS '" + pos[next] + "' is not a number");
+    if (next + 1 < pos.size()) return error("quantize: too many arguments ('" + pos[next + 1] + "')");
+    const char *type_name = copy ? "COPY" : lb_ftype_name(ftype);
+    if (out.empty()) {
+        const size_t slash = in.rfind('/');
+        out = (slash == std::string::npos ? "" : in.substr(0, slash + 1)) + "ggml-model-" + type_name + ".gguf";
+    }
 
     lb_model *model = nullptr;
     if (lb_model_open(&model, in.c_str()) != LB_OK) return api_error("cannot read model");
@@ -148,11 +311,13 @@ int cmd_quantize(const Args &args) {
     Ui ui;
     ui.tty = ::isatty(STDERR_FILENO) != 0;
     int status = 0;
-    if (lb_quantizer_set_ftype(q, ftype) != LB_OK || lb_quantizer_set_threads(q, threads) != LB_OK ||
-        lb_quantizer_set_allow_requantize(q, allow_requantize ? 1 : 0) != LB_OK ||
-        lb_quantizer_set_progress(q, on_progress, &ui) != LB_OK || lb_quantizer_set_log(q, on_log, &ui) != LB_OK) {
+    if (!copy && lb_quantizer_set_ftype(q, ftype) != LB_OK) status = api_error("quantize");
+    if (status == 0 && copy && lb_quantizer_set_only_copy(q, 1) != LB_OK) status = api_error("quantize");
+    if (status == 0) status = apply(r, q);
+    if (status == 0 && (lb_quantizer_set_progress(q, r.dry_run ? nullptr : on_progress, &ui) != LB_OK ||
+                        lb_quantizer_set_log(q, on_log, &ui) != LB_OK))
         status = api_error("quantize");
-    } else {
+    if (status == 0) {
         g_quantizer = q;
         struct sigaction sa = {};
         sa.sa_handler = on_signal;
@@ -174,15 +339,30 @@ int cmd_quantize(const Args &args) {
             const uint64_t elements = lb_quantizer_stat(q, LB_STAT_ELEMENTS);
             const uint64_t in_bytes = lb_quantizer_stat(q, LB_STAT_INPUT_BYTES);
             const uint64_t out_bytes = lb_quantizer_stat(q, LB_STAT_OUTPUT_BYTES);
-            auto bpw = [&](uint64_t b) { return elements > 0 ? 8.0 * static_cast<double>(b) / static_cast<double>(elements) : 0.0; };
-            std::printf("lowbit: %s -> %s (%s)\n", in.c_str(), out.c_str(), lb_ftype_name(ftype));
+            auto bpw = [&](uint64_t b) {
+                return elements > 0 ? 8.0 * static_cast<double>(b) / static_cast<double>(elements) : 0.0;
+            };
+            if (r.dry_run) {
+                std::printf("lowbit: dry run of %s as %s (nothing written)\n", in.c_str(), type_name);
+                print_plan(q, model);
+            } else {
+                std::printf("lowbit: %s -> %s (%s)\n", in.c_str(), out.c_str(), type_name);
+            }
             std::printf("  tensors:     %" PRIu64 " (%" PRIu64 " converted, %" PRIu64 " fell back to another type)\n",
                         lb_quantizer_stat(q, LB_STAT_TENSORS), lb_quantizer_stat(q, LB_STAT_QUANTIZED),
                         lb_quantizer_stat(q, LB_STAT_FALLBACKS));
             std::printf("  input:       %.2f MiB of tensor data, %.2f bits per weight\n", mib(in_bytes), bpw(in_bytes));
-            std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight; file %" PRIu64 " bytes\n",
-                        mib(out_bytes), bpw(out_bytes), lb_quantizer_stat(q, LB_STAT_OUTPUT_FILE_BYTES));
-            std::printf("  time:        %.3f s\n", static_cast<double>(lb_quantizer_stat(q, LB_STAT_ELAPSED_US)) / 1e6);
+            if (r.dry_run) {
+                std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight\n", mib(out_bytes),
+                            bpw(out_bytes));
+            } else {
+                std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight; %" PRIu64
+                            " file(s), %" PRIu64 " bytes\n",
+                            mib(out_bytes), bpw(out_bytes), lb_quantizer_stat(q, LB_STAT_OUTPUT_FILES),
+                            lb_quantizer_stat(q, LB_STAT_OUTPUT_FILE_BYTES));
+                std::printf("  time:        %.3f s\n",
+                            static_cast<double>(lb_quantizer_stat(q, LB_STAT_ELAPSED_US)) / 1e6);
+            }
         }
     }
     lb_quantizer_free(q);

@@ -2,6 +2,7 @@
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
 #include "formats/type_traits.hpp"
+#include "imatrix/imatrix.hpp"
 #include "recipes/ftype.hpp"
 
 #include <algorithm>
@@ -97,6 +98,23 @@ static void check_output_type(lb_type type, const char *fn, bool allow_default) 
     const lb::formats::TypeTraits &t = lb::formats::traits(static_cast<uint32_t>(type));
     if (t.block_size == 0) fail(LB_E_INVALID_ARG, "%s: %d is not a tensor type", fn, static_cast<int>(type));
     if (t.quantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot produce type %s", fn, t.name);
+}
+
+lb_status lb_quantizer_set_imatrix(lb_quantizer *quantizer, const char *path) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_set_imatrix", "quantizer");
+        if (path == nullptr) {
+            quantizer->job.options.imatrix.reset();
+            return;
+        }
+        const lb::imatrix::Imatrix m = lb::imatrix::read(path);
+        auto data = std::make_shared<lb::ImportanceData>();
+        data->path = path;
+        data->datasets = m.datasets;
+        data->chunk_count = m.chunk_count;
+        data->means = lb::imatrix::means(m);
+        quantizer->job.options.imatrix = std::move(data);
+    });
 }
 
 lb_status lb_quantizer_add_imatrix_filter(lb_quantizer *quantizer, int include, const char *name) {
