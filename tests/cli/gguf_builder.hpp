@@ -37,6 +37,7 @@ class Bytes {
         data_.push_back(v);
         return *this;
     }
+    Bytes &u16(uint16_t v) { return le(v, 2); }
     Bytes &u32(uint32_t v) { return le(v, 4); }
     Bytes &u64(uint64_t v) { return le(v, 8); }
     Bytes &i64(int64_t v) { return le(static_cast<uint64_t>(v), 8); }
