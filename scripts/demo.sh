@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # README command one: installs what is missing, builds lowbit, and quantizes the
-# shipped model (models/stories260K.gguf) to Q8_0 and Q4_0 in build/demo/.
+# shipped model (models/stories260K.gguf) to Q8_0, Q4_0 and Q4_K_M in build/demo/,
+# then writes a small synthetic llama model with its importance matrix and
+# quantizes it to Q4_K_M with the imatrix (its 512-wide rows take K-quants).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" --target lowbit_cli >/dev/null
 mkdir -p build/demo
-for type in Q8_0 Q4_0; do
+for type in Q8_0 Q4_0 Q4_K_M; do
   ./build/release/bin/lowbit quantize models/stories260K.gguf "build/demo/stories260K-$type.gguf" "$type"
 done
+./build/release/bin/lowbit synth --layers 4 --embd 512 --heads 8 --kv-heads 2 --ff 1536 \
+  --imatrix build/demo/synthetic.imatrix.gguf build/demo/synthetic-f16.gguf
+./build/release/bin/lowbit quantize --imatrix build/demo/synthetic.imatrix.gguf \
+  build/demo/synthetic-f16.gguf build/demo/synthetic-Q4_K_M.gguf Q4_K_M
