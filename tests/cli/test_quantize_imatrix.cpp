@@ -88,10 +88,9 @@ TEST(QuantizeImatrix, AnotherModelsImatrixNamesTheTensor) {
 TEST(QuantizeImatrix, TruncatedImatrixIsRefused) {
     testdata::TempDir dir;
     synth(dir.file("m.gguf"), dir.file("m.imatrix.gguf"), "256");
-    std::vector<uint8_t> b = read_bytes(dir.file("m.imatrix.gguf"));
+    const std::vector<uint8_t> b = read_bytes(dir.file("m.imatrix.gguf"));
     ASSERT_GT(b.size(), 1000u);
-    b.resize(b.size() - 100);
-    write_bytes(dir.file("cut.gguf"), b);
+    write_bytes(dir.file("cut.gguf"), std::vector<uint8_t>(b.begin(), b.end() - 100)); // the last 100 bytes cut
     const std::string out = dir.file("q.gguf");
     expect_failure({"quantize", "--imatrix", dir.file("cut.gguf"), dir.file("m.gguf"), out, "Q4_K_M"}, out,
                    {"cut.gguf"});
