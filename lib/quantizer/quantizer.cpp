@@ -31,10 +31,12 @@ bool same_file(const std::string &path, const MappedFile &in) {
     return static_cast<uint64_t>(st.st_dev) == in.device() && static_cast<uint64_t>(st.st_ino) == in.inode();
 }
 
+// Sets a key as ggml's gguf_set_val_* does: an existing key is removed and
+// the new value appended, so the output's key order is llama-quantize's.
 void set_kv(std::vector<gguf::KeyValue> &kvs, const gguf::KeyValue &kv) {
     const long i = gguf::find_key(kvs, kv.key);
-    if (i >= 0) kvs[static_cast<size_t>(i)].value = kv.value;
-    else kvs.push_back(kv);
+    if (i >= 0) kvs.erase(kvs.begin() + i);
+    kvs.push_back(kv);
 }
 
 gguf::Value scalar(gguf::ValueType type, const void *p, size_t n) {

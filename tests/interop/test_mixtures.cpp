@@ -283,6 +283,12 @@ TEST(MixtureFiles, Q4_K_MFilesHaveTheSameTypes) {
         lb_model *a = nullptr, *b = nullptr;
         ASSERT_EQ(lb_model_open(&a, dir.file("llama.gguf").c_str()), LB_OK) << lb_last_error();
         ASSERT_EQ(lb_model_open(&b, dir.file("lowbit.gguf").c_str()), LB_OK) << lb_last_error();
+        // the same metadata keys, in the same order (ggml's set_val removes
+        // and appends a key; lowbit writes llama-quantize's order)
+        std::vector<std::string> keys_a, keys_b;
+        for (size_t i = 0; i < lb_model_kv_count(a); ++i) keys_a.push_back(lb_model_kv_key(a, i));
+        for (size_t i = 0; i < lb_model_kv_count(b); ++i) keys_b.push_back(lb_model_kv_key(b, i));
+        EXPECT_EQ(keys_a, keys_b);
         ASSERT_EQ(lb_model_tensor_count(a), lb_model_tensor_count(b));
         for (size_t i = 0; i < lb_model_tensor_count(a); ++i) {
             size_t j = 0;
