@@ -12,7 +12,7 @@
 // elements per second and the median of the paired ratios lowbit / ggml
 // (above 1: lowbit is faster) with its quartiles.
 //
-// Usage: compare_ggml [--rows N] [--samples N] [--sample-ms N]
+// Usage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]
 // Exits 2 if the peer cannot be loaded (set LOWBIT_PEER_DIR, see
 // scripts/install-peer.sh).
 #include "ggml_peer.hpp"
@@ -42,10 +42,11 @@ struct Options {
     int64_t rows = 64;
     int samples = 21;
     double sample_ms = 10.0;
+    std::string only; // comma-separated type names; empty: all
 };
 
 [[noreturn]] void usage_error(const char *message) {
-    std::fprintf(stderr, "compare_ggml: %s\nusage: compare_ggml [--rows N] [--samples N] [--sample-ms N]\n",
+    std::fprintf(stderr, "compare_ggml: %s\nusage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]\n",
                  message);
     std::exit(1);
 }
@@ -56,12 +57,16 @@ Options parse_options(int argc, char **argv) {
         const std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
             std::printf(
-                "usage: compare_ggml [--rows N] [--samples N] [--sample-ms N]\n"
+                "usage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]\n"
                 "Compares lowbit's and ggml's row quantizers and dequantizers (see bench/README.md).\n");
             std::exit(0);
         }
         if (i + 1 >= argc) usage_error(("missing value after " + arg).c_str());
         const char *value = argv[++i];
+        if (arg == "--only") {
+            o.only = std::string(",") + value + ",";
+            continue;
+        }
         char *end = nullptr;
         const double v = std::strtod(value, &end);
         if (end == value || *end != '\0' || !(v >= 1 && v <= 1e6))
@@ -238,8 +243,9 @@ int main(int argc, char **argv) {
     const Data data(o.rows);
     const int64_t rows = o.rows;
     const double elements = static_cast<double>(rows * kRowWidth);
-    const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
-                             LB_TYPE_Q8_0, LB_TYPE_F16,  LB_TYPE_BF16};
+    const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0,
+                             LB_TYPE_Q2_K, LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K,
+                             LB_TYPE_F16,  LB_TYPE_BF16};
 
     std::printf("%-6s %-17s %12s %12s %7s  %-11s  %s\n", "format", "op", "lowbit Me/s", "ggml Me/s", "ratio",
                 "ratio IQR", "note");
@@ -248,6 +254,7 @@ int main(int argc, char **argv) {
     bool dequantize_mismatch = false;
     for (const lb_type type : types) {
         const char *name = lb_type_name(type);
+        if (!o.only.empty() && o.only.find(std::string(",") + name + ",") == std::string::npos) continue;
         size_t row_bytes = 0;
         check(lb_row_size(&row_bytes, type, kRowWidth), "lb_row_size");
         const int64_t ggml_row_bytes =
