@@ -35,11 +35,9 @@ template <int W> struct Lanes {
     using I = typename LaneTypes<W>::I; // comparison masks: -1 or 0
     using U = typename LaneTypes<W>::U;
 
-    static F splat(float v) {
-        F r;
-        for (int i = 0; i < W; ++i) r[i] = v;
-        return r;
-    }
+    // v - 0 is v for every float (-0 included), and compiles to a broadcast
+    // where an element-wise fill may become a chain of inserts
+    static F splat(float v) { return v - F{}; }
     static F load(const float *p) {
         F r;
         for (int i = 0; i < W; ++i) r[i] = p[i];
