@@ -22,6 +22,7 @@
 #include "formats/affine_blocks.hpp"
 #include "formats/block_search.hpp"
 #include "formats/symmetric_blocks.hpp"
+#include "lowbit/lowbit.h"
 
 #include <initializer_list>
 
@@ -36,8 +37,9 @@ struct KEffort {
     int ls_iterations;     // step 4 rounds
 };
 
-// The effort used with or without an importance matrix (kquant_effort.cpp).
-KEffort kquant_effort(bool with_imatrix);
+// The effort a format uses with or without an importance matrix
+// (kquant_effort.cpp).
+KEffort kquant_effort(lb_type type, bool with_imatrix);
 
 // 256 weights of 1, for callers without an importance matrix.
 const float *unit_weights();

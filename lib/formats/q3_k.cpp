@@ -16,7 +16,7 @@ void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const KEffort effort = kquant_effort(imatrix != nullptr);
+        const KEffort effort = kquant_effort(LB_TYPE_Q3_K, imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K]; // q in [0, 7]
         const float d = symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L, kernels::active().q3_k_sub);

@@ -16,7 +16,7 @@ void quantize_row_q5_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const KEffort effort = kquant_effort(imatrix != nullptr);
+        const KEffort effort = kquant_effort(LB_TYPE_Q5_K, imatrix != nullptr);
         int sc[8], m[8];
         uint8_t L[QK_K];
         float d, dmin;

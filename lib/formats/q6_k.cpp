@@ -14,7 +14,7 @@ void quantize_row_q6_K(const float *x, void *dst, int64_t n, const float *imatri
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
         const float *wb = imatrix != nullptr ? imatrix + b * QK_K : unit_weights();
-        const KEffort effort = kquant_effort(imatrix != nullptr);
+        const KEffort effort = kquant_effort(LB_TYPE_Q6_K, imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K];
         const float d = symmetric_super_quantize<16, 16, -32, 31, -128, 127>(xb, wb, effort, codes, L, kernels::active().q6_k_sub);
