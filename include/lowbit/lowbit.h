@@ -211,7 +211,7 @@ LB_API lb_status lb_row_size(size_t *out, lb_type type, int64_t n_per_row);
  * error instead of the plain one. Types that do not use it ignore it.
  *
  * The result depends only on the inputs: the same call gives the same bytes
- * on every machine and with every kernel.
+ * on every machine and with every kernel. dst needs no particular alignment.
  *
  * Errors: LB_E_INVALID_ARG (NULL pointers, n_rows or n_per_row < 0,
  * n_per_row not a multiple of the block size, dst_size smaller than needed,
@@ -223,7 +223,8 @@ LB_API lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows
 
 /* Dequantizes n_rows rows of n_per_row elements of the given type from src
  * (src_size bytes, at least n_rows * lb_row_size()) into dst (n_rows *
- * n_per_row floats). Bit-exact with llama.cpp's dequantization.
+ * n_per_row floats). Bit-exact with llama.cpp's dequantization. src needs
+ * no particular alignment.
  * Errors: LB_E_INVALID_ARG (NULL pointers, bad sizes, src_size too small);
  * LB_E_UNSUPPORTED (no dequantizer for the type in this build). */
 LB_API lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int64_t n_rows,

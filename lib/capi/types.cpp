@@ -5,6 +5,9 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
 #include <string>
 
 using lb::fail;
@@ -36,6 +39,12 @@ size_t checked_total(int64_t n_rows, size_t row_size, const char *function) {
     return static_cast<size_t>(n_rows) * row_size;
 }
 
+} // namespace
+
+namespace {
+// Block structs and binary16 values need 2-byte, float rows 4-byte alignment;
+// rows at other addresses go through an aligned copy.
+bool aligned(const void *p) { return reinterpret_cast<uintptr_t>(p) % 4 == 0; }
 } // namespace
 
 extern "C" {
@@ -113,7 +122,14 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
             if (j >= 0)
                 fail(LB_E_FORMAT, "%s: row %lld column %lld of src holds %s", fn, static_cast<long long>(r),
                      static_cast<long long>(j), std::isnan(x[j]) ? "NaN" : "an infinity");
-            t.quantize(x, static_cast<uint8_t *>(dst) + static_cast<size_t>(r) * row, n_per_row, imatrix);
+            uint8_t *y = static_cast<uint8_t *>(dst) + static_cast<size_t>(r) * row;
+            if (aligned(y)) {
+                t.quantize(x, y, n_per_row, imatrix);
+            } else { // blocks are written through their structs: stage them
+                std::vector<uint64_t> staged((row + 7) / 8);
+                t.quantize(x, staged.data(), n_per_row, imatrix);
+                std::memcpy(y, staged.data(), row);
+            }
         }
     });
 }
@@ -133,9 +149,16 @@ lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int
             fail(LB_E_INVALID_ARG, "%s: src_size %zu is too small: %lld rows of %s take %zu bytes", fn, src_size,
                  static_cast<long long>(n_rows), t.name, total);
         if (t.dequantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot dequantize %s yet", fn, t.name);
-        for (int64_t r = 0; r < n_rows; ++r)
-            t.dequantize(static_cast<const uint8_t *>(src) + static_cast<size_t>(r) * row, dst + r * n_per_row,
-                         n_per_row);
+        std::vector<uint64_t> staged;
+        for (int64_t r = 0; r < n_rows; ++r) {
+            const uint8_t *q = static_cast<const uint8_t *>(src) + static_cast<size_t>(r) * row;
+            if (!aligned(q)) { // blocks are read through their structs: stage them
+                staged.resize((row + 7) / 8);
+                std::memcpy(staged.data(), q, row);
+                q = reinterpret_cast<const uint8_t *>(staged.data());
+            }
+            t.dequantize(q, dst + r * n_per_row, n_per_row);
+        }
     });
 }
 

@@ -240,6 +240,10 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
         KeyValue kv;
         kv.key = cur.read_string(strformat("key %lld", static_cast<long long>(i)));
         if (kv.key.empty()) fail(LB_E_FORMAT, "%s: key %lld is empty", path.c_str(), static_cast<long long>(i));
+        // keys are C strings for every GGUF reader (and in lowbit's API)
+        if (kv.key.find('\0') != std::string::npos)
+            fail(LB_E_FORMAT, "%s: key %lld contains a NUL byte: %s", path.c_str(), static_cast<long long>(i),
+                 quoted(kv.key).c_str());
         if (!keys.insert(kv.key).second)
             fail(LB_E_FORMAT, "%s: duplicate key %s", path.c_str(), quoted(kv.key).c_str());
         read_value(cur, kv.value, kv.key, path);

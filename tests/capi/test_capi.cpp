@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -80,6 +81,32 @@ TEST(CApi, RowsRoundTrip) {
     std::vector<float> y(x.size());
     ASSERT_EQ(lb_dequantize_rows(LB_TYPE_Q8_0, q.data(), q.size(), rows, cols, y.data()), LB_OK);
     for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], 0.03);
+}
+
+// Quantized bytes at any address (a numpy slice, a packed buffer): the same
+// bytes and floats as at an aligned one. Found by tests/fuzz/fuzz_rows.
+TEST(CApi, RowsAtUnalignedAddresses) {
+    const int64_t rows = 3, cols = 512;
+    std::vector<float> x(rows * cols);
+    testdata::Rng rng(5);
+    for (float &v : x) v = static_cast<float>(rng.normal());
+    for (lb_type type : {LB_TYPE_F32, LB_TYPE_F16, LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0,
+                         LB_TYPE_Q2_K, LB_TYPE_Q4_K, LB_TYPE_Q6_K}) {
+        size_t row = 0;
+        ASSERT_EQ(lb_row_size(&row, type, cols), LB_OK);
+        std::vector<uint8_t> aligned(rows * row), buffer(rows * row + 8);
+        ASSERT_EQ(lb_quantize_rows(type, x.data(), rows, cols, nullptr, aligned.data(), aligned.size()), LB_OK);
+        std::vector<float> want(x.size()), got(x.size());
+        ASSERT_EQ(lb_dequantize_rows(type, aligned.data(), aligned.size(), rows, cols, want.data()), LB_OK);
+        for (size_t offset : {1, 2, 3, 5}) {
+            uint8_t *p = buffer.data() + offset;
+            ASSERT_EQ(lb_quantize_rows(type, x.data(), rows, cols, nullptr, p, aligned.size()), LB_OK);
+            EXPECT_EQ(std::memcmp(p, aligned.data(), aligned.size()), 0) << lb_type_name(type) << " +" << offset;
+            ASSERT_EQ(lb_dequantize_rows(type, p, aligned.size(), rows, cols, got.data()), LB_OK);
+            EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0)
+                << lb_type_name(type) << " +" << offset;
+        }
+    }
 }
 
 TEST(CApi, RowsRejectBadArguments) {

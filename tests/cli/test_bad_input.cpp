@@ -258,6 +258,10 @@ std::vector<Case> corpus() {
          {kTokens, "4294967295"}},
 
         // --- Metadata: keys and values --------------------------------------
+        // found by tests/fuzz/fuzz_model: a key cut short by a NUL byte
+        {"KeyWithNul",
+         edited([](Model &m) { m.kvs.push_back({.key = std::string("tokenize\0r.x", 12), .value = u32_value(2)}); }),
+         {"key 3", "NUL"}},
         {"DuplicateKey",
          edited([](Model &m) { m.kvs.push_back({.key = kBlocks, .value = u32_value(2)}); }),
          {"duplicate key", kBlocks}},

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for
+# LOWBIT_FUZZ_SECONDS (default 60) with a fixed seed, starting from small
+# valid inputs: models written by `lowbit synth`, their imatrices, a legacy
+# .dat imatrix and random blocks. Any crash, sanitizer report, leak or hang
+# (over 10 s for one input) fails the run; the input that caused it is left
+# in build/fuzz/ (crash-*, leak-*, timeout-*).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${LOWBIT_FUZZ_SECONDS:-60}
+command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is needed (apt-get install clang)" >&2; exit 1; }
+
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j"$(nproc)"
+# the seeds are written by the release CLI (built if missing)
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$(nproc)" --target lowbit_cli >/dev/null
+cli=build/release/bin/lowbit
+work=build/fuzz/work
+rm -rf "$work"
+mkdir -p "$work"/model "$work"/imatrix "$work"/rows
+
+"$cli" synth --layers 1 --embd 32 --heads 2 --kv-heads 1 --ff 64 --seed 1 \
+  --imatrix "$work/imatrix/synth.imatrix.gguf" "$work/model/synth-f16.gguf" >/dev/null
+"$cli" synth --layers 2 --embd 64 --heads 4 --kv-heads 2 --ff 96 --tied --type f32 --seed 2 \
+  --imatrix "$work/imatrix/synth2.imatrix.gguf" "$work/model/synth-f32.gguf" >/dev/null
+"$cli" quantize "$work/model/synth-f16.gguf" "$work/model/synth-q8_0.gguf" Q8_0 >/dev/null 2>&1
+# a legacy .dat imatrix: 1 entry "a.weight", ncall 2, 4 values, trailer (chunk count 1, dataset "d")
+printf '\x01\x00\x00\x00\x08\x00\x00\x00a.weight\x02\x00\x00\x00\x04\x00\x00\x00\x00\x00\x80\x3f\x00\x00\x00\x40\x00\x00\x40\x40\x00\x00\x80\x40\x01\x00\x00\x00\x01\x00\x00\x00d' \
+  > "$work/imatrix/legacy.dat"
+for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
+  { printf "\\x$(printf %02x "$i")"; head -c 1200 /dev/zero | tr '\0' '\125'; } > "$work/rows/type$i"
+done
+
+status=0
+for target in model imatrix rows; do
+  echo "== fuzz_$target: ${seconds} s" >&2
+  mkdir -p "$work/corpus-$target"
+  if ! (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+          -max_len=65536 -print_final_stats=1 "work/corpus-$target" "work/$target" 2>"work/fuzz_$target.log"); then
+    echo "fuzz_$target FAILED; the end of its log (build/fuzz/work/fuzz_$target.log):" >&2
+    tail -40 "build/fuzz/work/fuzz_$target.log" >&2
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|cov:" "build/fuzz/work/fuzz_$target.log" | tail -2 >&2
+  fi
+done
+exit $status
