@@ -57,7 +57,9 @@ inline uint16_t scale_bits(float d) {
     const uint32_t u = bits_of(d);
     const uint32_t sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
     const uint32_t normal = (a - 0x38000000u) >> 13;
-    const uint32_t subnormal = static_cast<uint32_t>(float_of(a) * 16777216.0f); // |d| / 2^-24
+    // |d| / 2^-24, computed for every d: bounded first, as a float too large
+    // for uint32_t must not be converted even when the result is not used
+    const uint32_t subnormal = static_cast<uint32_t>(clamp(float_of(a), 0.0f, 0x1p-14f) * 16777216.0f);
     return static_cast<uint16_t>(sign | (a < 0x38800000u ? subnormal : normal));
 }
 
