@@ -3,7 +3,11 @@
 # (through sudo when not root). Safe to run again: does nothing when all are
 # present.
 set -euo pipefail
-packages=(g++ cmake make pkg-config libgtest-dev libgmock-dev libbenchmark-dev git python3)
+packages=(g++ cmake make pkg-config libgtest-dev libgmock-dev libbenchmark-dev git python3
+  # the Python module and its tests
+  swig python3-dev python3-numpy python3-pytest
+  # ABI checks, libFuzzer, the Debian packages
+  abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)
 command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

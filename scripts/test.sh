@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # README command two (and CI): installs what is missing and the reference
-# peer, then builds and runs every test twice: a release build, and an
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
+# peer, then builds and runs every test twice: a release build (with the
+# Python module), and an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Then: the ABI against its baseline, a short fuzzing run of each libFuzzer
+# target, and the Debian packages built, installed, tested and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-deps.sh
@@ -16,4 +18,10 @@ for preset in release sanitize; do
   echo "== $preset: test" >&2
   ctest --preset "$preset" -j"$jobs"
 done
+echo "== ABI" >&2
+./scripts/abi-check.sh
+echo "== fuzz" >&2
+LOWBIT_FUZZ_SECONDS=${LOWBIT_FUZZ_SECONDS:-30} ./scripts/fuzz.sh
+echo "== Debian packages" >&2
+./scripts/test-debs.sh
 echo "== all tests passed in $((SECONDS - start)) s" >&2

@@ -1,0 +1,118 @@
+"""lowbit: quantize large language models into GGUF files.
+
+The Python interface of liblowbit (include/lowbit/lowbit.h)::
+
+    import lowbit
+
+    with lowbit.Model("model-f16.gguf") as model:
+        print(model.metadata["general.architecture"], len(model))
+        weights = model.tensor("blk.0.attn_q.weight").data   # numpy, no copy
+
+    result = lowbit.quantize("model-f16.gguf", "model-q4_k_m.gguf", "Q4_K_M")
+
+    q = lowbit.quantize_rows("Q8_0", x)                 # x: (n_rows, n_per_row)
+    y = lowbit.dequantize_rows("Q8_0", q, x.shape[1])
+
+Everything that fails raises a subclass of ``lowbit.Error`` whose message
+names the file, tensor, key or argument at fault. Long operations (opening a
+model, quantizing, the row API) release the GIL.
+"""
+
+from . import lowbit_c as _c
+from ._errors import (
+    CancelledError,
+    Error,
+    FileError,
+    FormatError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfMemoryError,
+    TypeMismatchError,
+    UnsupportedError,
+)
+from ._model import Model, Tensor
+from ._quantize import PlanEntry, Progress, QuantizeResult, Quantizer, quantize
+from ._rows import block_size, dequantize_rows, quantize_rows, row_size, types
+from ._synth import convert_imatrix, synth_imatrix, synth_model
+
+__all__ = [
+    "CancelledError",
+    "Error",
+    "FileError",
+    "FormatError",
+    "InternalError",
+    "InvalidArgumentError",
+    "Model",
+    "NotFoundError",
+    "OutOfMemoryError",
+    "PlanEntry",
+    "Progress",
+    "QuantizeResult",
+    "Quantizer",
+    "Tensor",
+    "TypeMismatchError",
+    "UnsupportedError",
+    "block_size",
+    "convert_imatrix",
+    "dequantize_rows",
+    "ftypes",
+    "library_path",
+    "quantize",
+    "quantize_rows",
+    "row_size",
+    "synth_imatrix",
+    "synth_model",
+    "types",
+    "version",
+]
+
+# The public classes present themselves as lowbit.X (in reprs, tracebacks
+# and pickles), not as the private module that defines them.
+for _cls in (
+    CancelledError,
+    Error,
+    FileError,
+    FormatError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfMemoryError,
+    TypeMismatchError,
+    UnsupportedError,
+    Model,
+    Tensor,
+    PlanEntry,
+    Progress,
+    QuantizeResult,
+    Quantizer,
+):
+    _cls.__module__ = __name__
+del _cls
+
+
+def version():
+    """The version of the liblowbit actually loaded, "MAJOR.MINOR.PATCH"."""
+    return _c.lb_version()
+
+
+__version__ = version()
+
+
+def library_path():
+    """The file of the liblowbit shared library this module uses, as the
+    dynamic loader found it (e.g. /usr/lib/x86_64-linux-gnu/liblowbit.so.0),
+    or None if it cannot be told."""
+    return _c.lbpy_library_path()
+
+
+def ftypes():
+    """The names of the file types ``quantize`` can produce in this build,
+    in llama.cpp's id order ("F32", "F16", "Q4_0", ..., "Q4_K_M", ...), as
+    ``lowbit quantize`` lists them (without "COPY", which is also accepted)."""
+    names = []
+    for value in range(64):
+        name = _c.lb_ftype_name(value)
+        if name is not None and _c.lb_ftype_is_supported(value):
+            names.append(name)
+    return names

@@ -1,0 +1,101 @@
+"""Synthetic models and importance matrices, and imatrix conversion."""
+
+import os
+
+from . import lowbit_c as _c
+from ._errors import check, integer
+from ._rows import type_id
+
+_UINT32_MAX = 2**32 - 1
+
+
+def _path(path):
+    """A path argument (str or os.PathLike) as str."""
+    return os.fsdecode(os.fspath(path))
+
+
+def _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed):
+    """An lb_synth_options with the library's defaults, then the given values."""
+    o = _c.lb_synth_options()
+    _c.lb_synth_options_init(o)
+    if n_layer is not None:
+        o.n_layer = integer(n_layer, "n_layer", 0, _UINT32_MAX)
+    if n_embd is not None:
+        o.n_embd = integer(n_embd, "n_embd", 0, _UINT32_MAX)
+    if n_head is not None:
+        o.n_head = integer(n_head, "n_head", 0, _UINT32_MAX)
+    if n_head_kv is not None:
+        o.n_head_kv = integer(n_head_kv, "n_head_kv", 0, _UINT32_MAX)
+    if n_ff is not None:
+        o.n_ff = integer(n_ff, "n_ff", 0, _UINT32_MAX)
+    if tied_output is not None:
+        o.tied_output = 1 if tied_output else 0
+    if type is not None:
+        o.type = type_id(type)
+    if seed is not None:
+        o.seed = integer(seed, "seed", 0, 2**64 - 1)
+    return o
+
+
+def synth_model(
+    path,
+    *,
+    n_layer=None,
+    n_embd=None,
+    n_head=None,
+    n_head_kv=None,
+    n_ff=None,
+    tied_output=None,
+    type=None,
+    seed=None,
+    tokenizer_from=None,
+):
+    """Writes a llama-architecture model with random weights of realistic
+    statistics to ``path`` (atomically), for tests and benchmarks. The same
+    options give the same file.
+
+    Options left at None take the library's defaults: n_layer 2 blocks,
+    n_embd 256 (hidden size, a multiple of n_head), n_head 8, n_head_kv 4,
+    n_ff 512, tied_output False (True: no output.weight), type "F16" ("F32",
+    "F16" or "BF16"), seed 1, and tokenizer_from None: a built-in byte-level
+    vocabulary of 259 tokens (or the path of a GGUF model whose tokenizer and
+    vocabulary size to copy).
+
+    Raises InvalidArgumentError (impossible shapes: the message names the
+    field), FileError, FormatError (a bad tokenizer_from). The GIL is
+    released while the file is written.
+    """
+    o = _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed)
+    tokenizer = None if tokenizer_from is None else _path(tokenizer_from)
+    check(_c.lbpy_synth_write_model(o, tokenizer, _path(path)))
+
+
+def synth_imatrix(
+    path,
+    *,
+    n_layer=None,
+    n_embd=None,
+    n_head=None,
+    n_head_kv=None,
+    n_ff=None,
+    tied_output=None,
+    type=None,
+    seed=None,
+    tokenizer_from=None,
+):
+    """Writes a GGUF importance matrix for the model ``synth_model`` writes
+    with the same options: one entry per quantizable weight, mean squared
+    activations with a log-normal spread across columns. Options and errors
+    as for ``synth_model``."""
+    o = _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed)
+    tokenizer = None if tokenizer_from is None else _path(tokenizer_from)
+    check(_c.lbpy_synth_write_imatrix(o, tokenizer, _path(path)))
+
+
+def convert_imatrix(in_path, out_path):
+    """Reads an importance matrix (llama.cpp's GGUF imatrix or legacy .dat)
+    and writes it to ``out_path`` in the GGUF form llama.cpp's tools read,
+    atomically. Raises FileError, FormatError (naming the file and entry) or
+    InvalidArgumentError (out_path naming the input). The GIL is released
+    while it works."""
+    check(_c.lbpy_imatrix_convert(_path(in_path), _path(out_path)))

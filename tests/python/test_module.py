@@ -1,0 +1,65 @@
+"""The lowbit module itself: versions, the library it loads, its public names
+and their documentation."""
+
+import ctypes
+import inspect
+import os
+
+import lowbit
+from lowbit import lowbit_c
+
+
+def test_version_is_the_loaded_librarys(lib):
+    lib.lb_version.restype = ctypes.c_char_p
+    assert lowbit.__version__ == lowbit.version() == lib.lb_version().decode()
+    # the header the module was built with is the library's version
+    assert lowbit.__version__ == lowbit_c.LB_VERSION_STRING
+    major, minor, patch = (int(part) for part in lowbit.__version__.split("."))
+    assert lowbit_c.lb_version_number() == major * 10000 + minor * 100 + patch
+
+
+def test_library_path_is_the_loaded_liblowbit(lib):
+    path = lowbit.library_path()
+    assert os.path.basename(path) == "liblowbit.so.0"
+    assert os.path.isfile(path)
+    # its soname resolves to the same, already loaded library
+    assert ctypes.CDLL("liblowbit.so.0")._handle == lib._handle
+
+
+def test_ftypes_are_those_the_library_supports():
+    names = lowbit.ftypes()
+    for name in ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_M", "Q2_K", "Q2_K_S", "Q3_K_L", "Q6_K"]:
+        assert name in names
+    assert "IQ2_XXS" not in names  # not in this release
+    for name in names:
+        assert lowbit.Quantizer(name).ftype == name
+
+
+def test_the_raw_module_hides_what_the_helpers_replace():
+    for name in [
+        "lb_model_open",
+        "lb_quantize_rows",
+        "lb_quantizer_run",
+        "lb_model_tensor_data",
+        "lb_progress",
+    ]:
+        assert not hasattr(lowbit_c, name), name
+    assert not hasattr(lowbit_c, "LB_STATUS_FORCE_INT32")
+    assert lowbit_c.lb_status_name(lowbit_c.LB_E_FORMAT) == "LB_E_FORMAT"
+
+
+def test_every_public_name_is_documented():
+    assert lowbit.__doc__
+    missing = []
+    for name in lowbit.__all__:
+        value = getattr(lowbit, name)
+        if not inspect.getdoc(value):
+            missing.append(name)
+        if inspect.isclass(value):
+            for member, attribute in vars(value).items():
+                if member.startswith("_") and member not in ("__init__", "__str__"):
+                    continue
+                if callable(attribute) or isinstance(attribute, property):
+                    if not inspect.getdoc(attribute):
+                        missing.append(f"{name}.{member}")
+    assert missing == []
