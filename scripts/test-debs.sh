@@ -20,14 +20,15 @@ git ls-files -z --cached --others --exclude-standard | tar -c --null -T - -f - |
 echo "== dpkg-buildpackage" >&2
 (cd "$out/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1) ||
   { tail -60 "$out/build.log" >&2; echo "test-debs: dpkg-buildpackage failed (log: $out/build.log)" >&2; exit 1; }
-debs=("$out"/*.deb)
-printf '   %s\n' "${debs[@]##*/}" >&2
+ls "$out"/*.deb | sed 's|.*/|   |' >&2
+packages=(liblowbit0 liblowbit-dev lowbit python3-lowbit)
+debs=()
+for p in "${packages[@]}"; do debs+=("$out/${p}_"*.deb); done
 
 echo "== lintian" >&2
-lintian --fail-on error --no-tag-display-limit "$out"/*.changes | tee "$out/lintian.txt" >&2 ||
+lintian --fail-on error --tag-display-limit 0 "$out"/*.changes | tee "$out/lintian.txt" >&2 ||
   { echo "test-debs: lintian reports errors" >&2; exit 1; }
 
-packages=(liblowbit0 liblowbit-dev lowbit python3-lowbit)
 cleanup() { $sudo apt-get remove -y -qq --purge "${packages[@]}" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 echo "== apt-get install" >&2
