@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for
-# LOWBIT_FUZZ_SECONDS (default 60) with a fixed seed, starting from small
+# LOWBIT_FUZZ_SECONDS (default 60), or for LOWBIT_FUZZ_RUNS inputs when that
+# is set (repeatable: the same inputs every time, as CI needs), with a fixed
+# seed, starting from small
 # valid inputs: models written by `lowbit synth`, their imatrices, a legacy
 # .dat imatrix and random blocks. Any crash, sanitizer report, leak or hang
 # (over 10 s for one input) fails the run; the input that caused it is left
@@ -8,6 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${LOWBIT_FUZZ_SECONDS:-60}
+if [[ -n ${LOWBIT_FUZZ_RUNS:-} ]]; then
+  budget=(-runs="$LOWBIT_FUZZ_RUNS")
+  what="$LOWBIT_FUZZ_RUNS inputs"
+else
+  budget=(-max_total_time="$seconds")
+  what="$seconds s"
+fi
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is needed (apt-get install clang)" >&2; exit 1; }
 
 cmake --preset fuzz >/dev/null
@@ -34,9 +43,9 @@ done
 
 status=0
 for target in model imatrix rows; do
-  echo "== fuzz_$target: ${seconds} s" >&2
+  echo "== fuzz_$target: $what" >&2
   mkdir -p "$work/corpus-$target"
-  if ! (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if ! (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
           -max_len=65536 -print_final_stats=1 "work/corpus-$target" "work/$target" 2>"work/fuzz_$target.log"); then
     echo "fuzz_$target FAILED; the end of its log (build/fuzz/work/fuzz_$target.log):" >&2
     tail -40 "build/fuzz/work/fuzz_$target.log" >&2

@@ -276,18 +276,17 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
                 fail(LB_E_FORMAT, "%s: %s has negative extent %lld in dimension %u", path.c_str(), tn.c_str(),
                      static_cast<long long>(t.ne[d]), d);
         }
-        // the element count must be representable (checked without overflowing)
+        // the element count, and every partial product of the extents, must be
+        // representable (checked without overflowing); zero extents are left out
+        // so that an empty tensor cannot hide huge others
         int64_t prod = 1;
-        bool zero = false;
-        for (uint32_t d = 0; d < kMaxDims; ++d) zero = zero || t.ne[d] == 0;
-        if (!zero) {
-            for (uint32_t d = 0; d < kMaxDims; ++d) {
-                if (prod > std::numeric_limits<int64_t>::max() / t.ne[d])
-                    fail(LB_E_FORMAT, "%s: %s has too many elements (shape %lld x %lld x %lld x %lld)", path.c_str(),
-                         tn.c_str(), static_cast<long long>(t.ne[0]), static_cast<long long>(t.ne[1]),
-                         static_cast<long long>(t.ne[2]), static_cast<long long>(t.ne[3]));
-                prod *= t.ne[d];
-            }
+        for (uint32_t d = 0; d < kMaxDims; ++d) {
+            if (t.ne[d] == 0) continue;
+            if (prod > std::numeric_limits<int64_t>::max() / t.ne[d])
+                fail(LB_E_FORMAT, "%s: %s has too many elements (shape %lld x %lld x %lld x %lld)", path.c_str(),
+                     tn.c_str(), static_cast<long long>(t.ne[0]), static_cast<long long>(t.ne[1]),
+                     static_cast<long long>(t.ne[2]), static_cast<long long>(t.ne[3]));
+            prod *= t.ne[d];
         }
         t.type = cur.read<uint32_t>("type of " + tn);
         if (!formats::is_valid_type(t.type))

@@ -363,6 +363,12 @@ std::vector<Case> corpus() {
              m.tensor(kAttnQ).ne = {1ll << 16, 1ll << 16, 1ll << 16, 1ll << 16};
          }),
          {kAttnQ, "too many elements"}},
+        // no elements, but the other extents' product overflows int64 (found by fuzz_imatrix)
+        {"TensorEmptyWithOverflowingExtents",
+         edited([](Model &m) {
+             m.tensor(kAttnQ).ne = {1ll << 40, 1ll << 40, 0};
+         }),
+         {kAttnQ, "too many elements"}},
         // 2^62 elements fit int64, 2^62 * 4 bytes do not fit uint64
         {"TensorByteSizeOverflow",
          edited([](Model &m) {
