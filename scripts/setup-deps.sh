@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages lowbit needs to build and test, if missing
-# (through sudo when not root). Safe to run again: does nothing when all are
-# present.
+# Installs the Debian 12 packages lowbit needs, if missing (through sudo when
+# not root). Safe to run again: does nothing when all are present.
+#
+#   setup-deps.sh         what the release build needs (library, CLI, tests,
+#                         Python module)
+#   setup-deps.sh --all   also what the whole test run needs: Node.js for the
+#                         peer, the ABI tools, clang's libFuzzer, Debian packaging
 set -euo pipefail
 packages=(g++ cmake make pkg-config libgtest-dev libgmock-dev libbenchmark-dev git python3
   # the Python module and its tests
-  swig python3-dev python3-numpy python3-pytest
+  swig python3-dev python3-numpy python3-pytest)
+if [[ ${1:-} == --all ]]; then
   # ABI checks, libFuzzer, the Debian packages
-  abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)
-command -v npm >/dev/null || packages+=(nodejs npm)
+  packages+=(abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)
+  command -v npm >/dev/null || packages+=(nodejs npm)
+elif [[ -n ${1:-} ]]; then
+  echo "usage: setup-deps.sh [--all]" >&2
+  exit 2
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

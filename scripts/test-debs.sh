@@ -7,7 +7,7 @@
 # nothing of them is left. Needs root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup-deps.sh
+./scripts/setup-deps.sh --all
 sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
 root=$PWD

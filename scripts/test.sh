@@ -6,7 +6,7 @@
 # libFuzzer target, and the Debian packages built, installed, tested and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup-deps.sh
+./scripts/setup-deps.sh --all
 LOWBIT_PEER_DIR=$(./scripts/install-peer.sh)
 export LOWBIT_PEER_DIR
 jobs=$(nproc)
