@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command two (and CI): installs what is missing and the reference
 # peer, then builds and runs every test twice: a release build (with the
-# Python module), and an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Python module), and an AddressSanitizer + UndefinedBehaviorSanitizer build
+# (the Python suite too, with the sanitizer runtimes preloaded).
 # Then: the ABI against its baseline, a fixed fuzzing run (50000 inputs) of each
 # libFuzzer target, and the Debian packages built, installed, tested and removed.
 set -euo pipefail
