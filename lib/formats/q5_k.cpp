@@ -46,11 +46,13 @@ void dequantize_row_q5_K(const void *src, float *y, int64_t n) {
             const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(m);
             const uint8_t *q = x[b].qs + 32 * c;
             float *yc = y + b * QK_K + 64 * c;
-            const int s1 = 2 * c, s2 = 2 * c + 1;
+            // the fifth bit as a mask test, not a variable shift: vectorises
+            const uint8_t u1 = static_cast<uint8_t>(1u << (2 * c)), u2 = static_cast<uint8_t>(2u << (2 * c));
+            const uint8_t *qh = x[b].qh;
             for (int l = 0; l < 32; ++l)
-                yc[l] = d1 * static_cast<float>((q[l] & 0x0f) | (((x[b].qh[l] >> s1) & 1) << 4)) - m1;
+                yc[l] = d1 * static_cast<float>((q[l] & 0x0f) + ((qh[l] & u1) ? 16 : 0)) - m1;
             for (int l = 0; l < 32; ++l)
-                yc[32 + l] = d2 * static_cast<float>((q[l] >> 4) | (((x[b].qh[l] >> s2) & 1) << 4)) - m2;
+                yc[32 + l] = d2 * static_cast<float>((q[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
         }
     }
 }
