@@ -5,6 +5,8 @@
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
 
+#include <cstring>
+
 namespace lb::formats {
 
 void quantize_row_q4_0(const float *x, void *dst, int64_t n, const float *imatrix) {
@@ -22,8 +24,11 @@ void dequantize_row_q4_0(const void *src, float *y, int64_t n) {
     for (int64_t b = 0; b < n / QK4_0; ++b) {
         const float d = fp16_to_fp32(x[b].d);
         float *yb = y + b * QK4_0;
-        for (int j = 0; j < QK4_0 / 2; ++j) yb[j] = static_cast<float>((x[b].qs[j] & 0x0f) - 8) * d;
-        for (int j = 0; j < QK4_0 / 2; ++j) yb[j + QK4_0 / 2] = static_cast<float>((x[b].qs[j] >> 4) - 8) * d;
+        // a local copy of the codes: stores to y cannot alias them, so the loops vectorise
+        uint8_t qs[QK4_0 / 2];
+        std::memcpy(qs, x[b].qs, sizeof qs);
+        for (int j = 0; j < QK4_0 / 2; ++j) yb[j] = static_cast<float>((qs[j] & 0x0f) - 8) * d;
+        for (int j = 0; j < QK4_0 / 2; ++j) yb[j + QK4_0 / 2] = static_cast<float>((qs[j] >> 4) - 8) * d;
     }
 }
 

@@ -5,6 +5,8 @@
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
 
+#include <cstring>
+
 namespace lb::formats {
 
 void quantize_row_q4_1(const float *x, void *dst, int64_t n, const float *imatrix) {
@@ -24,8 +26,11 @@ void dequantize_row_q4_1(const void *src, float *y, int64_t n) {
         const float d = fp16_to_fp32(x[b].d);
         const float m = fp16_to_fp32(x[b].m);
         float *yb = y + b * QK4_1;
-        for (int j = 0; j < QK4_1 / 2; ++j) yb[j] = static_cast<float>(x[b].qs[j] & 0x0f) * d + m;
-        for (int j = 0; j < QK4_1 / 2; ++j) yb[j + QK4_1 / 2] = static_cast<float>(x[b].qs[j] >> 4) * d + m;
+        // a local copy of the codes: stores to y cannot alias them, so the loops vectorise
+        uint8_t qs[QK4_1 / 2];
+        std::memcpy(qs, x[b].qs, sizeof qs);
+        for (int j = 0; j < QK4_1 / 2; ++j) yb[j] = static_cast<float>(qs[j] & 0x0f) * d + m;
+        for (int j = 0; j < QK4_1 / 2; ++j) yb[j + QK4_1 / 2] = static_cast<float>(qs[j] >> 4) * d + m;
     }
 }
 

@@ -38,7 +38,10 @@ void dequantize_row_q8_0(const void *src, float *y, int64_t n) {
     const block_q8_0 *x = static_cast<const block_q8_0 *>(src);
     for (int64_t b = 0; b < n / QK8_0; ++b) {
         const float d = fp16_to_fp32(x[b].d);
-        for (int j = 0; j < QK8_0; ++j) y[b * QK8_0 + j] = static_cast<float>(x[b].qs[j]) * d;
+        // a local copy of the codes: stores to y cannot alias them, so the loops vectorise
+        int8_t qs[QK8_0];
+        std::memcpy(qs, x[b].qs, sizeof qs);
+        for (int j = 0; j < QK8_0; ++j) y[b * QK8_0 + j] = static_cast<float>(qs[j]) * d;
     }
 }
 
