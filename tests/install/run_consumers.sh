@@ -37,7 +37,10 @@ cmp "$work/pc-q8_0.gguf" "$work/cmake-q8_0.gguf"
 expected="${prefix%/}/"
 [[ $prefix != /usr ]] || expected="/(usr/)?lib/"
 for program in "$work/consumer-pc" "$work/cmake/consumer"; do
-  ldd "$program" | grep -Eq "liblowbit.so.0 => $expected" ||
-    { echo "run_consumers: $program did not load liblowbit from $prefix:" >&2; ldd "$program" >&2; exit 1; }
+  # ldd's whole output first: `ldd | grep -q` can fail under pipefail when
+  # grep stops reading early and ldd gets SIGPIPE
+  libraries=$(ldd "$program")
+  grep -Eq "liblowbit.so.0 => $expected" <<<"$libraries" ||
+    { echo "run_consumers: $program did not load liblowbit from $prefix:" >&2; echo "$libraries" >&2; exit 1; }
 done
 echo "== both consumers ok"
