@@ -1,12 +1,12 @@
 // lowbit quantize [options] IN [OUT] TYPE [NTHREADS]: llama-quantize's
 // command line, with its options and their meaning.
 #include "commands.hpp"
+#include "progress_bar.hpp"
 #include "lowbit/lowbit.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <chrono>
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
@@ -14,7 +14,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace cli {
@@ -56,38 +55,13 @@ void on_signal(int) {
     lb_quantizer_cancel(g_quantizer); // async-signal-safe: an atomic store
 }
 
-struct Ui {
-    bool tty = false;
-    bool bar_shown = false;
-    std::chrono::steady_clock::time_point last{};
-
-    void clear_bar() {
-        if (bar_shown) std::fprintf(stderr, "\r\033[K");
-        bar_shown = false;
-    }
-};
-
 int on_progress(const lb_progress *p, void *user) {
-    Ui *ui = static_cast<Ui *>(user);
-    if (!ui->tty) return 0;
-    const auto now = std::chrono::steady_clock::now();
-    const bool done = p->done_elements == p->total_elements;
-    if (!done && now - ui->last < std::chrono::milliseconds(100)) return 0;
-    ui->last = now;
-    const double frac =
-        p->total_elements > 0 ? static_cast<double>(p->done_elements) / static_cast<double>(p->total_elements) : 1.0;
-    const int width = 30, filled = static_cast<int>(frac * width);
-    std::string bar(static_cast<size_t>(filled), '#');
-    bar.append(static_cast<size_t>(width - filled), '.');
-    std::fprintf(stderr, "\r\033[K[%s] %3d%%  %zu/%zu %s", bar.c_str(), static_cast<int>(frac * 100.0),
-                 p->tensor_index + 1, p->tensor_count, p->tensor_name);
-    ui->bar_shown = true;
+    static_cast<ProgressBar *>(user)->draw(p);
     return 0;
 }
 
 void on_log(lb_log_level level, const char *message, void *user) {
-    Ui *ui = static_cast<Ui *>(user);
-    ui->clear_bar();
+    static_cast<ProgressBar *>(user)->clear();
     std::fprintf(stderr, "lowbit: %s%s\n", level == LB_LOG_WARN ? "warning: " : "", message);
 }
 
@@ -96,8 +70,6 @@ bool parse_count(const std::string &s, int *out) {
     *out = std::atoi(s.c_str());
     return true;
 }
-
-double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // A TYPE argument: a file type, or COPY.
 bool parse_ftype(const std::string &s, lb_ftype *ftype, bool *copy) {
@@ -308,8 +280,7 @@ int cmd_quantize(const Args &args) {
         lb_model_close(model);
         return api_error("cannot create quantizer");
     }
-    Ui ui;
-    ui.tty = ::isatty(STDERR_FILENO) != 0;
+    ProgressBar ui;
     int status = 0;
     if (!copy && lb_quantizer_set_ftype(q, ftype) != LB_OK) status = api_error("quantize");
     if (status == 0 && copy && lb_quantizer_set_only_copy(q, 1) != LB_OK) status = api_error("quantize");
@@ -329,7 +300,7 @@ int cmd_quantize(const Args &args) {
         sigaction(SIGINT, &old_int, nullptr);
         sigaction(SIGTERM, &old_term, nullptr);
         g_quantizer = nullptr;
-        ui.clear_bar();
+        ui.clear();
         if (st == LB_E_CANCELLED && g_interrupted.load()) {
             std::fprintf(stderr, "lowbit: interrupted; no output written\n");
             status = 130;

@@ -2,6 +2,7 @@
 // of realistic statistics (and optionally its importance matrix), for tests
 // and benchmarks.
 #include "commands.hpp"
+#include "progress_bar.hpp"
 #include "lowbit/lowbit.h"
 
 #include <atomic>
@@ -13,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 namespace cli {
 
@@ -47,34 +47,9 @@ void on_signal(int) {
     g_interrupted.store(true);
 }
 
-struct Ui {
-    bool tty = false;
-    bool bar_shown = false;
-    std::chrono::steady_clock::time_point last{};
-
-    void clear_bar() {
-        if (bar_shown) std::fprintf(stderr, "\r\033[K");
-        bar_shown = false;
-    }
-};
-
 int on_progress(const lb_progress *p, void *user) {
     if (g_interrupted.load()) return 1;
-    Ui *ui = static_cast<Ui *>(user);
-    if (!ui->tty) return 0;
-    const auto now = std::chrono::steady_clock::now();
-    const bool done = p->done_elements == p->total_elements;
-    if (!done && now - ui->last < std::chrono::milliseconds(100)) return 0;
-    ui->last = now;
-    const double frac = p->total_elements > 0
-                            ? static_cast<double>(p->done_elements) / static_cast<double>(p->total_elements)
-                            : 1.0;
-    const int width = 30, filled = static_cast<int>(frac * width);
-    std::string bar(static_cast<size_t>(filled), '#');
-    bar.append(static_cast<size_t>(width - filled), '.');
-    std::fprintf(stderr, "\r\033[K[%s] %3d%%  %zu/%zu %s", bar.c_str(), static_cast<int>(frac * 100.0),
-                 p->tensor_index + 1, p->tensor_count, p->tensor_name);
-    ui->bar_shown = true;
+    static_cast<ProgressBar *>(user)->draw(p);
     return 0;
 }
 
@@ -99,10 +74,6 @@ std::string human_count(uint64_t n) {
     else
         std::snprintf(buf, sizeof buf, "%" PRIu64, n);
     return buf;
-}
-
-double mib(uint64_t bytes) {
-    return static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
 } // namespace
@@ -187,8 +158,7 @@ int cmd_synth(const Args &args) {
     if (has_seed) o.seed = seed;
     if (!tokenizer_from.empty()) o.tokenizer_from = tokenizer_from.c_str();
 
-    Ui ui;
-    ui.tty = ::isatty(STDERR_FILENO) != 0;
+    ProgressBar ui;
     g_interrupted.store(false);
     struct sigaction sa = {};
     sa.sa_handler = on_signal;
@@ -200,7 +170,7 @@ int cmd_synth(const Args &args) {
     const lb_status st = lb_synth_write_model(&o, out.c_str(), on_progress, &ui);
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
-    ui.clear_bar();
+    ui.clear();
     if (st == LB_E_CANCELLED && g_interrupted.load()) {
         std::fprintf(stderr, "lowbit: interrupted; no output written\n");
         return 130;
