@@ -39,12 +39,10 @@ size_t checked_total(int64_t n_rows, size_t row_size, const char *function) {
     return static_cast<size_t>(n_rows) * row_size;
 }
 
-} // namespace
-
-namespace {
 // Block structs and binary16 values need 2-byte, float rows 4-byte alignment;
 // rows at other addresses go through an aligned copy.
 bool aligned(const void *p) { return reinterpret_cast<uintptr_t>(p) % 4 == 0; }
+
 } // namespace
 
 extern "C" {
@@ -116,6 +114,7 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
                     fail(LB_E_INVALID_ARG, "%s: imatrix[%lld] is %g; importance weights must be finite and >= 0", fn,
                          static_cast<long long>(j), static_cast<double>(imatrix[j]));
         }
+        std::vector<uint64_t> staged;
         for (int64_t r = 0; r < n_rows; ++r) {
             const float *x = src + r * n_per_row;
             const int64_t j = lb::first_non_finite(x, n_per_row);
@@ -126,7 +125,7 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
             if (aligned(y)) {
                 t.quantize(x, y, n_per_row, imatrix);
             } else { // blocks are written through their structs: stage them
-                std::vector<uint64_t> staged((row + 7) / 8);
+                staged.resize((row + 7) / 8);
                 t.quantize(x, staged.data(), n_per_row, imatrix);
                 std::memcpy(y, staged.data(), row);
             }
