@@ -190,8 +190,8 @@ int cmd_info(const Args &args) {
         else return error("info: more than one file given ('" + path + "' and '" + a + "')");
     }
     if (path.empty()) return error("info: no file given (usage: lowbit info FILE [--json])");
-    lb_model *m = nullptr;
-    if (lb_model_open(&m, path.c_str()) != LB_OK) return api_error("cannot read model");
+    lb_model *m = open_model(path);
+    if (m == nullptr) return 1;
     if (json) print_json(m);
     else print_text(m);
     lb_model_close(m);

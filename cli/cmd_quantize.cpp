@@ -273,8 +273,8 @@ int cmd_quantize(const Args &args) {
         out = (slash == std::string::npos ? "" : in.substr(0, slash + 1)) + "ggml-model-" + type_name + ".gguf";
     }
 
-    lb_model *model = nullptr;
-    if (lb_model_open(&model, in.c_str()) != LB_OK) return api_error("cannot read model");
+    lb_model *model = open_model(in);
+    if (model == nullptr) return 1;
     lb_quantizer *q = nullptr;
     if (lb_quantizer_new(&q) != LB_OK) {
         lb_model_close(model);

@@ -1,6 +1,8 @@
 // The lowbit command-line tool. Commands use only the public C API.
 #pragma once
 
+#include "lowbit/lowbit.h"
+
 #include <string>
 #include <vector>
 
@@ -16,5 +18,10 @@ int cmd_synth(const Args &args);
 int error(const std::string &message);
 // Prints "lowbit: error: <what>: <lb_last_error()>"; returns 1.
 int api_error(const char *what);
+
+// Opens a model, prints the reader's warnings ("lowbit: warning: ...") and
+// guards against the file shrinking under the mapping (input_guard.hpp).
+// On failure prints the error and returns nullptr.
+lb_model *open_model(const std::string &path);
 
 } // namespace cli

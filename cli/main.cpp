@@ -1,5 +1,6 @@
 // lowbit: quantize LLMs to GGUF. Subcommands: info, quantize, synth.
 #include "commands.hpp"
+#include "input_guard.hpp"
 #include "lowbit/lowbit.h"
 
 #include <cstdio>
@@ -15,6 +16,18 @@ int error(const std::string &message) {
 int api_error(const char *what) {
     std::fprintf(stderr, "lowbit: error: %s: %s\n", what, lb_last_error());
     return 1;
+}
+
+lb_model *open_model(const std::string &path) {
+    guard_input(path);
+    lb_model *m = nullptr;
+    if (lb_model_open(&m, path.c_str()) != LB_OK) {
+        api_error("cannot read model");
+        return nullptr;
+    }
+    for (size_t i = 0; i < lb_model_warning_count(m); ++i)
+        std::fprintf(stderr, "lowbit: warning: %s\n", lb_model_warning(m, i));
+    return m;
 }
 
 } // namespace cli

@@ -271,6 +271,17 @@ LB_API size_t lb_model_shard_count(const lb_model *model);
 /* File offset where the tensor data section starts. */
 LB_API uint64_t lb_model_data_offset(const lb_model *model);
 
+/* What lb_model_open() accepted because ggml (and so every GGUF runtime)
+ * accepts it, but which is not quite right, one message each naming the file
+ * and the key or tensor: a bool byte other than 0 or 1 (read as true), a NUL
+ * byte in a key or tensor name (the name is its part before the NUL, as
+ * runtimes read it; a key that then repeats an earlier one is ignored).
+ * Tools should show them (the lowbit CLI prints them as warnings).
+ * lb_model_warning() returns NULL for i out of range; the strings are
+ * borrowed. */
+LB_API size_t lb_model_warning_count(const lb_model *model);
+LB_API const char *lb_model_warning(const lb_model *model, size_t i);
+
 /* --- Metadata (key/value pairs) ----------------------------------------- */
 
 /* GGUF metadata value types; the values are the on-disk ids. */
@@ -367,7 +378,8 @@ LB_API const char *lb_model_tensor_name(const lb_model *model, size_t i);
 /* Element type of tensor i; LB_TYPE_COUNT if i is out of range. */
 LB_API lb_type lb_model_tensor_type(const lb_model *model, size_t i);
 
-/* Number of dimensions of tensor i (1..4; 0 if i is out of range). */
+/* Number of dimensions of tensor i (1..4; 0 if i is out of range). A tensor
+ * stored with 0 dimensions (a scalar) has 1, of one element, as in ggml. */
 LB_API uint32_t lb_model_tensor_n_dims(const lb_model *model, size_t i);
 
 /* Extent of dimension d of tensor i: ne[d]. 1 for d >= n_dims, 0 if i is out

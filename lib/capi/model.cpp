@@ -286,4 +286,13 @@ lb_status lb_model_tensor_data(const void **out, uint64_t *size, const lb_model 
     });
 }
 
+size_t lb_model_warning_count(const lb_model *model) {
+    return model != nullptr ? model->model->warnings().size() : 0;
+}
+
+const char *lb_model_warning(const lb_model *model, size_t i) {
+    if (model == nullptr || i >= model->model->warnings().size()) return nullptr;
+    return model->model->warnings()[i].c_str();
+}
+
 } // extern "C"

@@ -38,7 +38,16 @@ MappedFile::MappedFile(const std::string &path) : path_(path) {
         }
         data_ = static_cast<const uint8_t *>(p);
     }
-    ::close(fd);
+    fd_ = fd;
+}
+
+void MappedFile::check_size() const {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) fail(LB_E_IO, "%s: cannot stat: %s", path_.c_str(), std::strerror(errno));
+    if (static_cast<uint64_t>(st.st_size) < size_)
+        fail(LB_E_IO, "%s: the file shrank from %llu to %llu bytes while it was being read (truncated or rewritten by "
+             "another program)",
+             path_.c_str(), static_cast<unsigned long long>(size_), static_cast<unsigned long long>(st.st_size));
 }
 
 void MappedFile::release(const uint8_t *p, uint64_t n) const {
@@ -53,6 +62,7 @@ void MappedFile::release(const uint8_t *p, uint64_t n) const {
 
 MappedFile::~MappedFile() {
     if (data_ != nullptr) ::munmap(const_cast<uint8_t *>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
 }
 
 } // namespace lb

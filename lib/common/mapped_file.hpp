@@ -1,4 +1,12 @@
 // A file mapped read-only into memory.
+//
+// What holds if the file changes while mapped: a file replaced by another
+// (renamed over, or deleted and written anew) does not matter, the mapping
+// keeps the original. A file written in place shows the new bytes. A file
+// truncated below its mapped size makes reads of the lost pages raise SIGBUS;
+// check_size() tells whether that happened, and the quantizer calls it before
+// every tensor and chunk, so a truncation is an error, not a signal, unless it
+// lands while a chunk is read (the lowbit CLI reports that SIGBUS too).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +33,9 @@ class MappedFile {
     // they leave this process's memory (and are read from the file again if
     // they are used after all).
     void release(const uint8_t *p, uint64_t n) const;
+    // Throws lb::Error (LB_E_IO) naming the file if it is now shorter than
+    // when it was mapped (truncated while in use).
+    void check_size() const;
 
   private:
     std::string path_;
@@ -32,6 +43,7 @@ class MappedFile {
     uint64_t size_ = 0;
     uint64_t device_ = 0;
     uint64_t inode_ = 0;
+    int fd_ = -1; // kept open for check_size()
 };
 
 } // namespace lb

@@ -11,7 +11,6 @@ namespace lb::gguf {
 constexpr uint32_t kMagic = 0x46554747; // "GGUF" read as a little-endian u32
 constexpr uint32_t kVersion = 3;        // version lowbit writes
 constexpr uint32_t kDefaultAlignment = 32;
-constexpr uint32_t kMaxAlignment = 1u << 30;
 constexpr uint64_t kMaxStringLength = 1ull << 30; // as ggml's GGUF_MAX_STRING_LENGTH
 constexpr uint64_t kMaxArrayElements = 1ull << 30;
 constexpr size_t kMaxTensorName = 63; // ggml's GGML_MAX_NAME (64) minus the NUL
@@ -81,6 +80,10 @@ struct Header {
     std::vector<KeyValue> kvs;
     std::vector<TensorInfo> tensors;
     uint64_t data_offset = 0; // file offset of the data section
+    // What the reader accepted as ggml does but did not like (a bool byte
+    // other than 0 or 1, a NUL byte in a key or name), one line each, naming
+    // the file and the key or tensor.
+    std::vector<std::string> warnings;
 };
 
 // Parses and validates the GGUF file held in data[0, size). Every count,

@@ -66,9 +66,8 @@ uint32_t alignment_of(const std::vector<KeyValue> &kvs, const std::string &path)
              value_type_name(static_cast<uint32_t>(v.type)));
     uint32_t a;
     std::memcpy(&a, v.bytes.data(), 4);
-    if (a == 0 || (a & (a - 1)) != 0 || a > kMaxAlignment)
-        fail(LB_E_FORMAT, "%s: key '%s' is %u, which is not a power of two up to 2^30", path.c_str(), kKeyAlignment,
-             a);
+    if (a == 0 || (a & (a - 1)) != 0)
+        fail(LB_E_FORMAT, "%s: key '%s' is %u, which is not a power of two", path.c_str(), kKeyAlignment, a);
     return a;
 }
 
@@ -149,7 +148,8 @@ std::string quoted(const std::string &s) {
     return "'" + out + "'";
 }
 
-void read_value(Cursor &cur, Value &v, const std::string &key, const std::string &path) {
+void read_value(Cursor &cur, Value &v, const std::string &key, const std::string &path,
+                std::vector<std::string> &warnings) {
     const std::string what = "value of key " + quoted(key);
     const uint32_t type = cur.read<uint32_t>("type of key " + quoted(key));
     if (type >= kValueTypeCount)
@@ -186,10 +186,23 @@ void read_value(Cursor &cur, Value &v, const std::string &key, const std::string
     v.bytes.resize(count * esize);
     cur.read_bytes(v.bytes.data(), count * esize, what);
     if (et == ValueType::BOOL) {
+        // ggml reads any byte but 0 as true (and writes it back as 1)
+        uint64_t odd = 0;
+        unsigned first = 0;
         for (uint64_t j = 0; j < count; ++j)
-            if (v.bytes[j] > 1)
-                fail(LB_E_FORMAT, "%s: key %s holds bool value %u, which is neither 0 nor 1", path.c_str(),
-                     quoted(key).c_str(), v.bytes[j]);
+            if (v.bytes[j] > 1) {
+                if (odd++ == 0) first = v.bytes[j];
+                v.bytes[j] = 1;
+            }
+        if (odd == 1 && !v.is_array())
+            warnings.push_back(strformat("%s: key %s holds bool value %u, which is neither 0 nor 1; read as true, as "
+                                         "ggml does",
+                                         path.c_str(), quoted(key).c_str(), first));
+        else if (odd > 0)
+            warnings.push_back(strformat("%s: key %s holds %llu bool values that are neither 0 nor 1 (the first is "
+                                         "%u); read as true, as ggml does",
+                                         path.c_str(), quoted(key).c_str(), static_cast<unsigned long long>(odd),
+                                         first));
     }
 }
 
@@ -234,19 +247,41 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
              path.c_str(), static_cast<long long>(n_tensors), static_cast<unsigned long long>(cur.remaining()));
 
     // metadata
-    std::unordered_set<std::string> keys;
+    std::unordered_set<std::string> keys, c_keys;
     h.kvs.reserve(static_cast<size_t>(n_kv));
     for (int64_t i = 0; i < n_kv; ++i) {
         KeyValue kv;
         kv.key = cur.read_string(strformat("key %lld", static_cast<long long>(i)));
         if (kv.key.empty()) fail(LB_E_FORMAT, "%s: key %lld is empty", path.c_str(), static_cast<long long>(i));
-        // keys are C strings for every GGUF reader (and in lowbit's API)
-        if (kv.key.find('\0') != std::string::npos)
-            fail(LB_E_FORMAT, "%s: key %lld contains a NUL byte: %s", path.c_str(), static_cast<long long>(i),
-                 quoted(kv.key).c_str());
+        // ggml compares whole keys for duplicates (as here) ...
         if (!keys.insert(kv.key).second)
             fail(LB_E_FORMAT, "%s: duplicate key %s", path.c_str(), quoted(kv.key).c_str());
-        read_value(cur, kv.value, kv.key, path);
+        read_value(cur, kv.value, kv.key, path, h.warnings);
+        // ... but every runtime looks keys up as C strings, so a key with a
+        // NUL byte is its part before the NUL, and the first such key wins
+        const size_t nul = kv.key.find('\0');
+        if (nul != std::string::npos) {
+            const std::string whole = quoted(kv.key);
+            kv.key.resize(nul);
+            if (kv.key.empty() || c_keys.count(kv.key) != 0) {
+                h.warnings.push_back(strformat("%s: key %lld (%s) contains a NUL byte and reads as %s, %s; it is "
+                                               "ignored, as runtimes ignore it",
+                                               path.c_str(), static_cast<long long>(i), whole.c_str(),
+                                               quoted(kv.key).c_str(),
+                                               kv.key.empty() ? "an empty key" : "a key that comes earlier"));
+                continue;
+            }
+            h.warnings.push_back(strformat("%s: key %lld (%s) contains a NUL byte; read as %s, as runtimes read it",
+                                           path.c_str(), static_cast<long long>(i), whole.c_str(),
+                                           quoted(kv.key).c_str()));
+        } else if (c_keys.count(kv.key) != 0) {
+            // an earlier key with a NUL byte read as this one: that one wins
+            h.warnings.push_back(strformat("%s: key %s comes after a key with a NUL byte that reads the same; it is "
+                                           "ignored, as runtimes ignore it",
+                                           path.c_str(), quoted(kv.key).c_str()));
+            continue;
+        }
+        c_keys.insert(kv.key);
         h.kvs.push_back(std::move(kv));
     }
     h.alignment = alignment_of(h.kvs, path);
@@ -260,17 +295,28 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
         if (t.name.size() > kMaxTensorName)
             fail(LB_E_FORMAT, "%s: name of tensor %lld is %zu bytes long, more than the limit of %zu: %s", path.c_str(),
                  static_cast<long long>(i), t.name.size(), kMaxTensorName, quoted(t.name).c_str());
-        if (t.name.find('\0') != std::string::npos)
-            fail(LB_E_FORMAT, "%s: name of tensor %lld contains a NUL byte: %s", path.c_str(),
-                 static_cast<long long>(i), quoted(t.name).c_str());
+        // ggml keeps a tensor's name as a C string: the part before a NUL byte
+        const size_t nul = t.name.find('\0');
+        if (nul != std::string::npos) {
+            const std::string whole = quoted(t.name);
+            t.name.resize(nul);
+            h.warnings.push_back(strformat("%s: name of tensor %lld (%s) contains a NUL byte; read as %s, as ggml "
+                                           "reads it",
+                                           path.c_str(), static_cast<long long>(i), whole.c_str(),
+                                           quoted(t.name).c_str()));
+        }
         if (!names.insert(t.name).second)
             fail(LB_E_FORMAT, "%s: duplicate tensor name %s", path.c_str(), quoted(t.name).c_str());
         const std::string tn = "tensor " + quoted(t.name);
 
         t.n_dims = cur.read<uint32_t>("dimension count of " + tn);
-        if (t.n_dims == 0 || t.n_dims > kMaxDims)
-            fail(LB_E_FORMAT, "%s: %s has %u dimensions; GGUF allows 1 to 4", path.c_str(), tn.c_str(), t.n_dims);
-        for (uint32_t d = 0; d < t.n_dims; ++d) {
+        if (t.n_dims > kMaxDims)
+            fail(LB_E_FORMAT, "%s: %s has %u dimensions; GGUF allows at most 4", path.c_str(), tn.c_str(), t.n_dims);
+        const uint32_t stored_dims = t.n_dims;
+        // 0 dimensions is a scalar, which ggml reads (and writes back) as one
+        // dimension of one element
+        if (t.n_dims == 0) t.n_dims = 1;
+        for (uint32_t d = 0; d < stored_dims; ++d) {
             t.ne[d] = cur.read<int64_t>("shape of " + tn);
             if (t.ne[d] < 0)
                 fail(LB_E_FORMAT, "%s: %s has negative extent %lld in dimension %u", path.c_str(), tn.c_str(),

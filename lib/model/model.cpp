@@ -87,6 +87,7 @@ Model::Model(const std::string &path) {
     std::unordered_set<std::string> names;
     for (size_t s = 0; s < shards_.size(); ++s) {
         const gguf::GgufFile &f = *shards_[s];
+        warnings_.insert(warnings_.end(), f.header().warnings.begin(), f.header().warnings.end());
         for (size_t i = 0; i < f.header().tensors.size(); ++i) {
             const gguf::TensorInfo &t = f.header().tensors[i];
             if (!names.insert(t.name).second)

@@ -29,11 +29,14 @@ class Model {
     // Every tensor of every shard, shard by shard in file order.
     const std::vector<Tensor> &tensors() const { return tensors_; }
     size_t shard_count() const { return shards_.size(); }
+    // The readers' warnings of every shard (see gguf::Header::warnings).
+    const std::vector<std::string> &warnings() const { return warnings_; }
     const gguf::GgufFile &shard(size_t i) const { return *shards_[i]; }
 
   private:
     std::vector<std::unique_ptr<gguf::GgufFile>> shards_;
     std::vector<Tensor> tensors_;
+    std::vector<std::string> warnings_;
 };
 
 // "prefix-00002-of-00005.gguf": llama.cpp's shard naming (numbered from 1).

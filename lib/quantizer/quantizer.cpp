@@ -315,13 +315,16 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         const gguf::TensorInfo &t = *job.in->info;
         gguf::Writer &writer = *writers[job.out_file];
         const uint8_t *src = job.in->data;
+        const MappedFile &mapping = in.shard(job.in->shard).mapping();
         progress.tensor_index = ji;
         progress.tensor_name = job.out.name.c_str();
         report();
+        mapping.check_size();
         if (!job.convert) {
             for (uint64_t off = 0; off < t.size; off += kCopyChunkBytes) {
                 writer.write(src + off, std::min<uint64_t>(kCopyChunkBytes, t.size - off));
                 check_cancelled();
+                mapping.check_size();
             }
             progress.done_elements += static_cast<uint64_t>(t.n_elements());
         } else {
@@ -357,11 +360,12 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
                 writer.write(out.data(), static_cast<size_t>(nr) * out_row);
                 progress.done_elements += static_cast<uint64_t>(nr * n_per_row);
                 report();
+                mapping.check_size();
             }
         }
         writer.end_tensor();
         // the input pages of this tensor are not needed again
-        in.shard(job.in->shard).mapping().release(src, t.size);
+        mapping.release(src, t.size);
     }
     report(); // done == total
     for (auto &w : writers) {

@@ -57,6 +57,7 @@ const Ggml &Ggml::get() {
         bind(h, g.quantize_row_q8_1_ref, "quantize_row_q8_1_ref");
         bind(h, g.gguf_init_from_file, "gguf_init_from_file");
         bind(h, g.gguf_free, "gguf_free");
+        bind(h, g.log_set, "ggml_log_set");
         bind(h, g.gguf_get_version, "gguf_get_version");
         bind(h, g.gguf_get_alignment, "gguf_get_alignment");
         bind(h, g.gguf_get_data_offset, "gguf_get_data_offset");
@@ -100,6 +101,15 @@ const Ggml &Ggml::get() {
         return g;
     }();
     return g;
+}
+
+bool gguf_accepts(const std::string &path) {
+    const Ggml &g = Ggml::get();
+    g.log_set([](int, const char *, void *) {}, nullptr);
+    void *ctx = g.gguf_init_from_file(path.c_str(), {true, nullptr});
+    if (ctx == nullptr) return false;
+    g.gguf_free(ctx);
+    return true;
 }
 
 DequantizeRow Ggml::dequantize(lb_type type) const {

@@ -48,6 +48,7 @@ struct Ggml {
     };
     void *(*gguf_init_from_file)(const char *fname, GgufInitParams params);
     void (*gguf_free)(void *ctx);
+    void (*log_set)(void (*cb)(int level, const char *text, void *user), void *user);
     uint32_t (*gguf_get_version)(const void *ctx);
     size_t (*gguf_get_alignment)(const void *ctx);
     size_t (*gguf_get_data_offset)(const void *ctx);
@@ -77,6 +78,11 @@ struct Ggml {
     void *handle = nullptr;
     DequantizeRow dequant[LB_TYPE_COUNT] = {};
 };
+
+// Whether ggml's GGUF reader (gguf_init_from_file without loading tensor
+// data, as llama.cpp's model loader calls it) accepts the file. ggml's
+// messages are silenced.
+bool gguf_accepts(const std::string &path);
 
 // libllama.so: the quantizer of llama.cpp, for comparing type choices.
 struct Llama {
