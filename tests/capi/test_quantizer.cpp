@@ -128,25 +128,31 @@ TEST(Quantizer, CancelFromProgressLeavesNoFile) {
     EXPECT_EQ(lb_quantizer_run(job.q, model.m, dir.file("out.gguf").c_str()), LB_OK) << lb_last_error();
 }
 
+// The cancel arrives while the run is inside its first progress callback,
+// which waits for it: deterministic, whatever the machine's speed.
 TEST(Quantizer, CancelFromAnotherThreadLeavesExistingOutputAlone) {
     testdata::TempDir dir;
     const std::string out = dir.file("out.gguf");
     testdata::write_file(out, {1, 2, 3});
     Model model(testdata::stories_path());
     Job job;
-    std::atomic<bool> started{false};
+    struct Handshake {
+        std::atomic<bool> started{false}, cancelled{false};
+    } hs;
     ASSERT_EQ(lb_quantizer_set_progress(
                   job.q,
                   [](const lb_progress *, void *user) {
-                      static_cast<std::atomic<bool> *>(user)->store(true);
-                      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                      auto *h = static_cast<Handshake *>(user);
+                      h->started.store(true);
+                      while (!h->cancelled.load()) std::this_thread::yield();
                       return 0;
                   },
-                  &started),
+                  &hs),
               LB_OK);
     std::thread canceller([&] {
-        while (!started.load()) std::this_thread::yield();
+        while (!hs.started.load()) std::this_thread::yield();
         lb_quantizer_cancel(job.q);
+        hs.cancelled.store(true);
     });
     const lb_status st = lb_quantizer_run(job.q, model.m, out.c_str());
     canceller.join();

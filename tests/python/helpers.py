@@ -43,3 +43,17 @@ def main_thread_ticks_during(work):
     duration = span["end"] - span["start"]
     low, high = span["start"] + duration / 4, span["end"] - duration / 4
     return duration, sum(1 for t in ticks if low <= t <= high)
+
+
+def ticks_during_long_enough(make_work, min_seconds=0.2, max_scale=1 << 10):
+    """main_thread_ticks_during(make_work(scale)) for scale 1, 2, 4, ... until
+    the work takes at least min_seconds, so that a faster machine gets more
+    work rather than a run too short to tell. Returns (duration, ticks) of the
+    last try; fails if even max_scale is too fast."""
+    scale = 1
+    while True:
+        duration, ticks = main_thread_ticks_during(make_work(scale))
+        if duration >= min_seconds:
+            return duration, ticks
+        assert scale < max_scale, f"the work took {duration:.3f} s even at scale {scale}"
+        scale *= 2
