@@ -25,15 +25,16 @@ void on_sigbus(int) {
 } // namespace
 
 void guard_input(const std::string &path) {
-    static const char head[] = "\r\033[Klowbit: error: ";
+    // on a terminal, first clear the progress bar's line
+    const char *head = ::isatty(STDERR_FILENO) ? "\r\033[Klowbit: error: " : "lowbit: error: ";
     static const char tail[] = ": the input file shrank or changed while it was being read (SIGBUS); "
                                "nothing was written\n";
-    const size_t room = sizeof g_message - sizeof head - sizeof tail;
-    const size_t n = std::min(path.size(), room);
-    std::memcpy(g_message, head, sizeof head - 1);
-    std::memcpy(g_message + sizeof head - 1, path.data(), n);
-    std::memcpy(g_message + sizeof head - 1 + n, tail, sizeof tail - 1);
-    g_length = sizeof head - 1 + n + sizeof tail - 1;
+    const size_t head_length = std::strlen(head);
+    const size_t n = std::min(path.size(), sizeof g_message - head_length - sizeof tail);
+    std::memcpy(g_message, head, head_length);
+    std::memcpy(g_message + head_length, path.data(), n);
+    std::memcpy(g_message + head_length + n, tail, sizeof tail - 1);
+    g_length = head_length + n + sizeof tail - 1;
     struct sigaction sa = {};
     sa.sa_handler = on_sigbus;
     sigemptyset(&sa.sa_mask);

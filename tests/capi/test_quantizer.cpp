@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <string>
 #include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -159,6 +161,23 @@ TEST(Quantizer, CancelFromAnotherThreadLeavesExistingOutputAlone) {
     EXPECT_EQ(st, LB_E_CANCELLED);
     EXPECT_EQ(testdata::read_file(out), (std::vector<uint8_t>{1, 2, 3}));
     EXPECT_EQ(dir.entries().size(), 1u);
+}
+
+// A mapped input cut short after it was opened: the run reports it before it
+// touches the lost pages (which would raise SIGBUS), and writes nothing.
+TEST(Quantizer, InputTruncatedAfterOpeningIsAnError) {
+    testdata::TempDir dir;
+    const std::string in = dir.file("in.gguf"), out = dir.file("out.gguf");
+    const std::vector<uint8_t> bytes = testdata::read_file(testdata::stories_path());
+    testdata::write_file(in, bytes);
+    Model model(in);
+    ASSERT_EQ(::truncate(in.c_str(), static_cast<off_t>(lb_model_data_offset(model.m))), 0);
+    Job job;
+    EXPECT_EQ(lb_quantizer_run(job.q, model.m, out.c_str()), LB_E_IO);
+    const std::string message = lb_last_error();
+    EXPECT_NE(message.find(in), std::string::npos) << message;
+    EXPECT_NE(message.find("shrank"), std::string::npos) << message;
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"in.gguf"});
 }
 
 TEST(Quantizer, RefusesToOverwriteTheInput) {

@@ -7,7 +7,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
+#include <fstream>
 #include <poll.h>
 #include <spawn.h>
 #include <stdexcept>
@@ -73,6 +75,38 @@ std::string Outcome::describe() const {
 }
 
 Outcome run_cli(const std::vector<std::string> &args, int timeout_seconds) {
+    return run_cli_during(args, nullptr, timeout_seconds);
+}
+
+bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms) {
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    const std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+    while (Clock::now() < deadline) {
+        DIR *dir = ::opendir(fds.c_str());
+        if (dir == nullptr) return false;
+        bool found = false;
+        while (const dirent *e = ::readdir(dir)) {
+            char target[4096];
+            const ssize_t n = ::readlinkat(::dirfd(dir), e->d_name, target, sizeof target - 1);
+            if (n <= 0) continue;
+            target[n] = '\0';
+            found = found || std::string(target).rfind(folder + "/", 0) == 0;
+        }
+        ::closedir(dir);
+        if (found) return true;
+        // a zombie has no descriptors left: it will not open anything
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        const size_t paren = line.rfind(')');
+        if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z') return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return false;
+}
+
+Outcome run_cli_during(const std::vector<std::string> &args, const std::function<void(pid_t)> &during,
+                       int timeout_seconds) {
     std::vector<std::string> argv_strings{cli_path()};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char *> argv;
@@ -91,6 +125,12 @@ Outcome run_cli(const std::vector<std::string> &args, int timeout_seconds) {
     if (rc != 0) throw std::runtime_error("cannot run " + argv_strings[0] + ": " + std::strerror(rc));
     out.close_write();
     err.close_write();
+    std::thread hook;
+    if (during) hook = std::thread(during, pid);
+    // joined before the child is reaped, so that its pid stays its own
+    auto join_hook = [&] {
+        if (hook.joinable()) hook.join();
+    };
 
     Outcome result;
     const Clock::time_point deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
@@ -118,9 +158,11 @@ Outcome run_cli(const std::vector<std::string> &args, int timeout_seconds) {
     int status = 0;
     if (result.timed_out) {
         ::kill(pid, SIGKILL);
+        join_hook();
         ::waitpid(pid, &status, 0);
         return result;
     }
+    join_hook();
     // Reap the child; it should be gone right after closing its output.
     for (;;) {
         const pid_t w = ::waitpid(pid, &status, WNOHANG);

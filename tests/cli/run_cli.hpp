@@ -1,7 +1,9 @@
 // Runs the lowbit CLI as a child process and captures what it did.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace clitest {
@@ -25,5 +27,16 @@ struct Outcome {
 // stderr. A child still running after timeout_seconds is killed (SIGKILL)
 // and reported as timed_out. Throws std::runtime_error if it cannot start.
 Outcome run_cli(const std::vector<std::string> &args, int timeout_seconds = 10);
+
+// The same, calling during(pid) on another thread while the child runs (to
+// kill it, truncate its input ...). The child is not reaped before during()
+// returns, so pid names it (or its zombie) for all of during()'s life.
+Outcome run_cli_during(const std::vector<std::string> &args, const std::function<void(pid_t)> &during,
+                       int timeout_seconds = 60);
+
+// Waits until process pid has a file open in folder (an unnamed O_TMPFILE
+// file reads "FOLDER/#INODE (deleted)" in /proc/PID/fd). False if the process
+// ended first or timeout_ms passed.
+bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms = 30000);
 
 } // namespace clitest
