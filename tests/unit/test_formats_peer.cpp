@@ -7,8 +7,10 @@
 #include "ggml_peer.hpp"
 #include "test_data.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 namespace {
@@ -123,23 +125,41 @@ TEST_P(FormatPeer, LowbitReadsGgmlBlocksExactly) {
     EXPECT_TRUE(same_bits(ours, theirs, &at)) << "element " << at << ": " << ours[at] << " vs " << theirs[at];
 }
 
+// The high byte of a finite binary16 value: `sign` and exponent `exponent`
+// (0..30; 0 is zero or subnormal), the top two mantissa bits from `bits`.
+uint8_t f16_high_byte(bool sign, unsigned exponent, uint8_t bits) {
+    return static_cast<uint8_t>((sign ? 0x80 : 0) | (exponent << 2) | (bits & 0x03));
+}
+
 // Arbitrary blocks (random bits, with finite binary16 scales) decode alike:
 // this pins down every bit of the layout, not just what a quantizer emits.
+// Block k's scales take every exponent 0..30 with both signs in turn.
 TEST_P(FormatPeer, ArbitraryBlocksDecodeAlike) {
     const lb_type type = GetParam();
     const peer::Ggml &g = peer::Ggml::get();
-    const int64_t n = 256 * 64;
+    const int64_t n = 256 * 128;
     std::vector<uint8_t> q(lb::formats::row_bytes(type, n));
     testdata::Rng rng(4242 + type);
     for (uint8_t &b : q) b = static_cast<uint8_t>(rng.next());
     const size_t bb = traits(type).block_bytes;
+    std::vector<int> seen(62, 0); // (sign, exponent) of the first scale
     if (traits(type).quantized) {
-        // keep the binary16 scale fields finite: exponent below 0x1f
-        for (size_t off = 0; off < q.size(); off += bb)
-            for (size_t s : scale_offsets(type)) q[off + s + 1] &= 0x7b;
-    } else {
-        for (size_t off = 0; off < q.size(); off += 2) q[off + 1] &= (type == LB_TYPE_F16 ? 0x7b : 0x7f) | 0x80;
-    }
+        size_t k = 0;
+        for (size_t off = 0; off < q.size(); off += bb, ++k) {
+            size_t which = 0;
+            for (size_t s : scale_offsets(type)) {
+                const size_t step = k + 17 * which++;
+                const bool sign = (step / 31) % 2 == 1;
+                const unsigned exponent = static_cast<unsigned>(step % 31);
+                q[off + s + 1] = f16_high_byte(sign, exponent, q[off + s + 1]);
+                if (which == 1) seen[(sign ? 31 : 0) + exponent] = 1;
+            }
+        }
+        EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 62) << "not every sign and exponent of a scale";
+    } else if (type == LB_TYPE_F16) {
+        for (size_t off = 0; off < q.size(); off += 2)
+            q[off + 1] = f16_high_byte(q[off + 1] & 0x80, (off / 2) % 31, q[off + 1]);
+    } // BF16: every bit pattern, infinities and NaNs included
     std::vector<float> ours(static_cast<size_t>(n)), theirs(static_cast<size_t>(n));
     traits(type).dequantize(q.data(), ours.data(), n);
     g.dequantize(type)(q.data(), theirs.data(), n);
@@ -176,6 +196,75 @@ TEST(Activations, Q8_0AndQ8_1MatchGgmlReference) {
     lb::formats::quantize_row_q8_1_activations(x.data(), ours1.data(), n);
     g.quantize_row_q8_1_ref(x.data(), theirs1.data(), n);
     EXPECT_EQ(ours1, theirs1);
+}
+
+// Q8_K (the K-quants' activations) against ggml's reference quantizer. ggml
+// leaves the sums of an all-zero block unwritten, so both buffers start zeroed.
+TEST(Activations, Q8_KMatchesGgmlReference) {
+    const peer::Ggml &g = peer::Ggml::get();
+    auto *ref = reinterpret_cast<void (*)(const float *, void *, int64_t)>(
+        ::dlsym(g.handle, "quantize_row_q8_K_ref"));
+    ASSERT_NE(ref, nullptr);
+    const int64_t n = 4096 * 16;
+    const std::vector<float> x = tricky_rows(16, 4096, 78); // zero rows and spikes among them
+    std::vector<uint8_t> ours(lb::formats::row_bytes(LB_TYPE_Q8_K, n), 0), theirs(ours.size(), 0);
+    lb::formats::quantize_row_q8_K_activations(x.data(), ours.data(), n);
+    ref(x.data(), theirs.data(), n);
+    EXPECT_EQ(ours, theirs);
+}
+
+// Q8_K blocks decode as ggml decodes them: lowbit's and arbitrary ones (a
+// float scale of every sign and binary exponent that stays finite).
+TEST(Activations, Q8_KDequantizesLikeGgml) {
+    const peer::Ggml &g = peer::Ggml::get();
+    const int64_t n = 256 * 512;
+    std::vector<uint8_t> q(lb::formats::row_bytes(LB_TYPE_Q8_K, n));
+    testdata::Rng rng(79);
+    for (uint8_t &b : q) b = static_cast<uint8_t>(rng.next());
+    const size_t bb = traits(LB_TYPE_Q8_K).block_bytes;
+    for (size_t off = 0, k = 0; off < q.size(); off += bb, ++k) {
+        // d is the block's first 4 bytes: exponents 0..254 in turn, both signs
+        const uint32_t sign = (k / 255) % 2, exponent = static_cast<uint32_t>(k % 255);
+        const uint32_t bits = (sign << 31) | (exponent << 23) | static_cast<uint32_t>(rng.next() & 0x7fffff);
+        std::memcpy(q.data() + off, &bits, 4);
+    }
+    std::vector<float> ours(static_cast<size_t>(n)), theirs(static_cast<size_t>(n));
+    traits(LB_TYPE_Q8_K).dequantize(q.data(), ours.data(), n);
+    g.dequantize(LB_TYPE_Q8_K)(q.data(), theirs.data(), n);
+    size_t at = 0;
+    EXPECT_TRUE(same_bits(ours, theirs, &at)) << "element " << at << ": " << ours[at] << " vs " << theirs[at];
+}
+
+// Q8_1 has no dequantizer in ggml: lowbit's is checked against the layout
+// (binary16 d at byte 0, binary16 s at byte 2, 32 int8 quants; x = d * q),
+// decoded here with ggml's binary16 conversion, on ggml's blocks and on
+// blocks whose d takes every sign and exponent.
+TEST(Activations, Q8_1DequantizesByItsLayout) {
+    const peer::Ggml &g = peer::Ggml::get();
+    const int64_t n = 32 * 256;
+    std::vector<uint8_t> q(lb::formats::row_bytes(LB_TYPE_Q8_1, n));
+    const std::vector<float> x = tricky_rows(2, n / 2, 80);
+    g.quantize_row_q8_1_ref(x.data(), q.data(), n);
+    for (int pass = 0; pass < 2; ++pass) {
+        if (pass == 1) { // arbitrary blocks
+            testdata::Rng rng(81);
+            for (uint8_t &b : q) b = static_cast<uint8_t>(rng.next());
+            for (size_t off = 0, k = 0; off < q.size(); off += 36, ++k)
+                q[off + 1] = f16_high_byte((k / 31) % 2 == 1, static_cast<unsigned>(k % 31), q[off + 1]);
+        }
+        std::vector<float> ours(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+        traits(LB_TYPE_Q8_1).dequantize(q.data(), ours.data(), n);
+        for (int64_t b = 0; b < n / 32; ++b) {
+            uint16_t d;
+            std::memcpy(&d, q.data() + b * 36, 2);
+            for (int j = 0; j < 32; ++j)
+                want[static_cast<size_t>(b * 32 + j)] =
+                    g.fp16_to_fp32(d) * static_cast<float>(static_cast<int8_t>(q[static_cast<size_t>(b * 36 + 4 + j)]));
+        }
+        size_t at = 0;
+        EXPECT_TRUE(same_bits(ours, want, &at)) << "pass " << pass << ", element " << at << ": " << ours[at] << " vs "
+                                                << want[at];
+    }
 }
 
 } // namespace
