@@ -194,9 +194,12 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         job.out_file = o.keep_split ? t.shard : 0;
         jobs.push_back(std::move(job));
     }
+    const recipes::ModelFacts facts = recipes::model_facts(in.kvs(), path);
+    std::vector<const gguf::TensorInfo *> inputs;
+    for (const Model::Tensor &t : in.tensors()) inputs.push_back(t.info);
+    recipes::check_layers(inputs, facts, path);
     std::vector<gguf::TensorInfo> infos;
     for (const Job &j : jobs) infos.push_back(j.out);
-    const recipes::ModelFacts facts = recipes::model_facts(in.kvs());
     const std::vector<recipes::TensorPlan> plan = recipes::make_plan(infos, facts, plan_options, path);
 
     // Decide everything and check that each conversion is possible before

@@ -10,6 +10,7 @@
 #include "gguf/gguf.hpp"
 #include "lowbit/lowbit.h"
 #include "recipes/mixture.hpp"
+#include "recipes/model_facts.hpp"
 
 #include <regex>
 #include <string>
@@ -42,8 +43,6 @@ struct TensorPlan {
     bool requires_imatrix = false; // llama.cpp's tensor_requires_imatrix
     std::string note;              // the fallback warning, if any
 };
-
-ModelFacts model_facts(const std::vector<gguf::KeyValue> &kvs);
 
 // One entry per tensor in `tensors` (the tensors as they will be written,
 // after pruning), in the same order. Throws lb::Error naming the tensor when

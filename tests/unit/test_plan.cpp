@@ -76,7 +76,7 @@ TEST(Plan, ShippedModelAtQ4_0) {
     lb::gguf::GgufFile f(testdata::stories_path());
     PlanOptions o;
     o.ftype = LB_FTYPE_Q4_0;
-    const std::vector<TensorPlan> plan = make_plan(f.header().tensors, model_facts(f.header().kvs), o, f.path());
+    const std::vector<TensorPlan> plan = make_plan(f.header().tensors, model_facts(f.header().kvs, f.path()), o, f.path());
     int fallbacks = 0;
     for (size_t i = 0; i < plan.size(); ++i) {
         const std::string &name = f.header().tensors[i].name;
