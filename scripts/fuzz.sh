@@ -34,6 +34,9 @@ mkdir -p "$work"/model "$work"/imatrix "$work"/rows
 "$cli" synth --layers 2 --embd 64 --heads 4 --kv-heads 2 --ff 96 --tied --type f32 --seed 2 \
   --imatrix "$work/imatrix/synth2.imatrix.gguf" "$work/model/synth-f32.gguf" >/dev/null
 "$cli" quantize "$work/model/synth-f16.gguf" "$work/model/synth-q8_0.gguf" Q8_0 >/dev/null 2>&1
+# the imatrix of the model fuzz_imatrix applies imatrices to (its options)
+"$cli" synth --layers 1 --embd 256 --heads 2 --kv-heads 1 --ff 256 --seed 1 \
+  --imatrix "$work/imatrix/applied.imatrix.gguf" "$work/applied-model.gguf" >/dev/null
 # a legacy .dat imatrix: 1 entry "a.weight", ncall 2, 4 values, trailer (chunk count 1, dataset "d")
 printf '\x01\x00\x00\x00\x08\x00\x00\x00a.weight\x02\x00\x00\x00\x04\x00\x00\x00\x00\x00\x80\x3f\x00\x00\x00\x40\x00\x00\x40\x40\x00\x00\x80\x40\x01\x00\x00\x00\x01\x00\x00\x00d' \
   > "$work/imatrix/legacy.dat"

@@ -114,6 +114,11 @@ size_t remove_stale_temporaries(const std::string &path) {
 
 AtomicFile::AtomicFile(const std::string &path, Method preferred) : path_(path), folder_(folder_of(path)) {
     if (path.empty() || path.back() == '/') fail(LB_E_IO, "'%s': not a file path", path.c_str());
+    // rename() would replace a device, a FIFO or a socket by the output
+    // (/dev/null, for root); a symbolic link is replaced itself, as before
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        fail(LB_E_IO, "%s: exists and is not a regular file; lowbit does not replace it", path.c_str());
     remove_stale_temporaries(path);
     if (preferred == Method::Unnamed) {
         fd_ = ::open(folder_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);

@@ -34,7 +34,8 @@ class AtomicFile {
 
     // Creates the temporary file: unnamed where the filesystem allows it,
     // else named (or named when asked). Throws lb::Error (LB_E_IO) naming path
-    // and the reason (a missing or read-only folder, no permission, no space).
+    // and the reason (a missing or read-only folder, no permission, no space,
+    // a path that exists and is neither a regular file nor a symbolic link).
     explicit AtomicFile(const std::string &path, Method preferred = Method::Unnamed);
     ~AtomicFile();
     AtomicFile(const AtomicFile &) = delete;

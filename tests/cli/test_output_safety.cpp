@@ -175,6 +175,19 @@ TEST(OutputSafety, MissingFolderIsAClearError) {
     EXPECT_TRUE(failed_naming(run_cli(quantize_args(model, out, "Q8_0"), 60), out, "No such file"));
 }
 
+// rename() would put the output in place of a FIFO or a device (/dev/null!)
+TEST(OutputSafety, OutputThatIsNotARegularFileIsRefused) {
+    testdata::TempDir work;
+    const std::string model = make_model(work);
+    const std::string fifo = work.file("out.gguf");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_TRUE(failed_naming(run_cli(quantize_args(model, fifo, "Q8_0"), 60), fifo, "not a regular file"));
+    struct stat st;
+    ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    EXPECT_EQ(sorted_entries(work), (std::vector<std::string>{"model.gguf", "out.gguf"}));
+}
+
 TEST(OutputSafety, FolderRemovedDuringTheRunIsAClearError) {
     testdata::TempDir work;
     const std::string model = make_model(work);

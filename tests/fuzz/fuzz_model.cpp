@@ -1,12 +1,15 @@
 // Fuzz target: any bytes as a GGUF model through the public API. Opening must
 // either fail with a status and a message or give a model whose every
 // metadata value, tensor and quantization plan can be read without a crash,
-// a sanitizer report or a hang.
+// a sanitizer report or a hang. A small accepted model is also quantized for
+// real (a file type picked by the input), and what lowbit wrote must open.
 #include "lowbit/lowbit.h"
 #include "memfd_path.hpp"
+#include "scratch.hpp"
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const fuzz::MemFile file(data, size);
@@ -52,7 +55,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         lb_quantizer_set_threads(q, 1);
         lb_quantizer_set_dry_run(q, 1);
         lb_quantizer_set_allow_requantize(q, 1);
-        lb_quantizer_run(q, m, "/dev/null");
+        if (lb_quantizer_run(q, m, "/dev/null") != LB_OK && std::strlen(lb_last_error()) == 0) __builtin_trap();
+        lb_quantizer_free(q);
+    }
+    // a real run when the model is small: every conversion and the writer
+    uint64_t elements = 0;
+    for (size_t i = 0; i < lb_model_tensor_count(m); ++i)
+        elements += static_cast<uint64_t>(lb_model_tensor_n_elements(m, i));
+    if (elements <= (1u << 16) && lb_quantizer_new(&q) == LB_OK) {
+        static const lb_ftype kTypes[] = {LB_FTYPE_Q4_K_M, LB_FTYPE_Q8_0, LB_FTYPE_Q2_K, LB_FTYPE_Q5_1,
+                                          LB_FTYPE_Q3_K_S, LB_FTYPE_F16,  LB_FTYPE_Q6_K, LB_FTYPE_Q4_0};
+        const lb_ftype ftype = kTypes[data[size - 1] % (sizeof kTypes / sizeof kTypes[0])];
+        const std::string out = fuzz::scratch_path("out.gguf");
+        lb_quantizer_set_ftype(q, ftype);
+        lb_quantizer_set_threads(q, 1);
+        lb_quantizer_set_allow_requantize(q, 1);
+        const lb_status st = lb_quantizer_run(q, m, out.c_str());
+        if (st == LB_OK) fuzz::reopen_or_trap(out);
+        else if (std::strlen(lb_last_error()) == 0) __builtin_trap();
         lb_quantizer_free(q);
     }
     lb_model_close(m);

@@ -5,6 +5,7 @@ copy, and the lifetime of that mapping."""
 import gc
 import os
 import shutil
+import struct
 
 import lowbit
 import numpy as np
@@ -248,3 +249,19 @@ def test_other_tensor_types(tmp_path):
         assert np.array_equal(q8_tensor.dequantize(), expected)
         with pytest.raises(lowbit.UnsupportedError, match="I32"):
             model.tensor("i32").dequantize()
+
+
+def test_warnings_for_what_ggml_accepts(model_path, tmp_path):
+    """A bool byte other than 0 or 1 reads as true, as ggml reads it, with a
+    warning naming the file and the key."""
+    path = tmp_path / "odd.gguf"
+    write_gguf(path, [("test.flag", 0, 74)], [("t", (32,), "F32", bytes(128))])
+    raw = path.read_bytes()
+    as_u8 = struct.pack("<Q", 9) + b"test.flag" + struct.pack("<I", 0)
+    path.write_bytes(raw.replace(as_u8, struct.pack("<Q", 9) + b"test.flag" + struct.pack("<I", 7), 1))
+    with lowbit.Model(path) as model:
+        assert model.metadata["test.flag"] is True
+        (warning,) = model.warnings
+    assert str(path) in warning and "test.flag" in warning and "74" in warning
+    with lowbit.Model(model_path) as model:
+        assert model.warnings == []

@@ -200,6 +200,14 @@ class Model:
         return _c.lb_model_data_offset(self._pointer())
 
     @property
+    def warnings(self):
+        """What the reader accepted, as ggml does, but found not quite right
+        (a bool byte other than 0 or 1, a NUL byte in a key or tensor name):
+        a list of messages naming the file and the key or tensor."""
+        pointer = self._pointer()
+        return [_c.lb_model_warning(pointer, i) for i in range(_c.lb_model_warning_count(pointer))]
+
+    @property
     def metadata(self):
         """The metadata as a new dict, in file order.
 
