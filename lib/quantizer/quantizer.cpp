@@ -344,9 +344,18 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
                 const int64_t nr = std::min(chunk_rows, n_rows - r0);
                 parallel_for(n_threads, nr, 1, [&](int64_t begin, int64_t end) {
                     std::vector<float> row(static_cast<size_t>(n_per_row));
+                    // a file with a small general.alignment can place rows at
+                    // any address; blocks are read through their structs
+                    std::vector<float> staged;
                     for (int64_t r = begin; r < end; ++r) {
                         const int64_t row_index = r0 + r;
-                        tf.dequantize(src + static_cast<size_t>(row_index) * in_row, row.data(), n_per_row);
+                        const uint8_t *in_row_data = src + static_cast<size_t>(row_index) * in_row;
+                        if (reinterpret_cast<uintptr_t>(in_row_data) % alignof(float) != 0) {
+                            staged.resize((in_row + sizeof(float) - 1) / sizeof(float));
+                            std::memcpy(staged.data(), in_row_data, in_row);
+                            in_row_data = reinterpret_cast<const uint8_t *>(staged.data());
+                        }
+                        tf.dequantize(in_row_data, row.data(), n_per_row);
                         const int64_t j = first_non_finite(row.data(), n_per_row);
                         if (j >= 0)
                             fail(LB_E_FORMAT, "%s: tensor '%s' row %lld column %lld holds %s", path.c_str(),
