@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
         if (!file_exists(model)) {
             std::fprintf(stderr, "writing the synthetic 1B model to %s ...\n", model.c_str());
             lb_synth_options o;
-            lb_synth_options_init(&o);
+            lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
             o.n_layer = 20;
             o.n_embd = 2048;
             o.n_head = 32;

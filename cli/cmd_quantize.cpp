@@ -98,7 +98,7 @@ struct Request {
     std::vector<std::string> include, exclude, overrides;
     std::vector<int32_t> prune;
     std::string imatrix;
-    lb_type output_type = LB_TYPE_COUNT, embedding_type = LB_TYPE_COUNT;
+    lb_type output_type = LB_TYPE_NONE, embedding_type = LB_TYPE_NONE;
     bool allow_requantize = false, leave_output = false, pure = false, keep_split = false, dry_run = false;
     int threads = 0;
 };

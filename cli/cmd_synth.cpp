@@ -80,7 +80,7 @@ std::string human_count(uint64_t n) {
 
 int cmd_synth(const Args &args) {
     lb_synth_options o;
-    lb_synth_options_init(&o);
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
     // Explicit options are applied after the preset, whatever their order.
     bool preset_1b = false;
     bool has[5] = {};

@@ -20,8 +20,19 @@
  * - Strings and arrays returned by a handle ("borrowed") stay valid until the
  *   handle is released; the caller must not free them.
  * - A handle may be used from one thread at a time, except where a function
- *   says it is safe to call concurrently (lb_quantizer_cancel()). Functions
- *   without a handle are thread-safe.
+ *   says it is safe to call concurrently (lb_quantizer_cancel(),
+ *   lb_session_cancel()). Functions without a handle are thread-safe.
+ * - An opened lb_model is never modified: every function that takes a
+ *   `const lb_model *` may run on several threads at once with the same
+ *   model (several sessions and quantizers sharing one mapped model is the
+ *   normal case); only lb_model_close() must wait until they are done, and
+ *   the model must outlive the sessions opened on it.
+ * - Option structs carry a version: initialise them with their _init()
+ *   function and the header's version macro, so that a program built against
+ *   an older header keeps working. Structs the library hands out carry the
+ *   library's version in their first field. Numeric options that may grow
+ *   are set through one enum-keyed function (lb_session_set_param()), so new
+ *   options add no symbols.
  * - Sizes are in bytes, counts in elements; tensor dimensions follow GGUF:
  *   dimension 0 (ne[0]) is the row width, the contiguous one.
  */
@@ -159,8 +170,9 @@ typedef enum lb_type {
     LB_TYPE_NVFP4 = 40,
     LB_TYPE_Q1_0 = 41,
     LB_TYPE_Q2_0 = 42,
-    /* One past the largest id; not a type. */
-    LB_TYPE_COUNT = 43,
+    /* No type: "the default" where an option takes a type, "none" where a
+     * function returns one. Stays -1 whatever types are added. */
+    LB_TYPE_NONE = -1,
     LB_TYPE_FORCE_INT32 = 0x7fffffff
 } lb_type;
 
@@ -375,7 +387,7 @@ LB_API lb_status lb_model_tensor_find(size_t *out, const lb_model *model, const 
  * range. */
 LB_API const char *lb_model_tensor_name(const lb_model *model, size_t i);
 
-/* Element type of tensor i; LB_TYPE_COUNT if i is out of range. */
+/* Element type of tensor i; LB_TYPE_NONE if i is out of range. */
 LB_API lb_type lb_model_tensor_type(const lb_model *model, size_t i);
 
 /* Number of dimensions of tensor i (1..4; 0 if i is out of range). A tensor
@@ -462,21 +474,25 @@ LB_API lb_status lb_ftype_from_name(lb_ftype *out, const char *name);
 LB_API int lb_ftype_is_supported(lb_ftype ftype);
 
 /* The tensor type most weights get in this file type (Q4_K for Q4_K_M).
- * LB_TYPE_COUNT for values that are not file types. */
+ * LB_TYPE_NONE for values that are not file types. */
 LB_API lb_type lb_ftype_default_type(lb_ftype ftype);
 
 typedef struct lb_quantizer lb_quantizer;
 
 /* Progress of a running quantization, passed to an lb_progress_fn. Owned by
  * the library and valid only during the call. Fields may be added at the
- * end in later versions. */
+ * end in later versions, with a higher version: read a field only if the
+ * version that added it is at most `version`. */
 typedef struct lb_progress {
+    uint32_t version;        /* LB_PROGRESS_VERSION of the library that filled it */
     uint64_t done_elements;  /* weights processed so far, all tensors */
     uint64_t total_elements; /* weights in the whole model */
     size_t tensor_index;     /* tensor being processed, 0-based, file order */
     size_t tensor_count;     /* tensors in the model */
     const char *tensor_name; /* name of that tensor */
 } lb_progress;
+
+#define LB_PROGRESS_VERSION 1
 
 /* Progress callback: called from the thread that runs lb_quantizer_run(),
  * at least once per tensor and about every 16 MiB of weights. Return 0 to
@@ -570,13 +586,13 @@ LB_API lb_status lb_quantizer_set_imatrix(lb_quantizer *quantizer, const char *p
 LB_API lb_status lb_quantizer_add_imatrix_filter(lb_quantizer *quantizer, int include, const char *name);
 
 /* The type of output.weight (llama-quantize --output-tensor-type), or
- * LB_TYPE_COUNT (the default) for the file type's choice.
+ * LB_TYPE_NONE (the default) for the file type's choice.
  * Errors: LB_E_INVALID_ARG (not a type); LB_E_UNSUPPORTED (a type lowbit
  * cannot produce). Same for the next function. */
 LB_API lb_status lb_quantizer_set_output_tensor_type(lb_quantizer *quantizer, lb_type type);
 
 /* The type of token_embd.weight (llama-quantize --token-embedding-type), or
- * LB_TYPE_COUNT (the default). */
+ * LB_TYPE_NONE (the default). */
 LB_API lb_status lb_quantizer_set_token_embedding_type(lb_quantizer *quantizer, lb_type type);
 
 /* Gives every tensor whose name matches `pattern` (an ECMAScript regular
@@ -622,7 +638,7 @@ LB_API lb_status lb_quantizer_set_dry_run(lb_quantizer *quantizer, int dry_run);
 
 /* The plan of the last run (or dry run): one entry per output tensor, in
  * output order. Name borrowed from the quantizer, valid until its next run
- * or lb_quantizer_free(). Out-of-range indices give NULL / LB_TYPE_COUNT / 0. */
+ * or lb_quantizer_free(). Out-of-range indices give NULL / LB_TYPE_NONE / 0. */
 LB_API size_t lb_quantizer_plan_count(const lb_quantizer *quantizer);
 LB_API const char *lb_quantizer_plan_name(const lb_quantizer *quantizer, size_t i);
 LB_API lb_type lb_quantizer_plan_input_type(const lb_quantizer *quantizer, size_t i);
@@ -683,9 +699,13 @@ typedef struct lb_synth_options {
 
 #define LB_SYNTH_OPTIONS_VERSION 1
 
-/* Fills o with the defaults: 2 layers, n_embd 256, 8 heads, 4 KV heads,
- * n_ff 512, untied output, F16, seed 1, built-in vocabulary. */
-LB_API void lb_synth_options_init(lb_synth_options *o);
+/* Fills o with the defaults of options version `version` (pass
+ * LB_SYNTH_OPTIONS_VERSION, the version this header describes): the llama
+ * architecture, 2 layers, n_embd 256, 8 heads, 4 KV heads, n_ff 512, untied
+ * output, F16, seed 1, built-in vocabulary. A program built against an older
+ * header passes its older version and gets the fields it knows.
+ * Errors: LB_E_INVALID_ARG (NULL o, a version this library does not know). */
+LB_API lb_status lb_synth_options_init(lb_synth_options *o, uint32_t version);
 
 /* Writes the model to path (atomically), tensor by tensor, in bounded memory.
  * progress may be NULL.

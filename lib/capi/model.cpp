@@ -239,7 +239,7 @@ const char *lb_model_tensor_name(const lb_model *model, size_t i) {
 
 lb_type lb_model_tensor_type(const lb_model *model, size_t i) {
     const lb::Model::Tensor *t = tensor_at(model, i);
-    return t != nullptr ? static_cast<lb_type>(t->info->type) : LB_TYPE_COUNT;
+    return t != nullptr ? static_cast<lb_type>(t->info->type) : LB_TYPE_NONE;
 }
 
 uint32_t lb_model_tensor_n_dims(const lb_model *model, size_t i) {

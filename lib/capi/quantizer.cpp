@@ -33,7 +33,7 @@ int lb_ftype_is_supported(lb_ftype ftype) { return lb::recipes::ftype_supported(
 
 lb_type lb_ftype_default_type(lb_ftype ftype) {
     const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftype);
-    return f != nullptr ? f->default_type : LB_TYPE_COUNT;
+    return f != nullptr ? f->default_type : LB_TYPE_NONE;
 }
 
 lb_status lb_quantizer_new(lb_quantizer **out) {
@@ -94,7 +94,7 @@ void lb_quantizer_cancel(lb_quantizer *quantizer) {
 
 // A type a user may choose for tensors: one lowbit can produce.
 static void check_output_type(lb_type type, const char *fn, bool allow_default) {
-    if (allow_default && type == LB_TYPE_COUNT) return;
+    if (allow_default && type == LB_TYPE_NONE) return;
     const lb::formats::TypeTraits &t = lb::formats::traits(static_cast<uint32_t>(type));
     if (t.block_size == 0) fail(LB_E_INVALID_ARG, "%s: %d is not a tensor type", fn, static_cast<int>(type));
     if (t.quantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot produce type %s", fn, t.name);
@@ -215,11 +215,11 @@ const char *lb_quantizer_plan_name(const lb_quantizer *quantizer, size_t i) {
 
 lb_type lb_quantizer_plan_input_type(const lb_quantizer *quantizer, size_t i) {
     return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].input_type
-                                                                     : LB_TYPE_COUNT;
+                                                                     : LB_TYPE_NONE;
 }
 
 lb_type lb_quantizer_plan_type(const lb_quantizer *quantizer, size_t i) {
-    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].type : LB_TYPE_COUNT;
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].type : LB_TYPE_NONE;
 }
 
 uint64_t lb_quantizer_plan_bytes(const lb_quantizer *quantizer, size_t i) {

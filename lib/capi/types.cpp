@@ -2,6 +2,7 @@
 #include "capi/guard.hpp"
 #include "common/finite.hpp"
 #include "formats/type_traits.hpp"
+#include "kernels/kernels.hpp"
 
 #include <cctype>
 #include <cmath>
@@ -55,7 +56,7 @@ lb_status lb_type_from_name(lb_type *out, const char *name) {
         require(name, "lb_type_from_name", "name");
         std::string upper(name);
         for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        for (uint32_t id = 0; id < LB_TYPE_COUNT; ++id) {
+        for (uint32_t id = 0; id < lb::formats::kTypeCount; ++id) {
             const char *n = formats::traits(id).name;
             if (n != nullptr && upper == n) {
                 *out = static_cast<lb_type>(id);
@@ -115,6 +116,7 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
                          static_cast<long long>(j), static_cast<double>(imatrix[j]));
         }
         std::vector<uint64_t> staged;
+        const lb::formats::SearchKernels &search = lb::kernels::active().search;
         for (int64_t r = 0; r < n_rows; ++r) {
             const float *x = src + r * n_per_row;
             const int64_t j = lb::first_non_finite(x, n_per_row);
@@ -123,10 +125,10 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
                      static_cast<long long>(j), std::isnan(x[j]) ? "NaN" : "an infinity");
             uint8_t *y = static_cast<uint8_t *>(dst) + static_cast<size_t>(r) * row;
             if (aligned(y)) {
-                t.quantize(x, y, n_per_row, imatrix);
+                t.quantize(x, y, n_per_row, imatrix, search);
             } else { // blocks are written through their structs: stage them
                 staged.resize((row + 7) / 8);
-                t.quantize(x, staged.data(), n_per_row, imatrix);
+                t.quantize(x, staged.data(), n_per_row, imatrix, search);
                 std::memcpy(y, staged.data(), row);
             }
         }

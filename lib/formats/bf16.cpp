@@ -4,7 +4,7 @@
 
 namespace lb::formats {
 
-void quantize_row_bf16(const float *x, void *y, int64_t n, const float *) {
+void quantize_row_bf16(const float *x, void *y, int64_t n, const float *, const SearchKernels &) {
     uint16_t *out = static_cast<uint16_t *>(y);
     for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_bf16(x[i]);
 }
@@ -12,6 +12,18 @@ void quantize_row_bf16(const float *x, void *y, int64_t n, const float *) {
 void dequantize_row_bf16(const void *x, float *y, int64_t n) {
     const uint16_t *in = static_cast<const uint16_t *>(x);
     for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_fp32(in[i]);
+}
+
+float vec_dot_bf16_bf16(int64_t n, const void *w, const void *a) {
+    const uint16_t *x = static_cast<const uint16_t *>(w), *y = static_cast<const uint16_t *>(a);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(bf16_to_fp32(x[i]) * bf16_to_fp32(y[i]));
+    return static_cast<float>(sum);
+}
+
+void quantize_row_bf16_activations(const float *x, void *y, int64_t n) {
+    uint16_t *out = static_cast<uint16_t *>(y);
+    for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_bf16(x[i]);
 }
 
 } // namespace lb::formats

@@ -1,11 +1,11 @@
 // Quantizing a row of 32-blocks: the fast path (no importance matrix) through
-// the active kernel set, the thorough path block by block. Formats pass a
+// the kernel set given, the thorough path block by block. Formats pass a
 // function that packs one block's scale(s) and levels into their layout.
 #pragma once
 
 #include "formats/affine_blocks.hpp"
 #include "formats/symmetric_blocks.hpp"
-#include "kernels/kernels.hpp"
+#include "formats/search_kernels.hpp"
 
 #include <algorithm>
 
@@ -22,7 +22,7 @@ template <int N> inline bool has_weight(const float *w) {
 
 // pack(block_index, d, levels)
 template <int N, int LO, int HI, int OFFSET, typename Pack>
-void quantize_symmetric_row(const float *x, int64_t n, const float *imatrix, const kernels::SymmetricKernels &k,
+void quantize_symmetric_row(const float *x, int64_t n, const float *imatrix, const SymmetricKernels &k,
                             Pack pack) {
     float d[kRowChunkBlocks];
     uint8_t q[kRowChunkBlocks * N];
@@ -45,7 +45,7 @@ void quantize_symmetric_row(const float *x, int64_t n, const float *imatrix, con
 
 // pack(block_index, d, m, levels)
 template <int N, int NMAX, typename Pack>
-void quantize_affine_row(const float *x, int64_t n, const float *imatrix, const kernels::AffineKernels &k, Pack pack) {
+void quantize_affine_row(const float *x, int64_t n, const float *imatrix, const AffineKernels &k, Pack pack) {
     float d[kRowChunkBlocks], m[kRowChunkBlocks];
     uint8_t q[kRowChunkBlocks * N];
     const int64_t n_blocks = n / N;

@@ -4,25 +4,27 @@
 // the same bytes.
 #pragma once
 
+#include "formats/search_kernels.hpp"
+
 #include <cstdint>
 
 namespace lb::formats {
 
 // Weight quantizers: one row of n floats (n a multiple of the block size);
 // imatrix is NULL or holds n importance weights.
-void quantize_row_f32(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_f16(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_bf16(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q4_0(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q4_1(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q5_0(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q5_1(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q8_0(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q2_K(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q3_K(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q4_K(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q5_K(const float *x, void *y, int64_t n, const float *imatrix);
-void quantize_row_q6_K(const float *x, void *y, int64_t n, const float *imatrix);
+void quantize_row_f32(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_f16(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_bf16(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q4_0(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q4_1(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q5_0(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q5_1(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q8_0(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q2_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q3_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q4_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q5_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q6_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
 
 // Activation quantizers (the right-hand side of dot products): fast, and
 // byte-identical to llama.cpp's quantize_row_q8_0_ref / _q8_1_ref.
@@ -46,5 +48,29 @@ void dequantize_row_q4_K(const void *x, float *y, int64_t n);
 void dequantize_row_q5_K(const void *x, float *y, int64_t n);
 void dequantize_row_q6_K(const void *x, float *y, int64_t n);
 void dequantize_row_q8_K(const void *x, float *y, int64_t n);
+
+// Dot products of one weight row with one activation row of n values, the
+// activations quantized to the type llama.cpp's CPU backend pairs with the
+// weight type (its vec_dot_type): the scalar reference. Integer sums are
+// exact; the float steps are those of ggml's reference code.
+float vec_dot_f32_f32(int64_t n, const void *w, const void *a);
+float vec_dot_f16_f16(int64_t n, const void *w, const void *a);
+float vec_dot_bf16_bf16(int64_t n, const void *w, const void *a);
+float vec_dot_q4_0_q8_0(int64_t n, const void *w, const void *a);
+float vec_dot_q4_1_q8_1(int64_t n, const void *w, const void *a);
+float vec_dot_q5_0_q8_0(int64_t n, const void *w, const void *a);
+float vec_dot_q5_1_q8_1(int64_t n, const void *w, const void *a);
+float vec_dot_q8_0_q8_0(int64_t n, const void *w, const void *a);
+float vec_dot_q2_K_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_q3_K_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_q4_K_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_q5_K_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_q6_K_q8_K(int64_t n, const void *w, const void *a);
+
+// Activation quantizers for the float pairings: F32 is a copy, F16 and BF16
+// round to nearest even (ggml's fp32_to_fp16 / fp32_to_bf16).
+void quantize_row_f32_activations(const float *x, void *y, int64_t n);
+void quantize_row_f16_activations(const float *x, void *y, int64_t n);
+void quantize_row_bf16_activations(const float *x, void *y, int64_t n);
 
 } // namespace lb::formats

@@ -4,12 +4,12 @@
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
+#include "formats/kquant_levels.hpp"
 #include "formats/kquant_blocks.hpp"
-#include "kernels/kernels.hpp"
 
 namespace lb::formats {
 
-void quantize_row_q2_K(const float *x, void *dst, int64_t n, const float *imatrix) {
+void quantize_row_q2_K(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q2_K *y = static_cast<block_q2_K *>(dst);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
@@ -18,7 +18,7 @@ void quantize_row_q2_K(const float *x, void *dst, int64_t n, const float *imatri
         int sc[16], m[16];
         uint8_t L[QK_K];
         float d, dmin;
-        affine_super_quantize<16, 16, 3, 15>(xb, wb, effort, &d, &dmin, sc, m, L, kernels::active().q2_k_sub);
+        affine_super_quantize<16, 16, 3, 15>(xb, wb, effort, &d, &dmin, sc, m, L, k.q2_k_sub);
         y[b].d = scale_bits(d);
         y[b].dmin = scale_bits(dmin);
         for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<uint8_t>(sc[j] | (m[j] << 4));
@@ -49,5 +49,20 @@ void dequantize_row_q2_K(const void *src, float *y, int64_t n) {
             }
     }
 }
+
+void decode_levels(const block_q2_K &b, KLevels &out) {
+    out.d = fp16_to_fp32(b.d);
+    out.dmin = fp16_to_fp32(b.dmin);
+    for (int j = 0; j < QK_K / 16; ++j) {
+        out.scale[j] = static_cast<int16_t>(b.scales[j] & 0x0f);
+        out.min[j] = static_cast<int16_t>(b.scales[j] >> 4);
+    }
+    for (int h = 0; h < 2; ++h)
+        for (int g = 0; g < 4; ++g)
+            for (int l = 0; l < 32; ++l)
+                out.level[128 * h + 32 * g + l] = static_cast<int8_t>((b.qs[32 * h + l] >> (2 * g)) & 3);
+}
+
+float vec_dot_q2_K_q8_K(int64_t n, const void *w, const void *a) { return dot_k_q8_K<block_q2_K>(n, w, a); }
 
 } // namespace lb::formats

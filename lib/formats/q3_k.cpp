@@ -4,14 +4,14 @@
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
+#include "formats/kquant_levels.hpp"
 #include "formats/kquant_blocks.hpp"
-#include "kernels/kernels.hpp"
 
 #include <cstring>
 
 namespace lb::formats {
 
-void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatrix) {
+void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q3_K *y = static_cast<block_q3_K *>(dst);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
@@ -19,7 +19,7 @@ void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatri
         const KEffort effort = kquant_effort(LB_TYPE_Q3_K, imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K]; // q in [0, 7]
-        const float d = symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L, kernels::active().q3_k_sub);
+        const float d = symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L, k.q3_k_sub);
         y[b].d = scale_bits(d);
         std::memset(y[b].scales, 0, sizeof y[b].scales);
         for (int j = 0; j < 16; ++j) {
@@ -63,5 +63,24 @@ void dequantize_row_q3_K(const void *src, float *y, int64_t n) {
             }
     }
 }
+
+void decode_levels(const block_q3_K &b, KLevels &out) {
+    out.d = fp16_to_fp32(b.d);
+    out.dmin = 0.0f;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        out.scale[j] = static_cast<int16_t>(
+            (((b.scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) | (((b.scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
+        out.min[j] = 0;
+    }
+    for (int h = 0; h < 2; ++h)
+        for (int g = 0; g < 4; ++g)
+            for (int l = 0; l < 32; ++l) {
+                const int low = (b.qs[32 * h + l] >> (2 * g)) & 3;
+                const bool high = ((b.hmask[l] >> (4 * h + g)) & 1) != 0;
+                out.level[128 * h + 32 * g + l] = static_cast<int8_t>(low - (high ? 0 : 4));
+            }
+}
+
+float vec_dot_q3_K_q8_K(int64_t n, const void *w, const void *a) { return dot_k_q8_K<block_q3_K>(n, w, a); }
 
 } // namespace lb::formats

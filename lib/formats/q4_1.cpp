@@ -9,9 +9,9 @@
 
 namespace lb::formats {
 
-void quantize_row_q4_1(const float *x, void *dst, int64_t n, const float *imatrix) {
+void quantize_row_q4_1(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q4_1 *y = static_cast<block_q4_1 *>(dst);
-    quantize_affine_row<QK4_1, 15>(x, n, imatrix, kernels::active().q4_1,
+    quantize_affine_row<QK4_1, 15>(x, n, imatrix, k.q4_1,
                                    [y](int64_t b, float d, float m, const uint8_t *q) {
                                        y[b].d = scale_bits(d);
                                        y[b].m = scale_bits(m);
@@ -32,6 +32,21 @@ void dequantize_row_q4_1(const void *src, float *y, int64_t n) {
         for (int j = 0; j < QK4_1 / 2; ++j) yb[j] = static_cast<float>(qs[j] & 0x0f) * d + m;
         for (int j = 0; j < QK4_1 / 2; ++j) yb[j + QK4_1 / 2] = static_cast<float>(qs[j] >> 4) * d + m;
     }
+}
+
+// sum over blocks of d_w d_a sum(q q8) + m_w s_a, where s_a = d_a sum(q8)
+float vec_dot_q4_1_q8_1(int64_t n, const void *w, const void *a) {
+    const block_q4_1 *x = static_cast<const block_q4_1 *>(w);
+    const block_q8_1 *y = static_cast<const block_q8_1 *>(a);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / QK4_1; ++b) {
+        int32_t s = 0;
+        for (int j = 0; j < QK4_1 / 2; ++j)
+            s += (x[b].qs[j] & 0x0f) * y[b].qs[j] + (x[b].qs[j] >> 4) * y[b].qs[j + QK4_1 / 2];
+        sum += fp16_to_fp32(x[b].d) * fp16_to_fp32(y[b].d) * static_cast<float>(s) +
+               fp16_to_fp32(x[b].m) * fp16_to_fp32(y[b].s);
+    }
+    return sum;
 }
 
 } // namespace lb::formats

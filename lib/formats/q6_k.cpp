@@ -4,12 +4,12 @@
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
+#include "formats/kquant_levels.hpp"
 #include "formats/kquant_blocks.hpp"
-#include "kernels/kernels.hpp"
 
 namespace lb::formats {
 
-void quantize_row_q6_K(const float *x, void *dst, int64_t n, const float *imatrix) {
+void quantize_row_q6_K(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q6_K *y = static_cast<block_q6_K *>(dst);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float *xb = x + b * QK_K;
@@ -17,7 +17,7 @@ void quantize_row_q6_K(const float *x, void *dst, int64_t n, const float *imatri
         const KEffort effort = kquant_effort(LB_TYPE_Q6_K, imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K];
-        const float d = symmetric_super_quantize<16, 16, -32, 31, -128, 127>(xb, wb, effort, codes, L, kernels::active().q6_k_sub);
+        const float d = symmetric_super_quantize<16, 16, -32, 31, -128, 127>(xb, wb, effort, codes, L, k.q6_k_sub);
         y[b].d = scale_bits(d);
         for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<int8_t>(codes[j]);
         for (int h = 0; h < 2; ++h) {
@@ -57,5 +57,26 @@ void dequantize_row_q6_K(const void *src, float *y, int64_t n) {
         }
     }
 }
+
+void decode_levels(const block_q6_K &b, KLevels &out) {
+    out.d = fp16_to_fp32(b.d);
+    out.dmin = 0.0f;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        out.scale[j] = b.scales[j];
+        out.min[j] = 0;
+    }
+    for (int h = 0; h < 2; ++h) {
+        const uint8_t *ql = b.ql + 64 * h, *qh = b.qh + 32 * h;
+        int8_t *level = out.level + 128 * h;
+        for (int l = 0; l < 32; ++l) {
+            level[l] = static_cast<int8_t>(((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32);
+            level[l + 32] = static_cast<int8_t>(((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32);
+            level[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+            level[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+        }
+    }
+}
+
+float vec_dot_q6_K_q8_K(int64_t n, const void *w, const void *a) { return dot_k_q8_K<block_q6_K>(n, w, a); }
 
 } // namespace lb::formats

@@ -12,9 +12,9 @@
 
 namespace lb::formats {
 
-void quantize_row_q8_0(const float *x, void *dst, int64_t n, const float *imatrix) {
+void quantize_row_q8_0(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q8_0 *y = static_cast<block_q8_0 *>(dst);
-    quantize_symmetric_row<QK8_0, -127, 127, 0>(x, n, imatrix, kernels::active().q8_0,
+    quantize_symmetric_row<QK8_0, -127, 127, 0>(x, n, imatrix, k.q8_0,
                                                 [y](int64_t b, float d, const uint8_t *q) {
                                                     y[b].d = scale_bits(d);
                                                     std::memcpy(y[b].qs, q, QK8_0); // two's complement
@@ -43,6 +43,18 @@ void dequantize_row_q8_0(const void *src, float *y, int64_t n) {
         std::memcpy(qs, x[b].qs, sizeof qs);
         for (int j = 0; j < QK8_0; ++j) y[b * QK8_0 + j] = static_cast<float>(qs[j]) * d;
     }
+}
+
+float vec_dot_q8_0_q8_0(int64_t n, const void *w, const void *a) {
+    const block_q8_0 *x = static_cast<const block_q8_0 *>(w);
+    const block_q8_0 *y = static_cast<const block_q8_0 *>(a);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / QK8_0; ++b) {
+        int32_t s = 0;
+        for (int j = 0; j < QK8_0; ++j) s += x[b].qs[j] * y[b].qs[j];
+        sum += static_cast<float>(s) * fp16_to_fp32(x[b].d) * fp16_to_fp32(y[b].d);
+    }
+    return sum;
 }
 
 } // namespace lb::formats

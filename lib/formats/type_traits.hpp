@@ -2,6 +2,7 @@
 // reference quantizer and dequantizer that define the format's behaviour.
 #pragma once
 
+#include "formats/search_kernels.hpp"
 #include "lowbit/lowbit.h"
 
 #include <cstddef>
@@ -10,10 +11,20 @@
 namespace lb::formats {
 
 // Quantizes one row of n floats (n a multiple of the block size) into dst.
-// imatrix is NULL or holds n non-negative importance weights.
-using QuantizeRowFn = void (*)(const float *src, void *dst, int64_t n, const float *imatrix);
+// imatrix is NULL or holds n non-negative importance weights. The search runs
+// on kernels (kReferenceSearch, or a set of lib/kernels: the same bytes).
+using QuantizeRowFn = void (*)(const float *src, void *dst, int64_t n, const float *imatrix,
+                               const SearchKernels &kernels);
 // Dequantizes one row of n elements from src into dst.
 using DequantizeRowFn = void (*)(const void *src, float *dst, int64_t n);
+// Quantizes one row of n activations (the right-hand side of a dot product).
+using QuantizeActivationsFn = void (*)(const float *src, void *dst, int64_t n);
+// The dot product of a weight row with an activation row of n values.
+using VecDotFn = float (*)(int64_t n, const void *w, const void *a);
+
+// Type ids run from 0 to kTypeCount - 1 (ggml's GGML_TYPE_COUNT at the peer's
+// release); some in between were removed from the format.
+constexpr uint32_t kTypeCount = 43;
 
 struct TypeTraits {
     const char *name;         // "Q4_0"; nullptr for ids that are not types
@@ -23,6 +34,12 @@ struct TypeTraits {
     bool requires_imatrix;    // cannot be quantized without an importance matrix
     QuantizeRowFn quantize;   // nullptr if lowbit cannot produce the type
     DequantizeRowFn dequantize; // nullptr if lowbit cannot read the type
+    // As weights in a dot product: the activation type they pair with and
+    // the reference dot product (LB_TYPE_NONE / nullptr: not supported).
+    lb_type vec_dot_type = LB_TYPE_NONE;
+    VecDotFn vec_dot = nullptr;
+    // As activations: their quantizer (nullptr: not an activation type).
+    QuantizeActivationsFn quantize_activations = nullptr;
 };
 
 // Traits of a type id; ids out of range get the traits of "no type".

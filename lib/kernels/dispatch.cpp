@@ -16,15 +16,9 @@ const KernelSet *find(const char *name) {
     return nullptr;
 }
 
-namespace {
-thread_local const KernelSet *t_override = nullptr;
-}
-
-ScopedKernels::ScopedKernels(const KernelSet &set) : previous_(t_override) { t_override = &set; }
-ScopedKernels::~ScopedKernels() { t_override = previous_; }
+const KernelSet kScalarKernels = {.name = "scalar", .search = formats::kReferenceSearch};
 
 const KernelSet &active() {
-    if (t_override != nullptr) return *t_override;
     static const KernelSet *const set = [] {
         if (const KernelSet *forced = find(std::getenv("LOWBIT_KERNELS"))) return forced;
 #if defined(__x86_64__)

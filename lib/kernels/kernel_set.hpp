@@ -9,17 +9,20 @@ namespace lb::kernels {
 
 template <int W> constexpr KernelSet make_kernel_set(const char *name) {
     return KernelSet{
-        name,
-        {symmetric_fast<W, 32, -8, 7, 8>, symmetric_eval_all<W, 32, -8, 7>},
-        {symmetric_fast<W, 32, -16, 15, 16>, symmetric_eval_all<W, 32, -16, 15>},
-        {symmetric_fast<W, 32, -127, 127, 0>, symmetric_eval_all<W, 32, -127, 127>},
-        {affine_fast<W, 32, 15>, affine_eval_all<W, 32, 15>},
-        {affine_fast<W, 32, 31>, affine_eval_all<W, 32, 31>},
-        symmetric_eval_all<W, 16, -4, 3>,
-        symmetric_eval_all<W, 16, -32, 31>,
-        affine_eval_all<W, 16, 3>,
-        affine_eval_all<W, 32, 15>,
-        affine_eval_all<W, 32, 31>,
+        .name = name,
+        .search =
+            {
+                .q4_0 = {symmetric_fast<W, 32, -8, 7, 8>, symmetric_eval_all<W, 32, -8, 7>},
+                .q5_0 = {symmetric_fast<W, 32, -16, 15, 16>, symmetric_eval_all<W, 32, -16, 15>},
+                .q8_0 = {symmetric_fast<W, 32, -127, 127, 0>, symmetric_eval_all<W, 32, -127, 127>},
+                .q4_1 = {affine_fast<W, 32, 15>, affine_eval_all<W, 32, 15>},
+                .q5_1 = {affine_fast<W, 32, 31>, affine_eval_all<W, 32, 31>},
+                .q3_k_sub = symmetric_eval_all<W, 16, -4, 3>,
+                .q6_k_sub = symmetric_eval_all<W, 16, -32, 31>,
+                .q2_k_sub = affine_eval_all<W, 16, 3>,
+                .q4_k_sub = affine_eval_all<W, 32, 15>,
+                .q5_k_sub = affine_eval_all<W, 32, 31>,
+            },
     };
 }
 

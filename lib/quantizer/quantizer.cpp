@@ -2,9 +2,10 @@
 
 #include "common/error.hpp"
 #include "common/finite.hpp"
-#include "common/parallel.hpp"
+#include "common/thread_pool.hpp"
 #include "formats/type_traits.hpp"
 #include "gguf/writer.hpp"
+#include "kernels/kernels.hpp"
 #include "recipes/ftype.hpp"
 #include "recipes/tensor_category.hpp"
 
@@ -305,8 +306,9 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         writers.push_back(std::make_unique<gguf::Writer>(out_paths[f], file_kvs, std::move(file_tensors)));
     }
     const int n_threads = o.n_threads > 0 ? o.n_threads : hardware_threads();
+    const formats::SearchKernels &search = kernels::active().search;
 
-    lb_progress progress{0, stats.elements, 0, jobs.size(), ""};
+    lb_progress progress{LB_PROGRESS_VERSION, 0, stats.elements, 0, jobs.size(), ""};
     auto report = [&]() {
         if (o.progress != nullptr && o.progress(&progress, o.progress_user) != 0)
             fail(LB_E_CANCELLED, "quantization cancelled by the progress callback");
@@ -366,7 +368,8 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
                             job.importance.empty()
                                 ? nullptr
                                 : job.importance.data() + (row_index / rows_per_expert) * n_per_row;
-                        tt.quantize(row.data(), out.data() + static_cast<size_t>(r) * out_row, n_per_row, importance);
+                        tt.quantize(row.data(), out.data() + static_cast<size_t>(r) * out_row, n_per_row, importance,
+                                    search);
                     }
                 });
                 writer.write(out.data(), static_cast<size_t>(nr) * out_row);

@@ -28,7 +28,7 @@ lb_type smaller_block_type(lb_type type) {
     default:
         // a 32-block (or smaller) type has no smaller block to go to: the
         // check below turns it into F16
-        return formats::traits(type).block_size <= 32 ? type : LB_TYPE_COUNT;
+        return formats::traits(type).block_size <= 32 ? type : LB_TYPE_NONE;
     }
 }
 
@@ -38,7 +38,7 @@ lb_type fallback_type(lb_type type, int64_t ncols) {
     const int64_t block = formats::traits(type).block_size;
     if (block == 0 || ncols % block == 0) return type;
     lb_type to = smaller_block_type(type);
-    if (to == LB_TYPE_COUNT) return to;
+    if (to == LB_TYPE_NONE) return to;
     if (ncols % formats::traits(to).block_size != 0) to = LB_TYPE_F16; // an unusual shape
     return to;
 }

@@ -9,7 +9,7 @@
 namespace lb::recipes {
 
 // The type a tensor of row width ncols gets when `type` does not fit, or
-// `type` itself when it fits. Returns LB_TYPE_COUNT when llama.cpp defines no
+// `type` itself when it fits. Returns LB_TYPE_NONE when llama.cpp defines no
 // fallback (the caller reports an error).
 lb_type fallback_type(lb_type type, int64_t ncols);
 

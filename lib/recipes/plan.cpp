@@ -74,7 +74,7 @@ std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, 
         const Category cat = category_of(t.name);
 
         lb_type type = default_type;
-        if (options.token_embd_type != LB_TYPE_COUNT && cat == Category::TokenEmbd) {
+        if (options.token_embd_type != LB_TYPE_NONE && cat == Category::TokenEmbd) {
             // per_layer_token_embd follows it unless a --tensor-type pattern names it
             bool named = false;
             if (t.name == "per_layer_token_embd.weight")
@@ -86,7 +86,7 @@ std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, 
                 continue;
             }
         }
-        if (options.output_type != LB_TYPE_COUNT && cat == Category::Output) {
+        if (options.output_type != LB_TYPE_NONE && cat == Category::Output) {
             check_fits(t, options.output_type, "--output-tensor-type", path);
             p.type = options.output_type;
             p.requires_imatrix = requires_imatrix(t.name, p.type, options.ftype);
@@ -138,7 +138,7 @@ std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, 
                 }
             }
             const lb_type to = fallback_type(type, t.ne[0]);
-            if (to == LB_TYPE_COUNT)
+            if (to == LB_TYPE_NONE)
                 fail(LB_E_UNSUPPORTED, "%s: tensor '%s': row width %lld does not fit type %s and llama.cpp defines no fallback for it",
                      path.c_str(), t.name.c_str(), static_cast<long long>(t.ne[0]), formats::traits(type).name);
             if (to != type) {

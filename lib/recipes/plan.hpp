@@ -31,8 +31,8 @@ struct PlanOptions {
     bool pure = false;
     bool only_copy = false;
     bool visit_in_file_order = false; // --keep-split visits tensors by shard and offset
-    lb_type output_type = LB_TYPE_COUNT;
-    lb_type token_embd_type = LB_TYPE_COUNT;
+    lb_type output_type = LB_TYPE_NONE;
+    lb_type token_embd_type = LB_TYPE_NONE;
     std::vector<TypePattern> tensor_types;
 };
 

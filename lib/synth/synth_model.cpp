@@ -3,8 +3,9 @@
 #include "synth/synth_model.hpp"
 
 #include "common/error.hpp"
-#include "common/parallel.hpp"
+#include "common/thread_pool.hpp"
 #include "formats/type_traits.hpp"
+#include "kernels/kernels.hpp"
 #include "gguf/gguf_file.hpp"
 #include "gguf/writer.hpp"
 
@@ -359,7 +360,7 @@ uint64_t write_model(const lb_synth_options &o, const std::string &path, const W
     }
 
     const int n_threads = w.n_threads > 0 ? w.n_threads : hardware_threads();
-    lb_progress progress{0, total, 0, specs.size(), ""};
+    lb_progress progress{LB_PROGRESS_VERSION, 0, total, 0, specs.size(), ""};
     auto report = [&]() {
         if (w.progress != nullptr && w.progress(&progress, w.progress_user) != 0)
             fail(LB_E_CANCELLED, "%s: writing the synthetic model was cancelled by the progress callback",
@@ -393,7 +394,7 @@ uint64_t write_model(const lb_synth_options &o, const std::string &path, const W
                 for (int64_t r = begin; r < end; ++r) {
                     gen.row(r0 + r, row.data());
                     tt.quantize(row.data(), buffer.data() + static_cast<size_t>(r) * row_bytes, s.ne0,
-                                nullptr);
+                                nullptr, kernels::active().search);
                 }
             });
             wait_pending();

@@ -134,7 +134,7 @@ TEST(QuantizedData, EveryTensorOfEveryFileTypeIsTheRowApisResult) {
     testdata::TempDir dir;
     const std::string model = dir.file("synth.gguf"), imatrix = dir.file("synth.imatrix.gguf");
     lb_synth_options o;
-    lb_synth_options_init(&o);
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
     o.n_layer = 2;
     o.n_embd = 256;
     o.n_ff = 512;

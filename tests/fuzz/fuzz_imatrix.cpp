@@ -18,7 +18,7 @@ namespace {
 const lb_model *model() {
     static lb_model *m = [] {
         lb_synth_options o;
-        lb_synth_options_init(&o);
+        lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
         o.n_layer = 1;
         o.n_embd = 256;
         o.n_head = 2;

@@ -35,7 +35,7 @@ TEST_P(LlamaTypes, SameTypeForEveryTensor) {
     const std::string theirs = dir.file("llama.gguf"), ours = dir.file("lowbit.gguf");
 
     peer::Llama::QuantizeParams p = llama.model_quantize_default_params();
-    ASSERT_EQ(p.output_tensor_type, LB_TYPE_COUNT) << "llama_model_quantize_params layout differs";
+    ASSERT_EQ(p.output_tensor_type, peer::kGgmlTypeCount) << "llama_model_quantize_params layout differs";
     ASSERT_TRUE(p.quantize_output_tensor) << "llama_model_quantize_params layout differs";
     p.ftype = ftype;
     p.nthread = 1;

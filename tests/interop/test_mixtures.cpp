@@ -51,7 +51,7 @@ class Models : public ::testing::Environment {
         dir = new testdata::TempDir();
         for (const Shape &s : kShapes) {
             lb_synth_options o;
-            lb_synth_options_init(&o);
+            lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
             o.n_layer = s.layers;
             o.n_embd = s.embd;
             o.n_head = s.heads;
@@ -72,7 +72,7 @@ const auto *const kModels = ::testing::AddGlobalTestEnvironment(new Models);
 // Options of one comparison, in both tools' terms.
 struct Options {
     bool imatrix = false, pure = false;
-    lb_type output_type = LB_TYPE_COUNT, embedding_type = LB_TYPE_COUNT;
+    lb_type output_type = LB_TYPE_NONE, embedding_type = LB_TYPE_NONE;
     std::vector<std::pair<std::string, lb_type>> tensor_types;
 };
 
@@ -135,8 +135,9 @@ std::map<std::string, std::string> llama_types(const Shape &s, lb_ftype ftype, c
     p.nthread = 1;
     p.dry_run = dry_run;
     p.pure = o.pure;
-    p.output_tensor_type = o.output_type;
-    p.token_embedding_type = o.embedding_type;
+    // llama.cpp's "no type" is GGML_TYPE_COUNT
+    p.output_tensor_type = o.output_type == LB_TYPE_NONE ? peer::kGgmlTypeCount : o.output_type;
+    p.token_embedding_type = o.embedding_type == LB_TYPE_NONE ? peer::kGgmlTypeCount : o.embedding_type;
     ImatrixData imatrix;
     if (o.imatrix) {
         imatrix = imatrix_data(s);
@@ -148,7 +149,7 @@ std::map<std::string, std::string> llama_types(const Shape &s, lb_ftype ftype, c
     };
     std::vector<Override> overrides;
     for (const auto &[pattern, type] : o.tensor_types) overrides.push_back({pattern.c_str(), type});
-    overrides.push_back({nullptr, LB_TYPE_COUNT});
+    overrides.push_back({nullptr, peer::kGgmlTypeCount});
     if (!o.tensor_types.empty()) p.tt_overrides = overrides.data();
     const uint32_t status = llama.model_quantize(Models::model(s).c_str(), out.c_str(), &p);
     llama.log_set([](int, const char *, void *) {}, nullptr);

@@ -19,7 +19,7 @@ std::string g_log;
 lb_synth_options tiny(int tied, bool stories_vocab) {
     static const std::string stories = testdata::stories_path();
     lb_synth_options o;
-    lb_synth_options_init(&o);
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
     o.n_layer = 2;
     o.n_embd = 128;
     o.n_head = 4;

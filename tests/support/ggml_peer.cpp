@@ -113,7 +113,7 @@ bool gguf_accepts(const std::string &path) {
 }
 
 DequantizeRow Ggml::dequantize(lb_type type) const {
-    return type >= 0 && type < LB_TYPE_COUNT ? dequant[type] : nullptr;
+    return type >= 0 && type < kGgmlTypeCount ? dequant[type] : nullptr;
 }
 
 const Llama &Llama::get() {

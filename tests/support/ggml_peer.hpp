@@ -16,6 +16,10 @@ namespace peer {
 // scripts/install-peer.sh installs to.
 std::string library_dir();
 
+// GGML_TYPE_COUNT of the peer's release: also llama.cpp's "no type" in
+// llama_model_quantize_params.
+constexpr int kGgmlTypeCount = 43;
+
 struct Bf16 {
     uint16_t bits;
 };
@@ -76,7 +80,7 @@ struct Ggml {
     static const Ggml &get();
 
     void *handle = nullptr;
-    DequantizeRow dequant[LB_TYPE_COUNT] = {};
+    DequantizeRow dequant[kGgmlTypeCount] = {};
 };
 
 // Whether ggml's GGUF reader (gguf_init_from_file without loading tensor

@@ -68,7 +68,7 @@ bool same_bits(const std::vector<float> &a, const std::vector<float> &b, size_t 
 
 TEST(FormatsPeer, BlockGeometryMatchesGgml) {
     const peer::Ggml &g = peer::Ggml::get();
-    for (uint32_t id = 0; id < LB_TYPE_COUNT; ++id) {
+    for (uint32_t id = 0; id < lb::formats::kTypeCount; ++id) {
         SCOPED_TRACE(id);
         EXPECT_EQ(traits(id).block_size, g.blck_size(static_cast<int>(id)));
         if (traits(id).block_size == 0) continue;
@@ -97,7 +97,8 @@ TEST_P(FormatPeer, GgmlReadsLowbitBlocksExactly) {
         for (float &v : im) v = static_cast<float>(std::exp(rng.normal()));
         std::vector<uint8_t> q(static_cast<size_t>(n_rows) * row_bytes);
         for (int64_t r = 0; r < n_rows; ++r)
-            traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, with_imatrix ? im.data() : nullptr);
+            traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, with_imatrix ? im.data() : nullptr,
+                                  lb::formats::kReferenceSearch);
         std::vector<float> ours(x.size()), theirs(x.size());
         for (int64_t r = 0; r < n_rows; ++r) {
             traits(type).dequantize(q.data() + r * row_bytes, ours.data() + r * cols, cols);
@@ -174,8 +175,8 @@ TEST_P(FormatPeer, QuantizingIsDeterministic) {
     const size_t row_bytes = lb::formats::row_bytes(type, cols);
     std::vector<uint8_t> a(16 * row_bytes), b(16 * row_bytes);
     for (int64_t r = 0; r < 16; ++r) {
-        traits(type).quantize(x.data() + r * cols, a.data() + r * row_bytes, cols, nullptr);
-        traits(type).quantize(x.data() + r * cols, b.data() + r * row_bytes, cols, nullptr);
+        traits(type).quantize(x.data() + r * cols, a.data() + r * row_bytes, cols, nullptr, lb::formats::kReferenceSearch);
+        traits(type).quantize(x.data() + r * cols, b.data() + r * row_bytes, cols, nullptr, lb::formats::kReferenceSearch);
     }
     EXPECT_EQ(a, b);
 }

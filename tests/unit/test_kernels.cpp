@@ -10,12 +10,13 @@
 
 namespace {
 
-std::vector<uint8_t> quantize_all(lb_type type, const std::vector<float> &x, int64_t cols, const float *imatrix) {
+std::vector<uint8_t> quantize_all(lb_type type, const std::vector<float> &x, int64_t cols, const float *imatrix,
+                                  const lb::kernels::KernelSet &set) {
     const size_t row_bytes = lb::formats::row_bytes(type, cols);
     const int64_t rows = static_cast<int64_t>(x.size()) / cols;
     std::vector<uint8_t> q(static_cast<size_t>(rows) * row_bytes);
     for (int64_t r = 0; r < rows; ++r)
-        lb::formats::traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, imatrix);
+        lb::formats::traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, imatrix, set.search);
     return q;
 }
 
@@ -43,12 +44,10 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
     const std::vector<std::string> sets = {"scalar", "generic", "avx2"};
     for (lb_type type : {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0}) {
         std::vector<uint8_t> ref_fast, ref_thorough, ref_narrow;
-        {
-            lb::kernels::ScopedKernels use(lb::kernels::kScalarKernels);
-            ref_fast = quantize_all(type, wide, 4096, nullptr);
-            ref_thorough = quantize_all(type, wide, 4096, im.data());
-            ref_narrow = quantize_all(type, narrow, 96, nullptr);
-        }
+        const lb::kernels::KernelSet &ref = lb::kernels::kScalarKernels;
+        ref_fast = quantize_all(type, wide, 4096, nullptr, ref);
+        ref_thorough = quantize_all(type, wide, 4096, im.data(), ref);
+        ref_narrow = quantize_all(type, narrow, 96, nullptr, ref);
         for (const std::string &name : sets) {
             const lb::kernels::KernelSet *set = lb::kernels::find(name.c_str());
             if (set == nullptr) {
@@ -57,10 +56,9 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
                 continue;
             }
             SCOPED_TRACE(std::string(lb_type_name(type)) + " with kernels " + name);
-            lb::kernels::ScopedKernels use(*set);
-            EXPECT_EQ(quantize_all(type, wide, 4096, nullptr), ref_fast);
-            EXPECT_EQ(quantize_all(type, wide, 4096, im.data()), ref_thorough);
-            EXPECT_EQ(quantize_all(type, narrow, 96, nullptr), ref_narrow);
+            EXPECT_EQ(quantize_all(type, wide, 4096, nullptr, *set), ref_fast);
+            EXPECT_EQ(quantize_all(type, wide, 4096, im.data(), *set), ref_thorough);
+            EXPECT_EQ(quantize_all(type, narrow, 96, nullptr, *set), ref_narrow);
         }
     }
 }

@@ -51,7 +51,7 @@ TEST(ShapeFallback, FollowsLlamaCppTable) {
     EXPECT_EQ(fallback_type(LB_TYPE_Q2_K, 96), LB_TYPE_Q4_0);
     EXPECT_EQ(fallback_type(LB_TYPE_IQ2_XS, 96), LB_TYPE_IQ4_NL);
     EXPECT_EQ(fallback_type(LB_TYPE_Q6_K, 172), LB_TYPE_F16);
-    EXPECT_EQ(fallback_type(LB_TYPE_NVFP4, 96), LB_TYPE_COUNT); // no fallback defined
+    EXPECT_EQ(fallback_type(LB_TYPE_NVFP4, 96), LB_TYPE_NONE); // no fallback defined
 }
 
 TEST(VisitOrder, ByLayerThenName) {

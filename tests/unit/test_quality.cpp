@@ -38,7 +38,8 @@ std::vector<float> lowbit_roundtrip(lb_type type, const testdata::TestTensor &t,
     std::vector<uint8_t> q(static_cast<size_t>(t.rows) * row_bytes);
     std::vector<float> y(t.data.size());
     for (int64_t r = 0; r < t.rows; ++r) {
-        traits(type).quantize(t.data.data() + r * t.cols, q.data() + r * row_bytes, t.cols, imatrix);
+        traits(type).quantize(t.data.data() + r * t.cols, q.data() + r * row_bytes, t.cols, imatrix,
+                              lb::formats::kReferenceSearch);
         traits(type).dequantize(q.data() + r * row_bytes, y.data() + r * t.cols, t.cols);
     }
     return y;

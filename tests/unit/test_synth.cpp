@@ -23,7 +23,7 @@ using namespace lb;
 
 lb_synth_options small_options() {
     lb_synth_options o;
-    lb_synth_options_init(&o);
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
     o.n_layer = 2;
     o.n_embd = 128;
     o.n_head = 8;
@@ -128,7 +128,7 @@ TEST(SynthModel, GeneratorIsPinned) {
 TEST(SynthModel, DefaultsAreAsDocumented) {
     lb_synth_options o;
     std::memset(&o, 0xff, sizeof o);
-    lb_synth_options_init(&o);
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
     EXPECT_EQ(o.version, static_cast<uint32_t>(LB_SYNTH_OPTIONS_VERSION));
     EXPECT_EQ(o.n_layer, 2u);
     EXPECT_EQ(o.n_embd, 256u);
@@ -460,7 +460,7 @@ TEST(SynthModel, BadOptionsNameTheField) {
     testdata::TempDir dir;
     for (const BadCase &c : cases) {
         lb_synth_options o;
-        lb_synth_options_init(&o);
+        lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
         c.change(o);
         EXPECT_EQ(lb_synth_write_model(&o, dir.file("m.gguf").c_str(), nullptr, nullptr), LB_E_INVALID_ARG)
             << c.what;
@@ -473,12 +473,15 @@ TEST(SynthModel, BadOptionsNameTheField) {
             << c.what << ": " << lb_last_error();
     }
     lb_synth_options o;
-    lb_synth_options_init(&o);
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
     EXPECT_EQ(lb_synth_write_model(nullptr, dir.file("m.gguf").c_str(), nullptr, nullptr), LB_E_INVALID_ARG);
     EXPECT_EQ(lb_synth_write_model(&o, nullptr, nullptr, nullptr), LB_E_INVALID_ARG);
     EXPECT_EQ(lb_synth_write_imatrix(nullptr, dir.file("m.gguf").c_str()), LB_E_INVALID_ARG);
     EXPECT_EQ(lb_synth_write_imatrix(&o, nullptr), LB_E_INVALID_ARG);
-    lb_synth_options_init(nullptr); // accepted
+    EXPECT_EQ(lb_synth_options_init(nullptr, LB_SYNTH_OPTIONS_VERSION), LB_E_INVALID_ARG);
+    lb_synth_options unknown;
+    EXPECT_EQ(lb_synth_options_init(&unknown, LB_SYNTH_OPTIONS_VERSION + 1), LB_E_INVALID_ARG);
+    EXPECT_NE(std::string(lb_last_error()).find("unknown"), std::string::npos) << lb_last_error();
     EXPECT_EQ(lb_synth_write_model(&o, dir.path().c_str(), nullptr, nullptr), LB_E_INVALID_ARG);
     EXPECT_NE(std::string(lb_last_error()).find("is a folder"), std::string::npos) << lb_last_error();
     EXPECT_EQ(lb_synth_write_imatrix(&o, dir.path().c_str()), LB_E_INVALID_ARG);
@@ -493,7 +496,7 @@ TEST(SynthModel, BadOptionsNameTheField) {
     o.tokenizer_from = junk.c_str();
     EXPECT_EQ(lb_synth_write_model(&o, dir.file("m.gguf").c_str(), nullptr, nullptr), LB_E_FORMAT);
     lb_synth_options plain;
-    lb_synth_options_init(&plain);
+    lb_synth_options_init(&plain, LB_SYNTH_OPTIONS_VERSION);
     plain.n_embd = 64;
     ASSERT_EQ(lb_synth_write_imatrix(&plain, dir.file("vocabless.gguf").c_str()), LB_OK);
     const std::string vocabless = dir.file("vocabless.gguf");

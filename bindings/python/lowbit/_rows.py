@@ -27,7 +27,7 @@ def types():
     ``quantize_rows`` accepts), in id order: "F32", "F16", "Q4_0", ..."""
     return [
         _c.lb_type_name(value)
-        for value in range(_c.LB_TYPE_COUNT)
+        for value in range(256)
         if _c.lb_type_name(value) is not None and _c.lb_type_can_quantize(value)
     ]
 

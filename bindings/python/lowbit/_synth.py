@@ -17,7 +17,7 @@ def _path(path):
 def _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed):
     """An lb_synth_options with the library's defaults, then the given values."""
     o = _c.lb_synth_options()
-    _c.lb_synth_options_init(o)
+    check(_c.lb_synth_options_init(o, _c.LB_SYNTH_OPTIONS_VERSION))
     if n_layer is not None:
         o.n_layer = integer(n_layer, "n_layer", 0, _UINT32_MAX)
     if n_embd is not None:
