@@ -7,7 +7,7 @@
 
 namespace lb::kernels {
 
-template <int W> constexpr KernelSet make_kernel_set(const char *name) {
+template <int W> constexpr KernelSet make_kernel_set(const char *name, const DotKernels &(*dot)()) {
     return KernelSet{
         .name = name,
         .search =
@@ -23,6 +23,7 @@ template <int W> constexpr KernelSet make_kernel_set(const char *name) {
                 .q4_k_sub = affine_eval_all<W, 32, 15>,
                 .q5_k_sub = affine_eval_all<W, 32, 31>,
             },
+        .dot = dot,
     };
 }
 

@@ -5,13 +5,21 @@
 #pragma once
 
 #include "formats/search_kernels.hpp"
+#include "kernels/dot_kernels.hpp"
 
 namespace lb::kernels {
 
 struct KernelSet {
     const char *name; // "scalar", "generic", "avx2"
     formats::SearchKernels search;
+    const DotKernels &(*dot)(); // the dot kernels (built on first use)
 };
+
+#if defined(__x86_64__)
+namespace avx2 {
+const DotKernels &dot_kernels();
+}
+#endif
 
 // The scalar reference, the portable vector set, and (on x86-64) the AVX2 set.
 extern const KernelSet kScalarKernels;

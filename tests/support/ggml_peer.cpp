@@ -116,6 +116,35 @@ DequantizeRow Ggml::dequantize(lb_type type) const {
     return type >= 0 && type < kGgmlTypeCount ? dequant[type] : nullptr;
 }
 
+const GgmlCpu &GgmlCpu::get() {
+    static const GgmlCpu c = [] {
+        GgmlCpu c;
+        Ggml::get(); // libggml-base first
+        c.handle = open_library("libggml-cpu-x64.so");
+        void (*cpu_init)() = nullptr;
+        bind(c.handle, cpu_init, "ggml_cpu_init"); // fills its binary16 tables
+        cpu_init();
+        const struct {
+            lb_type type;
+            const char *name;
+        } dots[] = {
+            {LB_TYPE_Q4_0, "q4_0_q8_0"}, {LB_TYPE_Q4_1, "q4_1_q8_1"}, {LB_TYPE_Q5_0, "q5_0_q8_0"},
+            {LB_TYPE_Q5_1, "q5_1_q8_1"}, {LB_TYPE_Q8_0, "q8_0_q8_0"}, {LB_TYPE_Q2_K, "q2_K_q8_K"},
+            {LB_TYPE_Q3_K, "q3_K_q8_K"}, {LB_TYPE_Q4_K, "q4_K_q8_K"}, {LB_TYPE_Q5_K, "q5_K_q8_K"},
+            {LB_TYPE_Q6_K, "q6_K_q8_K"},
+        };
+        for (const auto &d : dots) {
+            bind(c.handle, c.generic[d.type], (std::string("ggml_vec_dot_") + d.name + "_generic").c_str());
+            bind(c.handle, c.vec_dot[d.type], (std::string("ggml_vec_dot_") + d.name).c_str());
+        }
+        bind(c.handle, c.vec_dot[LB_TYPE_F32], "ggml_vec_dot_f32");
+        bind(c.handle, c.vec_dot[LB_TYPE_F16], "ggml_vec_dot_f16");
+        bind(c.handle, c.vec_dot[LB_TYPE_BF16], "ggml_vec_dot_bf16");
+        return c;
+    }();
+    return c;
+}
+
 const Llama &Llama::get() {
     static const Llama l = [] {
         Llama l;

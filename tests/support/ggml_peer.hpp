@@ -83,6 +83,18 @@ struct Ggml {
     DequantizeRow dequant[kGgmlTypeCount] = {};
 };
 
+// libggml-cpu-x64.so (the baseline x86-64 build of ggml's CPU backend): its
+// dot products, both the portable reference (ggml_vec_dot_*_generic) and the
+// build's own, as llama.cpp's matrix products call them.
+struct GgmlCpu {
+    using VecDot = void (*)(int n, float *s, size_t bs, const void *x, size_t bx, const void *y, size_t by, int nrc);
+    // by weight type; nullptr where ggml has none
+    VecDot generic[kGgmlTypeCount] = {};
+    VecDot vec_dot[kGgmlTypeCount] = {};
+    static const GgmlCpu &get();
+    void *handle = nullptr;
+};
+
 // Whether ggml's GGUF reader (gguf_init_from_file without loading tensor
 // data, as llama.cpp's model loader calls it) accepts the file. ggml's
 // messages are silenced.

@@ -3,6 +3,6 @@
 
 namespace lb::kernels {
 
-const KernelSet kGenericKernels = make_kernel_set<4>("generic");
+const KernelSet kGenericKernels = make_kernel_set<4>("generic", reference_dot);
 
 } // namespace lb::kernels

@@ -5,6 +5,6 @@
 
 namespace lb::kernels {
 
-const KernelSet kAvx2Kernels = make_kernel_set<8>("avx2");
+const KernelSet kAvx2Kernels = make_kernel_set<8>("avx2", avx2::dot_kernels);
 
 } // namespace lb::kernels
