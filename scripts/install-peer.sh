@@ -5,7 +5,8 @@
 # as an oracle; the node client test runs GGUF files with node-llama-cpp.
 #
 # Installs into $LOWBIT_PEER_CACHE (default ~/.cache/lowbit/peer-3.22.1) and
-# prints the folder that holds the libraries. Does nothing if already there.
+# prints the folder that holds the libraries; llama.cpp's source at the same
+# release goes to $LOWBIT_PEER_CACHE/llama.cpp. Does nothing if already there.
 set -euo pipefail
 VER=3.22.1
 CACHE=${LOWBIT_PEER_CACHE:-$HOME/.cache/lowbit/peer-$VER}
@@ -20,6 +21,15 @@ if [[ ! -f $LIBS/libggml-base.so || ! -f $CACHE/node_modules/node-llama-cpp/pack
   (cd "$CACHE" && npm install --silent --no-audit --no-fund --omit=optional --ignore-scripts \
       "node-llama-cpp@$VER" "@node-llama-cpp/linux-x64@$VER") >&2
   [[ -f $LIBS/libggml-base.so ]] || { echo "install-peer: npm did not deliver $LIBS/libggml-base.so" >&2; exit 1; }
+fi
+# llama.cpp's source at the peer's exact release, shipped by node-llama-cpp as a
+# git bundle: tests compile against its headers (struct layouts of llama.h)
+# and read its test vocabularies (models/ggml-vocab-*.gguf). Never built.
+SRC=$CACHE/llama.cpp
+if [[ ! -f $SRC/include/llama.h ]]; then
+  rm -rf "$SRC"
+  git clone -q "$CACHE/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$SRC" 2>/dev/null ||
+    { echo "install-peer: cannot clone llama.cpp's source from the node-llama-cpp bundle" >&2; exit 1; }
 fi
 # the names the libraries link each other by
 ln -sf libggml.v0.5.0.so "$LIBS/libggml.so"

@@ -1,0 +1,166 @@
+#include "llama_peer.hpp"
+
+#include "ggml_peer.hpp"
+#include "llama.h"
+
+#include <algorithm>
+#include <dlfcn.h>
+#include <mutex>
+#include <stdexcept>
+
+namespace peer {
+
+namespace {
+
+// libllama's functions, typed by the peer's own llama.h.
+struct Api {
+    decltype(&llama_backend_init) backend_init;
+    decltype(&llama_model_default_params) model_default_params;
+    decltype(&llama_model_load_from_file) model_load_from_file;
+    decltype(&llama_model_free) model_free;
+    decltype(&llama_model_get_vocab) model_get_vocab;
+    decltype(&llama_vocab_n_tokens) vocab_n_tokens;
+    decltype(&llama_vocab_bos) vocab_bos;
+    decltype(&llama_tokenize) tokenize;
+    decltype(&llama_token_to_piece) token_to_piece;
+    decltype(&llama_context_default_params) context_default_params;
+    decltype(&llama_init_from_model) init_from_model;
+    decltype(&llama_free) free;
+    decltype(&llama_batch_init) batch_init;
+    decltype(&llama_batch_free) batch_free;
+    decltype(&llama_decode) decode;
+    decltype(&llama_get_logits_ith) get_logits_ith;
+    decltype(&llama_log_set) log_set;
+};
+
+std::string g_log;
+
+template <typename F> void bind(void *h, F &fn, const char *name) {
+    void *p = ::dlsym(h, name);
+    if (p == nullptr) throw std::runtime_error(std::string("the reference peer lacks symbol ") + name);
+    fn = reinterpret_cast<F>(p);
+}
+
+const Api &api() {
+    static const Api a = [] {
+        Ggml::get(); // libggml-base first (clear message if the peer is missing)
+        const std::string dir = library_dir();
+        void *ggml = ::dlopen((dir + "/libggml.so").c_str(), RTLD_NOW | RTLD_GLOBAL);
+        if (ggml == nullptr) throw std::runtime_error(std::string("cannot load the peer's libggml.so: ") + ::dlerror());
+        void (*load_all_from_path)(const char *) = nullptr;
+        bind(ggml, load_all_from_path, "ggml_backend_load_all_from_path");
+        load_all_from_path(dir.c_str()); // the CPU backend best for this CPU
+        void *h = ::dlopen((dir + "/libllama.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (h == nullptr) throw std::runtime_error(std::string("cannot load the peer's libllama.so: ") + ::dlerror());
+        Api a{};
+        bind(h, a.backend_init, "llama_backend_init");
+        bind(h, a.model_default_params, "llama_model_default_params");
+        bind(h, a.model_load_from_file, "llama_model_load_from_file");
+        bind(h, a.model_free, "llama_model_free");
+        bind(h, a.model_get_vocab, "llama_model_get_vocab");
+        bind(h, a.vocab_n_tokens, "llama_vocab_n_tokens");
+        bind(h, a.vocab_bos, "llama_vocab_bos");
+        bind(h, a.tokenize, "llama_tokenize");
+        bind(h, a.token_to_piece, "llama_token_to_piece");
+        bind(h, a.context_default_params, "llama_context_default_params");
+        bind(h, a.init_from_model, "llama_init_from_model");
+        bind(h, a.free, "llama_free");
+        bind(h, a.batch_init, "llama_batch_init");
+        bind(h, a.batch_free, "llama_batch_free");
+        bind(h, a.decode, "llama_decode");
+        bind(h, a.get_logits_ith, "llama_get_logits_ith");
+        bind(h, a.log_set, "llama_log_set");
+        a.backend_init();
+        return a;
+    }();
+    return a;
+}
+
+std::mutex g_mutex; // the log capture is global
+
+const llama_vocab *vocab_of(void *model) { return api().model_get_vocab(static_cast<const llama_model *>(model)); }
+
+} // namespace
+
+LlamaModel::LlamaModel(const std::string &path, bool vocab_only) {
+    const Api &a = api();
+    std::lock_guard<std::mutex> lock(g_mutex);
+    g_log.clear();
+    a.log_set([](ggml_log_level, const char *text, void *) { g_log += text; }, nullptr);
+    llama_model_params p = a.model_default_params();
+    p.vocab_only = vocab_only;
+    model_ = a.model_load_from_file(path.c_str(), p);
+    a.log_set([](ggml_log_level, const char *, void *) {}, nullptr);
+    if (model_ == nullptr) throw std::runtime_error("llama.cpp cannot load " + path + ":\n" + g_log);
+}
+
+LlamaModel::~LlamaModel() {
+    if (model_ != nullptr) api().model_free(static_cast<llama_model *>(model_));
+}
+
+std::vector<int32_t> LlamaModel::tokenize(const std::string &text, bool add_special, bool parse_special) const {
+    const llama_vocab *v = vocab_of(model_);
+    std::vector<llama_token> out(text.size() + 8);
+    int32_t n = api().tokenize(v, text.data(), static_cast<int32_t>(text.size()), out.data(),
+                               static_cast<int32_t>(out.size()), add_special, parse_special);
+    if (n < 0) {
+        out.resize(static_cast<size_t>(-n));
+        n = api().tokenize(v, text.data(), static_cast<int32_t>(text.size()), out.data(),
+                           static_cast<int32_t>(out.size()), add_special, parse_special);
+    }
+    out.resize(static_cast<size_t>(n));
+    return {out.begin(), out.end()};
+}
+
+std::string LlamaModel::piece(int32_t token, bool special) const {
+    char buf[256];
+    const int32_t n = api().token_to_piece(vocab_of(model_), token, buf, sizeof buf, 0, special);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+int32_t LlamaModel::n_vocab() const { return api().vocab_n_tokens(vocab_of(model_)); }
+int32_t LlamaModel::bos() const { return api().vocab_bos(vocab_of(model_)); }
+
+std::vector<float> LlamaModel::logits(const std::vector<int32_t> &tokens, const LlamaRunOptions &o) const {
+    const Api &a = api();
+    llama_context_params cp = a.context_default_params();
+    cp.n_ctx = static_cast<uint32_t>(o.n_ctx);
+    cp.n_batch = static_cast<uint32_t>(o.n_batch);
+    cp.n_ubatch = static_cast<uint32_t>(o.n_batch);
+    cp.n_threads = o.threads;
+    cp.n_threads_batch = o.threads;
+    cp.flash_attn_type = o.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    if (o.f32_kv) cp.type_k = cp.type_v = GGML_TYPE_F32;
+    cp.no_perf = true;
+    llama_context *ctx = a.init_from_model(static_cast<llama_model *>(model_), cp);
+    if (ctx == nullptr) throw std::runtime_error("llama_init_from_model failed");
+    const int32_t n_vocab = this->n_vocab();
+    std::vector<float> out;
+    out.reserve(tokens.size() * static_cast<size_t>(n_vocab));
+    llama_batch batch = a.batch_init(o.n_batch, 0, 1);
+    for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(o.n_batch)) {
+        const size_t n = std::min(tokens.size() - start, static_cast<size_t>(o.n_batch));
+        batch.n_tokens = static_cast<int32_t>(n);
+        for (size_t i = 0; i < n; ++i) {
+            batch.token[i] = tokens[start + i];
+            batch.pos[i] = static_cast<llama_pos>(start + i);
+            batch.n_seq_id[i] = 1;
+            batch.seq_id[i][0] = 0;
+            batch.logits[i] = 1;
+        }
+        if (a.decode(ctx, batch) != 0) {
+            a.batch_free(batch);
+            a.free(ctx);
+            throw std::runtime_error("llama_decode failed");
+        }
+        for (size_t i = 0; i < n; ++i) {
+            const float *l = a.get_logits_ith(ctx, static_cast<int32_t>(i));
+            out.insert(out.end(), l, l + n_vocab);
+        }
+    }
+    a.batch_free(batch);
+    a.free(ctx);
+    return out;
+}
+
+} // namespace peer

@@ -1,0 +1,43 @@
+// llama.cpp's own model runtime from the reference peer (libllama.so and the
+// CPU backend, loaded with dlopen; the struct layouts come from the peer's own
+// llama.h, compiled in): its tokenizer and its forward pass, the oracle for
+// lowbit's sessions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace peer {
+
+struct LlamaRunOptions {
+    int n_ctx = 256;
+    int n_batch = 512;
+    int threads = 2;
+    bool f32_kv = true;      // K and V cache in F32 (llama.cpp's default is F16)
+    bool flash_attn = false; // llama.cpp's flash-attention kernel
+};
+
+class LlamaModel {
+  public:
+    // Loads a model (only its vocabulary with vocab_only). Throws
+    // std::runtime_error with llama.cpp's log if it fails.
+    LlamaModel(const std::string &path, bool vocab_only);
+    ~LlamaModel();
+    LlamaModel(const LlamaModel &) = delete;
+    LlamaModel &operator=(const LlamaModel &) = delete;
+
+    std::vector<int32_t> tokenize(const std::string &text, bool add_special, bool parse_special) const;
+    std::string piece(int32_t token, bool special) const;
+    int32_t n_vocab() const;
+    int32_t bos() const;
+
+    // The logits (n_vocab floats per position) of every position of
+    // `tokens`, evaluated as one sequence from position 0 in a fresh context.
+    std::vector<float> logits(const std::vector<int32_t> &tokens, const LlamaRunOptions &o) const;
+
+  private:
+    void *model_ = nullptr;
+};
+
+} // namespace peer
