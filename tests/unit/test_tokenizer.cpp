@@ -4,6 +4,8 @@
 // text of Unicode, digits, code and special tokens with the vocabularies its
 // repository ships (models/ggml-vocab-*.gguf at the peer's release): SPM,
 // llama-bpe, qwen2, gpt-2. Pieces too.
+#include "gguf/gguf_file.hpp"
+#include "gguf/writer.hpp"
 #include "llama_peer.hpp"
 #include "model/model.hpp"
 #include "test_data.hpp"
@@ -83,13 +85,35 @@ TEST(Tokenizer, Stories260KMatchesLlamaCppOnTheWholeValidationText) {
     }
 }
 
+// A peer vocabulary under another pre-tokenizer name: "gpt-2+smollm" is the
+// gpt-2 vocabulary with tokenizer.ggml.pre = "smollm" (llama.cpp's repository
+// has no smollm or default vocabulary of its own), written to `dir`.
+std::string vocab_path(const std::string &param, const testdata::TempDir &dir) {
+    const size_t plus = param.find('+');
+    if (plus == std::string::npos) return peer_vocab(param);
+    const std::string source = peer_vocab(param.substr(0, plus)), pre = param.substr(plus + 1);
+    const lb::gguf::GgufFile in(source);
+    std::vector<lb::gguf::KeyValue> kvs = in.header().kvs;
+    for (lb::gguf::KeyValue &kv : kvs)
+        if (kv.key == "tokenizer.ggml.pre") kv.value = lb::gguf::Value::string(pre);
+    const std::string out = dir.file(param + ".gguf");
+    lb::gguf::Writer w(out, kvs, in.header().tensors);
+    for (size_t i = 0; i < in.header().tensors.size(); ++i) {
+        w.write(in.tensor_data(i), in.header().tensors[i].size);
+        w.end_tensor();
+    }
+    w.commit();
+    return out;
+}
+
 class PeerVocab : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PeerVocab, TokensAndPiecesMatchLlamaCpp) {
-    const std::string path = peer_vocab(GetParam());
+    const testdata::TempDir dir;
+    const std::string path = vocab_path(GetParam(), dir);
     const lb::tokenizer::Tokenizer tok = tokenizer_of(path);
     const peer::LlamaModel llama(path, true);
-    std::vector<std::string> texts = test_texts(GetParam());
+    std::vector<std::string> texts = test_texts(GetParam().substr(0, GetParam().find('+')));
     texts.push_back(kMixed);
     // special tokens in the text, parsed and not parsed
     const lb::tokenizer::Vocab &v = tok.vocab();
@@ -115,11 +139,12 @@ TEST_P(PeerVocab, TokensAndPiecesMatchLlamaCpp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(LlamaCppVocabularies, PeerVocab,
-                         ::testing::Values("llama-spm", "llama-bpe", "qwen2", "gpt-2"),
+                         ::testing::Values("llama-spm", "llama-bpe", "qwen2", "gpt-2", "gpt-2+smollm",
+                                           "gpt-2+default"),
                          [](const ::testing::TestParamInfo<std::string> &info) {
                              std::string n = info.param;
                              for (char &c : n)
-                                 if (c == '-') c = '_';
+                                 if (c == '-' || c == '+') c = '_';
                              return n;
                          });
 
