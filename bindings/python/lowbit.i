@@ -79,27 +79,31 @@ import_array();
 LBPY_OUTPUT_ARRAY2(uint8_t, NPY_UINT8)
 LBPY_OUTPUT_ARRAY2(float, NPY_FLOAT)
 
-/* An optional 1-D float array: None gives (NULL, 0). Converted (copied)
- * only if it is not already a contiguous float32 array. */
+/* An optional 1-D array: None gives (NULL, 0). Converted (copied) only if
+ * it is not already a contiguous array of the element type. */
+%define LBPY_OPTIONAL_IN_ARRAY1(DATA_TYPE, DATA_TYPECODE)
 %typemap(in, fragment="NumPy_Fragments")
-  (float *OPTIONAL_IN_ARRAY1, int64_t DIM1) (PyArrayObject *optional = NULL, int is_new_object = 0)
+  (DATA_TYPE *OPTIONAL_IN_ARRAY1, int64_t DIM1) (PyArrayObject *optional = NULL, int is_new_object = 0)
 {
     if ($input == Py_None) {
         $1 = NULL;
         $2 = 0;
     } else {
-        optional = obj_to_array_contiguous_allow_conversion($input, NPY_FLOAT, &is_new_object);
+        optional = obj_to_array_contiguous_allow_conversion($input, DATA_TYPECODE, &is_new_object);
         if (!optional || !require_dimensions(optional, 1)) SWIG_fail;
-        $1 = (float *)array_data(optional);
+        $1 = (DATA_TYPE *)array_data(optional);
         $2 = (int64_t)array_size(optional, 0);
     }
 }
-%typemap(freearg) (float *OPTIONAL_IN_ARRAY1, int64_t DIM1)
+%typemap(freearg) (DATA_TYPE *OPTIONAL_IN_ARRAY1, int64_t DIM1)
 {
     if (is_new_object$argnum && optional$argnum) {
         Py_DECREF(optional$argnum);
     }
 }
+%enddef
+LBPY_OPTIONAL_IN_ARRAY1(float, NPY_FLOAT)
+LBPY_OPTIONAL_IN_ARRAY1(uint8_t, NPY_UINT8)
 
 %apply (float *IN_ARRAY2, int64_t DIM1, int64_t DIM2) { (float *src, int64_t n_rows, int64_t n_per_row) };
 %apply (float *OPTIONAL_IN_ARRAY1, int64_t DIM1) { (float *imatrix, int64_t imatrix_length) };
@@ -151,6 +155,14 @@ LBPY_OUT_VALUE(lb_value_type, out_type, PyLong_FromLong((long)*$1))
     PyObject *handle = SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $descriptor(lb_quantizer *), 0);
     $result = SWIG_AppendOutput($result, handle);
 }
+%typemap(in, numinputs=0) lb_session **out (lb_session *temp) {
+    temp = NULL;
+    $1 = &temp;
+}
+%typemap(argout) lb_session **out {
+    PyObject *handle = SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $descriptor(lb_session *), 0);
+    $result = SWIG_AppendOutput($result, handle);
+}
 
 /* lbpy_quantize_rows() reports an imatrix of the wrong length as a Python
  * error (ValueError) besides its status. */
@@ -178,10 +190,23 @@ LBPY_OUT_VALUE(lb_value_type, out_type, PyLong_FromLong((long)*$1))
 %ignore lb_imatrix_convert;
 %ignore lb_synth_write_model;
 %ignore lb_synth_write_imatrix;
+%ignore lb_session_new;
+%ignore lb_session_tokenize;
+%ignore lb_session_detokenize;
+%ignore lb_session_eval;
+%ignore lb_session_logits;
+%ignore lb_session_set_observer;
+%ignore lb_session_perplexity;
+%ignore lb_session_generate;
 /* Only the callbacks' C side uses these. */
 %ignore lb_progress;
 %ignore lb_progress_fn;
 %ignore lb_log_fn;
+%ignore lb_matmul_input;
+%ignore lb_observer_fn;
+%ignore lb_perplexity;
+%ignore lb_perplexity_fn;
+%ignore lb_token_fn;
 /* Passed to lbpy_synth_write_model() as an argument instead: a char pointer
  * member cannot be set from Python without leaking or dangling. */
 %ignore lb_synth_options::tokenizer_from;
@@ -334,7 +359,149 @@ static void lbpy_on_log(lb_log_level level, const char *message, void *user) {
     }
     PyGILState_Release(gil);
 }
+
+/* The state of one session call with Python callbacks: the callable and the
+ * first exception it (or a signal handler) raised. */
+typedef struct lbpy_call {
+    lb_session *session;
+    PyObject *callable; /* or Py_None, borrowed */
+    PyObject *error_type, *error_value, *error_traceback;
+    PyObject *tokens;   /* generate: the list of tokens so far */
+} lbpy_call;
+
+static void lbpy_call_keep_error(lbpy_call *call) {
+    if (call->error_type == NULL)
+        PyErr_Fetch(&call->error_type, &call->error_value, &call->error_traceback);
+    else
+        PyErr_Clear();
+}
+
+/* (status, message) of a failed or finished call, or NULL with the kept
+ * exception raised again. */
+static PyObject *lbpy_call_finish(lbpy_call *call, lb_status status, PyObject *extra) {
+    const char *text = status != LB_OK ? lb_last_error() : "";
+    PyObject *message = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+    if (call->error_type != NULL) {
+        Py_XDECREF(message);
+        Py_XDECREF(extra);
+        PyErr_Restore(call->error_type, call->error_value, call->error_traceback);
+        return NULL;
+    }
+    if (message == NULL) {
+        Py_XDECREF(extra);
+        return NULL;
+    }
+    if (extra == NULL) return Py_BuildValue("(iN)", (int)status, message);
+    return Py_BuildValue("(iNN)", (int)status, message, extra);
+}
+
+/* The observer used while lbpy_session_eval() runs: only Ctrl-C. */
+static int lbpy_on_matmul(const lb_matmul_input *input, void *user) {
+    lbpy_call *call = (lbpy_call *)user;
+    int stop = 0;
+    (void)input;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    if (PyErr_CheckSignals() != 0) {
+        lbpy_call_keep_error(call);
+        stop = 1;
+    }
+    PyGILState_Release(gil);
+    return stop;
+}
+
+static int lbpy_on_chunk(const lb_perplexity *p, void *user) {
+    lbpy_call *call = (lbpy_call *)user;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = call->error_type != NULL;
+    if (!stop && PyErr_CheckSignals() != 0) {
+        lbpy_call_keep_error(call);
+        stop = 1;
+    }
+    if (!stop && call->callable != Py_None) {
+        PyObject *result = PyObject_CallFunction(call->callable, "ddKK", p->perplexity, p->uncertainty,
+                                                 (unsigned long long)p->n_chunks_done,
+                                                 (unsigned long long)p->n_chunks);
+        if (result == NULL) {
+            lbpy_call_keep_error(call);
+            stop = 1;
+        } else {
+            const int truth = PyObject_IsTrue(result);
+            Py_DECREF(result);
+            if (truth < 0) lbpy_call_keep_error(call);
+            stop = truth != 0;
+        }
+    }
+    PyGILState_Release(gil);
+    return stop;
+}
+
+static int lbpy_on_token(int32_t token, const char *piece, size_t len, void *user) {
+    lbpy_call *call = (lbpy_call *)user;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = call->error_type != NULL;
+    if (!stop && PyErr_CheckSignals() != 0) {
+        lbpy_call_keep_error(call);
+        stop = 1;
+    }
+    if (!stop) {
+        PyObject *id = PyLong_FromLong((long)token);
+        if (id == NULL || PyList_Append(call->tokens, id) != 0) {
+            lbpy_call_keep_error(call);
+            stop = 1;
+        }
+        Py_XDECREF(id);
+    }
+    if (!stop && call->callable != Py_None) {
+        PyObject *result = PyObject_CallFunction(call->callable, "iy#", (int)token, piece, (Py_ssize_t)len);
+        if (result == NULL) {
+            lbpy_call_keep_error(call);
+            stop = 1;
+        } else {
+            const int truth = PyObject_IsTrue(result);
+            Py_DECREF(result);
+            if (truth < 0) lbpy_call_keep_error(call);
+            stop = truth != 0;
+        }
+    }
+    PyGILState_Release(gil);
+    return stop;
+}
 %}
+
+%feature("docstring") lbpy_session_new
+"lbpy_session_new(model) -> [status, session]: lb_session_new() without the
+GIL. session is an lb_session pointer to release with lb_session_free().";
+
+%feature("docstring") lbpy_session_tokenize
+"lbpy_session_tokenize(session, text, flags) -> (status, int32 array or
+None): the tokens of text (bytes).";
+
+%feature("docstring") lbpy_session_detokenize
+"lbpy_session_detokenize(session, tokens, special) -> (status, bytes or
+None): the text of an int32 array of tokens.";
+
+%feature("docstring") lbpy_session_eval
+"lbpy_session_eval(session, tokens, outputs) -> (status, message): the
+lb_session_eval() of an int32 array without the GIL; outputs is None or a
+uint8 array as long as tokens (nonzero: keep those logits). Ctrl-C cancels
+it (the handler's exception is raised).";
+
+%feature("docstring") lbpy_session_logits
+"lbpy_session_logits(session) -> float32 array (n_logits, vocab size): a
+copy of the logits the last evaluation kept.";
+
+%feature("docstring") lbpy_session_perplexity
+"lbpy_session_perplexity(session, text, n_ctx, max_chunks, progress) ->
+(status, message, result tuple or None): lb_session_perplexity() without the
+GIL. progress(perplexity, uncertainty, chunks_done, chunks) is a callable or
+None, called after each chunk; a true result cancels, as do an exception
+(raised again) and Ctrl-C. The result tuple: (perplexity, uncertainty,
+mean_nll, n_tokens, n_chunks, n_scored, seconds).";
+
+%feature("docstring") lbpy_session_generate
+"lbpy_session_generate(session, prompt, options, on_token) -> (status,
+message, list of tokens): lb_session_generate() without the GIL;
+on_token(token, piece bytes) is a callable or None; a true result stops.";
 
 %feature("docstring") lbpy_library_path
 "lbpy_library_path() -> str or None: the file of the liblowbit this module
@@ -403,7 +570,137 @@ options.tokenizer_from set to tokenizer_from (a path or None).";
 "lbpy_synth_write_imatrix(options, tokenizer_from, path) -> status:
 lb_synth_write_imatrix() without the GIL, as lbpy_synth_write_model().";
 
+%apply (int32_t *IN_ARRAY1, int64_t DIM1) { (int32_t *tokens, int64_t n_tokens) };
+%apply (uint8_t *OPTIONAL_IN_ARRAY1, int64_t DIM1) { (uint8_t *outputs, int64_t n_outputs) };
+
 %inline %{
+lb_status lbpy_session_new(lb_session **out, const lb_model *model) {
+    lb_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = lb_session_new(out, model);
+    Py_END_ALLOW_THREADS
+    return status;
+}
+
+PyObject *lbpy_session_tokenize(const lb_session *session, PyObject *text, unsigned flags) {
+    char *bytes = NULL;
+    Py_ssize_t length = 0;
+    size_t n = 0;
+    if (PyBytes_AsStringAndSize(text, &bytes, &length) != 0) return NULL;
+    lb_status status = lb_session_tokenize(session, bytes, (size_t)length, flags, NULL, 0, &n);
+    if (status != LB_OK && n == 0) return lbpy_failure(status);
+    npy_intp dims[1];
+    dims[0] = (npy_intp)n;
+    PyObject *array = PyArray_SimpleNew(1, dims, NPY_INT32);
+    if (array == NULL) return NULL;
+    status = lb_session_tokenize(session, bytes, (size_t)length, flags, (int32_t *)PyArray_DATA((PyArrayObject *)array),
+                                 n, &n);
+    if (status != LB_OK) {
+        Py_DECREF(array);
+        return lbpy_failure(status);
+    }
+    return lbpy_pair(status, array);
+}
+
+PyObject *lbpy_session_detokenize(const lb_session *session, int32_t *tokens, int64_t n_tokens, int special) {
+    size_t length = 0;
+    lb_status status = lb_session_detokenize(session, tokens, (size_t)n_tokens, special, NULL, 0, &length);
+    if (status != LB_OK && length == 0) return lbpy_failure(status);
+    PyObject *text = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)length);
+    if (text == NULL) return NULL;
+    status = lb_session_detokenize(session, tokens, (size_t)n_tokens, special, PyBytes_AS_STRING(text), length, &length);
+    if (status != LB_OK) {
+        Py_DECREF(text);
+        return lbpy_failure(status);
+    }
+    return lbpy_pair(status, text);
+}
+
+PyObject *lbpy_session_eval(lb_session *session, int32_t *tokens, int64_t n_tokens, uint8_t *outputs,
+                            int64_t n_outputs) {
+    lbpy_call call = {session, Py_None, NULL, NULL, NULL, NULL};
+    lb_status status;
+    if (outputs != NULL && n_outputs != n_tokens) {
+        PyErr_Format(PyExc_ValueError, "outputs has %lld flags for %lld tokens", (long long)n_outputs,
+                     (long long)n_tokens);
+        return NULL;
+    }
+    status = lb_session_set_observer(session, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_session_eval(session, tokens, (size_t)n_tokens, outputs);
+        Py_END_ALLOW_THREADS
+    }
+    PyObject *result = lbpy_call_finish(&call, status, NULL);
+    lb_session_set_observer(session, NULL, NULL);
+    return result;
+}
+
+PyObject *lbpy_session_logits(const lb_session *session) {
+    const size_t rows = lb_session_n_logits(session), vocab = lb_session_vocab_size(session);
+    npy_intp dims[2];
+    dims[0] = (npy_intp)rows;
+    dims[1] = (npy_intp)vocab;
+    PyObject *array = PyArray_SimpleNew(2, dims, NPY_FLOAT32);
+    if (array == NULL) return NULL;
+    for (size_t k = 0; k < rows; ++k)
+        memcpy((float *)PyArray_DATA((PyArrayObject *)array) + k * vocab, lb_session_logits(session, k),
+               vocab * sizeof(float));
+    return array;
+}
+
+PyObject *lbpy_session_perplexity(lb_session *session, PyObject *text, int64_t n_ctx, int64_t max_chunks,
+                                  PyObject *progress) {
+    lbpy_call call = {session, progress, NULL, NULL, NULL, NULL};
+    char *bytes = NULL;
+    Py_ssize_t length = 0;
+    lb_perplexity r;
+    lb_status status;
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be a callable or None");
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(text, &bytes, &length) != 0) return NULL;
+    memset(&r, 0, sizeof r);
+    status = lb_session_set_observer(session, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_session_perplexity(session, bytes, (size_t)length, n_ctx, max_chunks, lbpy_on_chunk, &call, &r);
+        Py_END_ALLOW_THREADS
+    }
+    PyObject *extra = status == LB_OK ? Py_BuildValue("(dddKKKd)", r.perplexity, r.uncertainty, r.mean_nll,
+                                                      (unsigned long long)r.n_tokens, (unsigned long long)r.n_chunks,
+                                                      (unsigned long long)r.n_scored, r.seconds)
+                                      : (Py_INCREF(Py_None), Py_None);
+    PyObject *result = lbpy_call_finish(&call, status, extra);
+    lb_session_set_observer(session, NULL, NULL);
+    return result;
+}
+
+PyObject *lbpy_session_generate(lb_session *session, PyObject *prompt, const lb_generate_options *options,
+                                PyObject *on_token) {
+    lbpy_call call = {session, on_token, NULL, NULL, NULL, NULL};
+    char *bytes = NULL;
+    Py_ssize_t length = 0;
+    lb_status status;
+    if (on_token != Py_None && !PyCallable_Check(on_token)) {
+        PyErr_SetString(PyExc_TypeError, "on_token must be a callable or None");
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(prompt, &bytes, &length) != 0) return NULL;
+    call.tokens = PyList_New(0);
+    if (call.tokens == NULL) return NULL;
+    status = lb_session_set_observer(session, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_session_generate(session, bytes, (size_t)length, options, lbpy_on_token, &call);
+        Py_END_ALLOW_THREADS
+    }
+    PyObject *result = lbpy_call_finish(&call, status, call.tokens);
+    lb_session_set_observer(session, NULL, NULL);
+    return result;
+}
+
 PyObject *lbpy_library_path(void) {
     const char *(*function)(void) = lb_version;
     void *address;

@@ -664,6 +664,224 @@ typedef enum lb_stat {
 LB_API uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat);
 
 /* ------------------------------------------------------------------------ */
+/* Sessions: running a model                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A session runs a model forward: it tokenizes text with the model's
+ * vocabulary, evaluates tokens with a key/value cache and keeps their logits,
+ * and on that measures perplexity and generates text. It runs llama-family
+ * models (general.architecture "llama", "qwen2", "qwen3") with weights of any
+ * type lowbit reads (F32, F16, BF16, Q4_0 ... Q8_0, Q2_K ... Q6_K), the way
+ * llama.cpp's CPU backend does: activations quantized to the type llama.cpp
+ * pairs with each weight type, so logits agree with llama.cpp's closely.
+ *
+ * Several sessions may run on one model at once, each on its own thread; one
+ * session is used from one thread at a time (lb_session_cancel() excepted).
+ * The model must stay open while its sessions live. */
+typedef struct lb_session lb_session;
+
+/* Opens a session on model, checking that it can be run: the architecture,
+ * every tensor's presence, shape and type, the vocabulary (its token ids
+ * must lie inside the embedding). Nothing is loaded: weights are read from
+ * the model's mapping as they are used.
+ * Errors: LB_E_INVALID_ARG (NULL arguments); LB_E_UNSUPPORTED (an
+ * architecture, tokenizer or tensor type lowbit cannot run: the message
+ * names it); LB_E_FORMAT (a tensor missing or of the wrong shape, a broken
+ * vocabulary: the message names the tensor or key); LB_E_NOMEM. */
+LB_API lb_status lb_session_new(lb_session **out, const lb_model *model);
+
+/* Releases a session. Accepts NULL. */
+LB_API void lb_session_free(lb_session *session);
+
+/* The session's numeric options, set and read through one pair of functions
+ * (new options add values here, not symbols). */
+typedef enum lb_session_param {
+    /* Worker threads; 0 (the default) is one per hardware thread. */
+    LB_SESSION_THREADS = 0,
+    /* Tokens the key/value cache holds; 0 (the default) is the model's
+     * trained context (<arch>.context_length) up to 4096. Changing it
+     * empties the cache. */
+    LB_SESSION_CONTEXT = 1,
+    /* Tokens evaluated per step of lb_session_eval() (default 512). */
+    LB_SESSION_BATCH = 2,
+    /* The cache's element type: LB_TYPE_F16 (the default, as llama.cpp) or
+     * LB_TYPE_F32. Changing it empties the cache. */
+    LB_SESSION_CACHE_TYPE = 3,
+    LB_SESSION_PARAM_FORCE_INT32 = 0x7fffffff
+} lb_session_param;
+
+/* Errors: LB_E_INVALID_ARG (NULL session, an unknown parameter, a value out
+ * of range: the message gives the range). */
+LB_API lb_status lb_session_set_param(lb_session *session, lb_session_param param, int64_t value);
+LB_API lb_status lb_session_get_param(int64_t *out, const lb_session *session, lb_session_param param);
+
+/* --- Tokens ------------------------------------------------------------- */
+
+typedef enum lb_tokenize_flags {
+    /* Add BOS and EOS as the vocabulary asks (tokenizer.ggml.add_bos_token ...). */
+    LB_TOKENIZE_ADD_SPECIAL = 1,
+    /* Text such as "<s>" or "<|im_end|>" becomes the control token it names;
+     * without it, only user-defined tokens are recognised in the text (as
+     * llama.cpp does). */
+    LB_TOKENIZE_PARSE_SPECIAL = 2,
+    LB_TOKENIZE_FORCE_INT32 = 0x7fffffff
+} lb_tokenize_flags;
+
+/* Tokenizes len bytes of UTF-8 text (flags: lb_tokenize_flags or'ed) the way
+ * llama.cpp's llama_tokenize does, into tokens[0, capacity). *n_tokens
+ * receives the number of tokens of the text, also when capacity is too small
+ * (then nothing is written and the call fails): call with capacity 0 to ask.
+ * Errors: LB_E_INVALID_ARG (NULL session or n_tokens, NULL text with len > 0,
+ * NULL tokens with capacity > 0, capacity too small). */
+LB_API lb_status lb_session_tokenize(const lb_session *session, const char *text, size_t len, uint32_t flags,
+                                     int32_t *tokens, size_t capacity, size_t *n_tokens);
+
+/* Writes the text of n tokens (UTF-8, not NUL-terminated) into
+ * text[0, capacity); *len receives its length in bytes, also when capacity
+ * is too small (then nothing is written and the call fails). With special
+ * nonzero, control tokens render as their text ("</s>"); otherwise as
+ * nothing. Errors: LB_E_INVALID_ARG (NULL arguments, a token outside the
+ * vocabulary, capacity too small). */
+LB_API lb_status lb_session_detokenize(const lb_session *session, const int32_t *tokens, size_t n, int special,
+                                       char *text, size_t capacity, size_t *len);
+
+/* The number of tokens of the vocabulary (rows of token_embd.weight: the
+ * width of a logit row). */
+LB_API size_t lb_session_vocab_size(const lb_session *session);
+
+typedef enum lb_special_token {
+    LB_TOKEN_BOS = 0,
+    LB_TOKEN_EOS = 1,
+    LB_TOKEN_UNK = 2,
+    LB_TOKEN_PAD = 3,
+    LB_TOKEN_EOT = 4, /* end of turn ("<|im_end|>", "<|eot_id|>" ...) */
+    LB_SPECIAL_TOKEN_FORCE_INT32 = 0x7fffffff
+} lb_special_token;
+
+/* The id of a special token, or -1 if the vocabulary has none. */
+LB_API int32_t lb_session_special_token(const lb_session *session, lb_special_token which);
+
+/* --- Evaluation ----------------------------------------------------------- */
+
+/* Empties the key/value cache: the next lb_session_eval() starts at
+ * position 0. */
+LB_API lb_status lb_session_clear(lb_session *session);
+
+/* Tokens in the cache: the position the next token gets. */
+LB_API size_t lb_session_position(const lb_session *session);
+
+/* Evaluates n tokens after those in the cache (positions position ...
+ * position + n - 1), LB_SESSION_BATCH at a time, and keeps the logits of
+ * token i where outputs[i] is nonzero (outputs NULL: of the last token only).
+ * On failure the cache holds what it held before.
+ * Errors: LB_E_INVALID_ARG (NULL session or tokens, n = 0, a token outside
+ * the vocabulary, position + n beyond the context); LB_E_CANCELLED (the
+ * observer or lb_session_cancel()); LB_E_NOMEM. */
+LB_API lb_status lb_session_eval(lb_session *session, const int32_t *tokens, size_t n, const uint8_t *outputs);
+
+/* The logits kept by the last lb_session_eval(): lb_session_n_logits() rows
+ * of lb_session_vocab_size() floats, in token order. lb_session_logits()
+ * returns row k (borrowed, valid until the next eval or clear), NULL for k
+ * out of range. */
+LB_API size_t lb_session_n_logits(const lb_session *session);
+LB_API const float *lb_session_logits(const lb_session *session, size_t k);
+
+/* Asks a running evaluation, perplexity or generation to stop: it then fails
+ * with LB_E_CANCELLED. Safe from any thread while the session runs.
+ * Accepts NULL. */
+LB_API void lb_session_cancel(lb_session *session);
+
+/* --- The observer: the inputs of every matrix product ---------------------- */
+
+/* One matrix product about to run: its weight, and the rows it multiplies
+ * (the activations before they are quantized for the product), as llama.cpp's
+ * eval callback shows them to llama-imatrix. Owned by the library, valid only
+ * during the call. Fields may be added at the end, with a higher version. */
+typedef struct lb_matmul_input {
+    uint32_t version;   /* LB_MATMUL_INPUT_VERSION of the library that filled it */
+    const char *weight; /* the weight tensor's name: "blk.3.ffn_down.weight", "output.weight" */
+    int32_t layer;      /* its layer (blk.N), -1 for output.weight */
+    int64_t n_rows;     /* input rows: one per token of the step */
+    int64_t n_cols;     /* values per row: the weight's ne[0] */
+    const float *rows;  /* n_rows x n_cols, row-major */
+} lb_matmul_input;
+
+#define LB_MATMUL_INPUT_VERSION 1
+
+/* Called on the thread that evaluates, before each matrix product of each
+ * step (q, k and v of a layer share their input but are each announced).
+ * Return 0 to continue, nonzero to cancel (the evaluation then fails with
+ * LB_E_CANCELLED). */
+typedef int (*lb_observer_fn)(const lb_matmul_input *input, void *user);
+
+/* Sets (or with fn NULL, clears) the observer.
+ * Errors: LB_E_INVALID_ARG (NULL session). */
+LB_API lb_status lb_session_set_observer(lb_session *session, lb_observer_fn fn, void *user);
+
+/* --- Perplexity ---------------------------------------------------------- */
+
+/* A perplexity, or the estimate so far. Fields may be added at the end. */
+typedef struct lb_perplexity {
+    uint32_t version;       /* LB_PERPLEXITY_VERSION */
+    double perplexity;      /* exp(mean negative log-likelihood) */
+    double uncertainty;     /* its standard error, as llama-perplexity prints it */
+    double mean_nll;        /* mean negative log-likelihood of the scored tokens */
+    uint64_t n_tokens;      /* tokens of the text, BOS included */
+    uint64_t n_chunks;      /* chunks that will be scored */
+    uint64_t n_chunks_done; /* chunks scored so far */
+    uint64_t n_scored;      /* predictions scored so far */
+    double seconds;         /* time so far */
+} lb_perplexity;
+
+#define LB_PERPLEXITY_VERSION 1
+
+/* Called after each chunk with the estimate so far; return nonzero to cancel. */
+typedef int (*lb_perplexity_fn)(const lb_perplexity *so_far, void *user);
+
+/* Scores len bytes of text as llama-perplexity does: tokenized with BOS,
+ * consecutive chunks of n_ctx tokens each evaluated alone with its first
+ * token replaced by BOS, and in each chunk the predictions of positions
+ * n_ctx/2 ... n_ctx-2 scored. max_chunks limits the chunks (0: all).
+ * progress may be NULL. The cache is used (and emptied) as it goes.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, n_ctx < 2 or larger than the
+ * model's context, a text shorter than 2 * n_ctx tokens: the message says how
+ * long it is); LB_E_CANCELLED; LB_E_NOMEM. */
+LB_API lb_status lb_session_perplexity(lb_session *session, const char *text, size_t len, int64_t n_ctx,
+                                       int64_t max_chunks, lb_perplexity_fn progress, void *user,
+                                       lb_perplexity *out);
+
+/* --- Generation ---------------------------------------------------------- */
+
+typedef struct lb_generate_options {
+    uint32_t version;   /* LB_GENERATE_OPTIONS_VERSION */
+    int32_t max_tokens; /* tokens to generate at most (default 64) */
+    float temperature;  /* 0 (the default): the most likely token every time */
+    int32_t top_k;      /* sample among the top_k most likely (default 40; 0: all) */
+    float top_p;        /* ... whose probabilities reach top_p (default 0.95; 1: all) */
+    uint64_t seed;      /* of the sampler (default 0) */
+    int stop_at_end;    /* 1 (the default): stop at the end-of-sequence / -turn token */
+} lb_generate_options;
+
+#define LB_GENERATE_OPTIONS_VERSION 1
+
+/* Fills o with the defaults of options version `version` (pass
+ * LB_GENERATE_OPTIONS_VERSION). Errors: LB_E_INVALID_ARG (NULL o, unknown
+ * version). */
+LB_API lb_status lb_generate_options_init(lb_generate_options *o, uint32_t version);
+
+/* Called for each token generated with its text (UTF-8, possibly part of a
+ * character); return nonzero to stop. */
+typedef int (*lb_token_fn)(int32_t token, const char *piece, size_t len, void *user);
+
+/* Tokenizes the prompt (with BOS as the vocabulary asks), evaluates it from
+ * position 0 and generates up to o->max_tokens tokens, calling on_token (may
+ * be NULL) for each. o NULL: the defaults.
+ * Errors: LB_E_INVALID_ARG (NULL session or prompt, bad options, a prompt
+ * that with max_tokens exceeds the context); LB_E_CANCELLED; LB_E_NOMEM. */
+LB_API lb_status lb_session_generate(lb_session *session, const char *prompt, size_t len,
+                                     const lb_generate_options *o, lb_token_fn on_token, void *user);
+
+/* ------------------------------------------------------------------------ */
 /* Importance matrices                                                      */
 /* ------------------------------------------------------------------------ */
 

@@ -34,6 +34,7 @@ from ._errors import (
 from ._model import Model, Tensor
 from ._quantize import PlanEntry, Progress, QuantizeResult, Quantizer, quantize
 from ._rows import block_size, dequantize_rows, quantize_rows, row_size, types
+from ._session import Perplexity, Session
 from ._synth import convert_imatrix, synth_imatrix, synth_model
 
 __all__ = [
@@ -46,10 +47,12 @@ __all__ = [
     "Model",
     "NotFoundError",
     "OutOfMemoryError",
+    "Perplexity",
     "PlanEntry",
     "Progress",
     "QuantizeResult",
     "Quantizer",
+    "Session",
     "Tensor",
     "TypeMismatchError",
     "UnsupportedError",
@@ -86,6 +89,8 @@ for _cls in (
     Progress,
     QuantizeResult,
     Quantizer,
+    Perplexity,
+    Session,
 ):
     _cls.__module__ = __name__
 del _cls
