@@ -13,6 +13,9 @@ using Args = std::vector<std::string>;
 int cmd_info(const Args &args);
 int cmd_quantize(const Args &args);
 int cmd_synth(const Args &args);
+int cmd_tokenize(const Args &args);
+int cmd_perplexity(const Args &args);
+int cmd_generate(const Args &args);
 
 // Prints "lowbit: error: <message>" to stderr; returns the exit status 1.
 int error(const std::string &message);

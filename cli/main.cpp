@@ -1,4 +1,4 @@
-// lowbit: quantize LLMs to GGUF. Subcommands: info, quantize, synth.
+// lowbit: quantize LLMs to GGUF and run them. Subcommands: info, quantize, synth, tokenize, perplexity, generate.
 #include "commands.hpp"
 #include "input_guard.hpp"
 #include "lowbit/lowbit.h"
@@ -40,6 +40,9 @@ const char *kUsage = "usage: lowbit COMMAND [ARGS]\n"
                      "  info FILE [--json]                     show a GGUF file's metadata and tensors\n"
                      "  quantize [options] IN [OUT] TYPE [N]   quantize a model (see lowbit quantize --help)\n"
                      "  synth [options] OUT                    write a synthetic llama model (see lowbit synth --help)\n"
+                     "  tokenize MODEL TEXT                    the model's tokens of a text\n"
+                     "  perplexity MODEL -f TEXT [options]     the perplexity of a text, as llama-perplexity\n"
+                     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
                      "  --version                              print the version\n";
 
 } // namespace
@@ -62,6 +65,9 @@ int main(int argc, char **argv) {
     if (cmd == "info") return cli::cmd_info(args);
     if (cmd == "quantize") return cli::cmd_quantize(args);
     if (cmd == "synth") return cli::cmd_synth(args);
+    if (cmd == "tokenize") return cli::cmd_tokenize(args);
+    if (cmd == "perplexity") return cli::cmd_perplexity(args);
+    if (cmd == "generate") return cli::cmd_generate(args);
     std::fprintf(stderr, "%s", kUsage);
     return cli::error("unknown command '" + cmd + "'");
 }

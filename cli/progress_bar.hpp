@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace cli {
 
@@ -16,6 +17,8 @@ public:
     ProgressBar();
     // Redraws the bar for p (the last call, done == total, always draws).
     void draw(const lb_progress *p);
+    // Redraws the bar at fraction done (0..1) with a label after it.
+    void draw(double fraction, const std::string &label, bool done);
     // Erases the bar, so that the next line starts clean.
     void clear();
 

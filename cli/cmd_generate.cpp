@@ -1,0 +1,119 @@
+// lowbit generate MODEL -p PROMPT: continues a prompt, so that a user can try
+// a file right after quantizing it.
+#include "commands.hpp"
+#include "session_open.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+namespace cli {
+
+namespace {
+
+const char *kUsage = "usage: lowbit generate MODEL -p PROMPT [options]\n"
+                     "\n"
+                     "Prints PROMPT and its continuation, token by token. The most likely token each time\n"
+                     "unless --temp is above 0.\n"
+                     "\n"
+                     "  -p TEXT       the prompt\n"
+                     "  -n N          tokens to generate at most (default 64)\n"
+                     "  --temp T      sampling temperature (default 0: greedy)\n"
+                     "  --top-k K     sample among the K most likely (default 40)\n"
+                     "  --top-p P     ... whose probabilities reach P (default 0.95)\n"
+                     "  --seed S      the sampler's seed (default 0)\n"
+                     "  --ctx N       tokens the cache holds (default: the model's, up to 4096)\n"
+                     "  --threads N   worker threads (default: all)\n"
+                     "  --no-stop     go on past the end-of-sequence token\n"
+                     "  -h, --help    show this help\n";
+
+lb_session *g_session = nullptr;
+std::atomic<bool> g_interrupted{false};
+
+void on_signal(int) {
+    g_interrupted.store(true);
+    lb_session_cancel(g_session);
+}
+
+int on_token(int32_t, const char *piece, size_t len, void *) {
+    std::fwrite(piece, 1, len, stdout);
+    std::fflush(stdout);
+    return 0;
+}
+
+} // namespace
+
+int cmd_generate(const Args &args) {
+    std::string model, prompt;
+    bool have_prompt = false;
+    long long n = 64, top_k = 40, seed = 0, threads = 0, ctx = 0;
+    double temp = 0.0, top_p = 0.95;
+    bool stop = true;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string &a = args[i];
+        const bool has_value = i + 1 < args.size();
+        auto bad = [&](const char *what) { return error(std::string("generate: ") + a + " " + what); };
+        if (a == "-h" || a == "--help") {
+            std::printf("%s", kUsage);
+            return 0;
+        } else if (a == "-p" || a == "--prompt") {
+            if (!has_value) return bad("needs a text");
+            prompt = args[++i];
+            have_prompt = true;
+        } else if (a == "-n") {
+            if (!has_value || !parse_int(args[++i], 0, 1 << 20, &n)) return bad("must be 0..1048576");
+        } else if (a == "--temp") {
+            if (!has_value || !parse_float(args[++i], &temp) || temp < 0) return bad("must be a number >= 0");
+        } else if (a == "--top-k") {
+            if (!has_value || !parse_int(args[++i], 0, 1 << 30, &top_k)) return bad("must be a number >= 0");
+        } else if (a == "--top-p") {
+            if (!has_value || !parse_float(args[++i], &top_p) || !(top_p > 0 && top_p <= 1)) return bad("must be in (0, 1]");
+        } else if (a == "--seed") {
+            if (!has_value || !parse_int(args[++i], 0, (1ll << 62), &seed)) return bad("must be a number >= 0");
+        } else if (a == "--ctx") {
+            if (!has_value || !parse_int(args[++i], 1, 1 << 20, &ctx)) return bad("must be 1..1048576");
+        } else if (a == "--threads" || a == "-t") {
+            if (!has_value || !parse_int(args[++i], 1, 1024, &threads)) return bad("must be 1..1024");
+        } else if (a == "--no-stop") {
+            stop = false;
+        } else if (a.size() > 1 && a[0] == '-') {
+            return error("generate: unknown option '" + a + "'");
+        } else if (model.empty()) {
+            model = a;
+        } else {
+            return error("generate: more than one model given ('" + model + "' and '" + a + "')");
+        }
+    }
+    if (model.empty() || !have_prompt) return error("generate: a model and -p PROMPT are needed\n" + std::string(kUsage));
+    OpenSession s(model);
+    if (!s.ok()) return 1;
+    if (lb_session_set_param(s.session, LB_SESSION_THREADS, threads) != LB_OK ||
+        lb_session_set_param(s.session, LB_SESSION_CONTEXT, ctx) != LB_OK)
+        return api_error("generate");
+    lb_generate_options o;
+    lb_generate_options_init(&o, LB_GENERATE_OPTIONS_VERSION);
+    o.max_tokens = static_cast<int32_t>(n);
+    o.temperature = static_cast<float>(temp);
+    o.top_k = static_cast<int32_t>(top_k);
+    o.top_p = static_cast<float>(top_p);
+    o.seed = static_cast<uint64_t>(seed);
+    o.stop_at_end = stop ? 1 : 0;
+    std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+    std::fflush(stdout);
+    g_session = s.session;
+    struct sigaction sa = {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int;
+    sigaction(SIGINT, &sa, &old_int);
+    const lb_status st = lb_session_generate(s.session, prompt.data(), prompt.size(), &o, on_token, nullptr);
+    sigaction(SIGINT, &old_int, nullptr);
+    g_session = nullptr;
+    std::printf("\n");
+    if (st == LB_E_CANCELLED && g_interrupted.load()) return 130;
+    if (st != LB_OK) return api_error("generate");
+    return 0;
+}
+
+} // namespace cli
