@@ -31,6 +31,7 @@ const char *kSynthUsage = "usage: lowbit synth [options] OUT.gguf\n"
                           "  --heads N             attention heads (default 8)\n"
                           "  --kv-heads N          key/value heads, dividing --heads (default 4)\n"
                           "  --ff N                feed-forward size (default 512)\n"
+                          "  --arch A              llama (default), qwen2 (Q/K/V biases) or qwen3 (Q/K norms)\n"
                           "  --tied                no output.weight: the token embeddings are shared\n"
                           "  --type T              F32, F16 or BF16 (default F16)\n"
                           "  --seed N              random seed (default 1)\n"
@@ -87,6 +88,7 @@ int cmd_synth(const Args &args) {
     uint64_t dims[5] = {}; // layers, embd, heads, kv-heads, ff
     const char *dim_flags[5] = {"--layers", "--embd", "--heads", "--kv-heads", "--ff"};
     bool tied = false, has_type = false, has_seed = false;
+    lb_synth_arch arch = LB_SYNTH_LLAMA;
     lb_type type = LB_TYPE_F16;
     uint64_t seed = 0;
     std::string out, tokenizer_from, imatrix;
@@ -112,6 +114,12 @@ int cmd_synth(const Args &args) {
             has[dim] = true;
         } else if (a == "--tied") {
             tied = true;
+        } else if (a == "--arch") {
+            if (!value(&v)) return error("synth: --arch needs llama, qwen2 or qwen3");
+            if (v == "llama") arch = LB_SYNTH_LLAMA;
+            else if (v == "qwen2") arch = LB_SYNTH_QWEN2;
+            else if (v == "qwen3") arch = LB_SYNTH_QWEN3;
+            else return error("synth: --arch must be llama, qwen2 or qwen3, not '" + v + "'");
         } else if (a == "--type") {
             if (!value(&v)) return error("synth: --type needs F32, F16 or BF16");
             if (lb_type_from_name(&type, v.c_str()) != LB_OK ||
@@ -154,6 +162,7 @@ int cmd_synth(const Args &args) {
     for (int d = 0; d < 5; ++d)
         if (has[d]) *fields[d] = static_cast<uint32_t>(dims[d]);
     if (tied) o.tied_output = 1;
+    o.arch = arch;
     if (has_type) o.type = type;
     if (has_seed) o.seed = seed;
     if (!tokenizer_from.empty()) o.tokenizer_from = tokenizer_from.c_str();

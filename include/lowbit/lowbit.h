@@ -897,7 +897,16 @@ LB_API lb_status lb_imatrix_convert(const char *in_path, const char *out_path);
 /* Synthetic models                                                         */
 /* ------------------------------------------------------------------------ */
 
-/* A llama-architecture model with random weights of realistic statistics
+/* The architectures synthetic models come in: the tensors and metadata
+ * llama.cpp expects of each. */
+typedef enum lb_synth_arch {
+    LB_SYNTH_LLAMA = 0, /* general.architecture "llama" */
+    LB_SYNTH_QWEN2 = 1, /* "qwen2": biases on the Q, K and V projections, NeoX rope */
+    LB_SYNTH_QWEN3 = 2, /* "qwen3": RMSNorm of Q and K per head, NeoX rope */
+    LB_SYNTH_ARCH_FORCE_INT32 = 0x7fffffff
+} lb_synth_arch;
+
+/* A llama-family model with random weights of realistic statistics
  * (Gaussian rows, a spread of per-row and per-column scales, rare large
  * outliers), for tests and benchmarks. Deterministic for a given seed. */
 typedef struct lb_synth_options {
@@ -913,6 +922,7 @@ typedef struct lb_synth_options {
     /* A GGUF model whose tokenizer.* keys (and vocabulary size) to copy, or
      * NULL for a built-in byte-level vocabulary of 259 tokens. */
     const char *tokenizer_from;
+    lb_synth_arch arch; /* LB_SYNTH_LLAMA (the default), _QWEN2 or _QWEN3 */
 } lb_synth_options;
 
 #define LB_SYNTH_OPTIONS_VERSION 1

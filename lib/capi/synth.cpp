@@ -19,6 +19,7 @@ void defaults(lb_synth_options &o) {
     o.type = LB_TYPE_F16;
     o.seed = 1;
     o.tokenizer_from = nullptr;
+    o.arch = LB_SYNTH_LLAMA;
 }
 
 } // namespace

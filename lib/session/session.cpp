@@ -49,7 +49,7 @@ void Session::eval(const int32_t *tokens, size_t n, const uint8_t *want) {
     for (size_t i = 0; i < n; ++i) n_want += want == nullptr ? (i + 1 == n) : (want[i] != 0);
     logits_.resize(n_want * static_cast<size_t>(config_.n_vocab));
     n_logits_ = 0;
-    const kernels::KernelSet &k = kernels::active();
+    const kernels::KernelSet &k = kernels != nullptr ? *kernels : kernels::active();
     const MatmulObserver observe = [&](const Matrix &m, const float *rows, int64_t n_rows) {
         if (cancelled_.load()) return false;
         return !observer_ || observer_(m, rows, n_rows);

@@ -51,6 +51,8 @@ class Session {
     const ModelConfig &config() const { return config_; }
     const tokenizer::Tokenizer &tokenizer() const { return *tokenizer_; }
     SessionParams params;
+    // The kernel set the forward pass runs on; nullptr: kernels::active().
+    const kernels::KernelSet *kernels = nullptr;
 
     // The context the cache holds (params.n_ctx resolved).
     int context() const;

@@ -177,6 +177,9 @@ void validate(const lb_synth_options &o, const char *fn) {
              "%s: version is %u, expected LB_SYNTH_OPTIONS_VERSION (%u): initialize the options with "
              "lb_synth_options_init()",
              fn, o.version, static_cast<unsigned>(LB_SYNTH_OPTIONS_VERSION));
+    if (o.arch != LB_SYNTH_LLAMA && o.arch != LB_SYNTH_QWEN2 && o.arch != LB_SYNTH_QWEN3)
+        fail(LB_E_INVALID_ARG, "%s: arch is %d; LB_SYNTH_LLAMA, LB_SYNTH_QWEN2 or LB_SYNTH_QWEN3", fn,
+             static_cast<int>(o.arch));
     if (o.n_layer == 0 || o.n_layer > kMaxLayers)
         fail(LB_E_INVALID_ARG, "%s: n_layer is %u, must be 1..%u", fn, o.n_layer, kMaxLayers);
     if (o.n_embd == 0 || o.n_embd > kMaxWidth)
@@ -243,10 +246,19 @@ Vocab vocab_for(const lb_synth_options &o) {
     return o.tokenizer_from != nullptr ? vocab_from(o.tokenizer_from) : builtin_vocab();
 }
 
+const char *arch_name(lb_synth_arch arch) {
+    switch (arch) {
+    case LB_SYNTH_QWEN2: return "qwen2";
+    case LB_SYNTH_QWEN3: return "qwen3";
+    default: return "llama";
+    }
+}
+
 std::vector<gguf::KeyValue> model_metadata(const lb_synth_options &o, const Vocab &vocab) {
     using gguf::Value;
+    const std::string a = arch_name(o.arch);
     std::vector<gguf::KeyValue> kvs = {
-        {"general.architecture", Value::string("llama")},
+        {"general.architecture", Value::string(a)},
         {"general.type", Value::string("model")},
         {"general.name", Value::string("lowbit synthetic")},
         {"general.description",
@@ -254,16 +266,16 @@ std::vector<gguf::KeyValue> model_metadata(const lb_synth_options &o, const Voca
                                  static_cast<unsigned long long>(o.seed)))},
         {"general.file_type", Value::u32(file_type_of(o.type))},
         {"general.quantization_version", Value::u32(2)},
-        {"llama.vocab_size", Value::u32(static_cast<uint32_t>(vocab.n_vocab))},
-        {"llama.context_length", Value::u32(kContextLength)},
-        {"llama.embedding_length", Value::u32(o.n_embd)},
-        {"llama.feed_forward_length", Value::u32(o.n_ff)},
-        {"llama.attention.head_count", Value::u32(o.n_head)},
-        {"llama.attention.head_count_kv", Value::u32(o.n_head_kv)},
-        {"llama.block_count", Value::u32(o.n_layer)},
-        {"llama.rope.dimension_count", Value::u32(o.n_embd / o.n_head)},
-        {"llama.rope.freq_base", f32(kRopeFreqBase)},
-        {"llama.attention.layer_norm_rms_epsilon", f32(kRmsEpsilon)},
+        {a + ".vocab_size", Value::u32(static_cast<uint32_t>(vocab.n_vocab))},
+        {a + ".context_length", Value::u32(kContextLength)},
+        {a + ".embedding_length", Value::u32(o.n_embd)},
+        {a + ".feed_forward_length", Value::u32(o.n_ff)},
+        {a + ".attention.head_count", Value::u32(o.n_head)},
+        {a + ".attention.head_count_kv", Value::u32(o.n_head_kv)},
+        {a + ".block_count", Value::u32(o.n_layer)},
+        {a + ".rope.dimension_count", Value::u32(o.n_embd / o.n_head)},
+        {a + ".rope.freq_base", f32(kRopeFreqBase)},
+        {a + ".attention.layer_norm_rms_epsilon", f32(kRmsEpsilon)},
     };
     kvs.insert(kvs.end(), vocab.kvs.begin(), vocab.kvs.end());
     return kvs;
@@ -275,21 +287,32 @@ std::vector<TensorSpec> model_tensors(const lb_synth_options &o, int64_t n_vocab
     auto matrix = [&](const std::string &name, int64_t ne0, int64_t ne1) {
         t.push_back({name, 2, ne0, ne1, o.type, Kind::Matrix});
     };
-    auto norm = [&](const std::string &name) { t.push_back({name, 1, embd, 1, LB_TYPE_F32, Kind::Norm}); };
+    auto norm = [&](const std::string &name, int64_t n) { t.push_back({name, 1, n, 1, LB_TYPE_F32, Kind::Norm}); };
+    auto bias = [&](const std::string &name, int64_t n) { t.push_back({name, 1, n, 1, LB_TYPE_F32, Kind::Bias}); };
+    const int64_t head_dim = embd / o.n_head;
     matrix("token_embd.weight", embd, n_vocab);
-    norm("output_norm.weight");
+    norm("output_norm.weight", embd);
     if (o.tied_output == 0) matrix("output.weight", embd, n_vocab);
     for (uint32_t l = 0; l < o.n_layer; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         matrix(p + "attn_q.weight", embd, embd);
         matrix(p + "attn_k.weight", embd, kv);
         matrix(p + "attn_v.weight", embd, kv);
+        if (o.arch == LB_SYNTH_QWEN2) {
+            bias(p + "attn_q.bias", embd);
+            bias(p + "attn_k.bias", kv);
+            bias(p + "attn_v.bias", kv);
+        }
+        if (o.arch == LB_SYNTH_QWEN3) {
+            norm(p + "attn_q_norm.weight", head_dim);
+            norm(p + "attn_k_norm.weight", head_dim);
+        }
         matrix(p + "attn_output.weight", embd, embd);
-        norm(p + "attn_norm.weight");
+        norm(p + "attn_norm.weight", embd);
         matrix(p + "ffn_gate.weight", embd, ff);
         matrix(p + "ffn_down.weight", ff, embd);
         matrix(p + "ffn_up.weight", embd, ff);
-        norm(p + "ffn_norm.weight");
+        norm(p + "ffn_norm.weight", embd);
     }
     return t;
 }
@@ -317,6 +340,10 @@ void TensorGenerator::row(int64_t r, float *out) const {
     const ZigguratTables &z = ziggurat_tables();
     if (kind_ == Kind::Norm) {
         for (int64_t c = 0; c < ne0_; ++c) out[c] = static_cast<float>(std::exp(kNormLogStd * rng.normal(z)));
+        return;
+    }
+    if (kind_ == Kind::Bias) {
+        for (int64_t c = 0; c < ne0_; ++c) out[c] = static_cast<float>(kBiasStd * rng.normal(z));
         return;
     }
     // The first draw is the row's scale (as row_scale() computes it).

@@ -27,6 +27,7 @@ constexpr double kOutlierRate = 1e-4;
 constexpr double kOutlierMin = 10.0;
 constexpr double kOutlierMax = 30.0;
 constexpr double kNormLogStd = 0.05;
+constexpr double kBiasStd = 0.1; // qwen2's Q/K/V biases: N(0, kBiasStd^2)
 
 // The importance matrix: per-column mean squared activations, log-normal
 // (kActLogStd in log space), with about one column in kActHotEvery (at least
@@ -103,7 +104,7 @@ uint64_t mix64(uint64_t x);
 // A seed derived from a seed and a string (FNV-1a of the string, mixed).
 uint64_t derive_seed(uint64_t seed, const std::string &what);
 
-enum class Kind { Norm, Matrix };
+enum class Kind { Norm, Bias, Matrix };
 
 // One tensor of the model.
 struct TensorSpec {

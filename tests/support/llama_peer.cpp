@@ -4,6 +4,7 @@
 #include "llama.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
 #include <stdexcept>
@@ -47,9 +48,22 @@ const Api &api() {
         const std::string dir = library_dir();
         void *ggml = ::dlopen((dir + "/libggml.so").c_str(), RTLD_NOW | RTLD_GLOBAL);
         if (ggml == nullptr) throw std::runtime_error(std::string("cannot load the peer's libggml.so: ") + ::dlerror());
-        void (*load_all_from_path)(const char *) = nullptr;
-        bind(ggml, load_all_from_path, "ggml_backend_load_all_from_path");
-        load_all_from_path(dir.c_str()); // the CPU backend best for this CPU
+        // The portable x86-64 build of ggml's CPU backend (its reference code:
+        // the same numbers on every machine), or the variant LOWBIT_PEER_CPU
+        // names (haswell, zen4 ...: libggml-cpu-<variant>.so; "best": the one
+        // llama.cpp would choose for this CPU)
+        const char *env = std::getenv("LOWBIT_PEER_CPU");
+        const std::string variant = env != nullptr && *env != '\0' ? env : "x64";
+        if (variant != "best") {
+            void *(*load)(const char *) = nullptr;
+            bind(ggml, load, "ggml_backend_load");
+            if (load((dir + "/libggml-cpu-" + variant + ".so").c_str()) == nullptr)
+                throw std::runtime_error("cannot load the peer's CPU backend " + variant);
+        } else {
+            void (*load_all_from_path)(const char *) = nullptr;
+            bind(ggml, load_all_from_path, "ggml_backend_load_all_from_path");
+            load_all_from_path(dir.c_str());
+        }
         void *h = ::dlopen((dir + "/libllama.so").c_str(), RTLD_NOW | RTLD_LOCAL);
         if (h == nullptr) throw std::runtime_error(std::string("cannot load the peer's libllama.so: ") + ::dlerror());
         Api a{};

@@ -1,7 +1,9 @@
 // llama.cpp's own model runtime from the reference peer (libllama.so and the
 // CPU backend, loaded with dlopen; the struct layouts come from the peer's own
 // llama.h, compiled in): its tokenizer and its forward pass, the oracle for
-// lowbit's sessions.
+// lowbit's sessions. The CPU backend is ggml's portable x86-64 build (the
+// same numbers on any machine) unless LOWBIT_PEER_CPU names another
+// (haswell, zen4, ...; "best": llama.cpp's own choice for this CPU).
 #pragma once
 
 #include <cstdint>

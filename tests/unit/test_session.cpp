@@ -3,8 +3,10 @@
 // stated as the largest absolute difference and the mean KL divergence between
 // the two next-token distributions; and the known perplexity figures of
 // ../shared/data/PROVENANCE.md.
+#include "ggml_peer.hpp"
 #include "llama_peer.hpp"
 #include "model/model.hpp"
+#include "kernels/kernels.hpp"
 #include "session/session.hpp"
 #include "test_data.hpp"
 
@@ -28,6 +30,7 @@ std::string validation_text() { return read_text(testdata::source_path("tests/da
 struct Agreement {
     double max_abs = 0.0, mean_kld = 0.0;
     size_t same_top = 0, positions = 0;
+    size_t close = 0; // positions whose logits all agree within 1e-3
 };
 
 // KL(p || q) of the softmax distributions of two logit rows.
@@ -57,15 +60,19 @@ Agreement compare(const std::vector<float> &ours, const std::vector<float> &thei
         const float *o = ours.data() + p * n_vocab, *t = theirs.data() + p * n_vocab;
         a.mean_kld += kld(t, o, n_vocab);
         a.same_top += std::max_element(o, o + n_vocab) - o == std::max_element(t, t + n_vocab) - t;
+        double worst = 0.0;
+        for (int64_t i = 0; i < n_vocab; ++i) worst = std::max(worst, std::fabs(double(o[i]) - t[i]));
+        a.close += worst < 1e-3;
     }
     a.mean_kld /= static_cast<double>(a.positions);
     return a;
 }
 
 std::vector<float> lowbit_logits(const std::string &path, const std::vector<int32_t> &tokens, lb_type kv,
-                                 int n_batch) {
+                                 int n_batch, const char *kernels = nullptr) {
     const lb::Model m(path);
     lb::session::Session s(m);
+    if (kernels != nullptr) s.kernels = lb::kernels::find(kernels);
     s.params.n_ctx = static_cast<int>(tokens.size());
     s.params.kv_type = kv;
     s.params.n_batch = n_batch;
@@ -115,6 +122,144 @@ TEST(Session, Stories260KPerplexityIsTheKnownFigure) {
     EXPECT_EQ(r.n_scored, 4699u);
     EXPECT_NEAR(r.perplexity, 3.7783, 3.7783 * 1e-3);
     std::printf("stories260K F32: PPL %.4f +/- %.5f\n", r.perplexity, r.uncertainty);
+}
+
+} // namespace
+
+namespace {
+
+// Synthetic models of each architecture lowbit runs (256-wide rows, so every
+// K-quant applies), in F16 and quantized by lowbit to the weight types, run by
+// lowbit and by libllama on the same tokens.
+struct SynthCase {
+    lb_synth_arch arch;
+    const char *ftype; // what lowbit quantizes the F16 model to ("F16": as written)
+};
+
+std::string case_name(const SynthCase &c) {
+    const char *arch = c.arch == LB_SYNTH_LLAMA ? "llama" : c.arch == LB_SYNTH_QWEN2 ? "qwen2" : "qwen3";
+    return std::string(arch) + "_" + c.ftype;
+}
+
+void PrintTo(const SynthCase &c, std::ostream *os) { *os << case_name(c); }
+
+std::string synth_model(const testdata::TempDir &dir, const SynthCase &c) {
+    const std::string f16 = dir.file("f16.gguf");
+    lb_synth_options o;
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
+    o.arch = c.arch;
+    o.n_layer = 2;
+    o.n_embd = 256;
+    o.n_head = 4;
+    o.n_head_kv = 2;
+    o.n_ff = 512;
+    o.seed = 7 + static_cast<uint64_t>(c.arch);
+    if (lb_synth_write_model(&o, f16.c_str(), nullptr, nullptr) != LB_OK) throw std::runtime_error(lb_last_error());
+    if (std::string(c.ftype) == "F16") return f16;
+    const std::string out = dir.file(std::string(c.ftype) + ".gguf");
+    lb_model *m = nullptr;
+    lb_quantizer *q = nullptr;
+    lb_ftype ftype;
+    if (lb_ftype_from_name(&ftype, c.ftype) != LB_OK || lb_model_open(&m, f16.c_str()) != LB_OK ||
+        lb_quantizer_new(&q) != LB_OK || lb_quantizer_set_ftype(q, ftype) != LB_OK ||
+        lb_quantizer_run(q, m, out.c_str()) != LB_OK)
+        throw std::runtime_error(lb_last_error());
+    lb_quantizer_free(q);
+    lb_model_close(m);
+    return out;
+}
+
+class SynthLogits : public ::testing::TestWithParam<SynthCase> {};
+
+TEST_P(SynthLogits, MatchLlamaCpp) {
+    const testdata::TempDir dir;
+    const std::string path = synth_model(dir, GetParam());
+    const peer::LlamaModel llama(path, false);
+    // text of the built-in byte vocabulary: every byte its own token
+    const std::vector<int32_t> tokens = llama.tokenize(validation_text().substr(0, 120), true, false);
+    peer::LlamaRunOptions o;
+    o.n_ctx = 256;
+    const std::vector<float> theirs = llama.logits(tokens, o);
+    const Agreement a = compare(lowbit_logits(path, tokens, LB_TYPE_F32, 512), theirs, llama.n_vocab());
+    std::printf("%s: %zu positions, max |diff| %.3g, mean KLD %.3g, same top %zu, within 1e-3 %zu\n",
+                case_name(GetParam()).c_str(), a.positions, a.max_abs, a.mean_kld, a.same_top, a.close);
+    // Activations are quantized as llama.cpp quantizes them (against llama.cpp's
+    // haswell backend, which adds in the order lowbit's AVX2 kernels do, the
+    // Q8_0 logits are identical to the last bit), but where the order of float
+    // additions differs, a value on a rounding edge of the 8-bit (or 16-bit)
+    // activations rounds the other way. These random-weight models amplify
+    // that: lowbit's own scalar and AVX2 kernels differ from each other as much
+    // (seen: mean KLD up to 2e-4), as llama.cpp's x64 and haswell backends do.
+    // F32 weights (F32 activations) agree to float rounding (seen: KLD 2e-13).
+    const std::string t = GetParam().ftype;
+    EXPECT_LT(a.mean_kld, t == "F32" ? 1e-10 : t == "F16" || t == "BF16" ? 1e-5 : 5e-4);
+    EXPECT_GE(a.same_top, a.positions * 95 / 100);
+}
+
+std::vector<SynthCase> synth_cases() {
+    std::vector<SynthCase> out;
+    for (lb_synth_arch arch : {LB_SYNTH_LLAMA, LB_SYNTH_QWEN2, LB_SYNTH_QWEN3})
+        for (const char *t : {"F16", "F32", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_M",
+                              "Q4_K_M", "Q5_K_M", "Q6_K"})
+            out.push_back({arch, t});
+    return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(ArchsAndTypes, SynthLogits, ::testing::ValuesIn(synth_cases()),
+                         [](const ::testing::TestParamInfo<SynthCase> &info) { return case_name(info.param); });
+
+} // namespace
+
+namespace {
+
+// PROVENANCE.md: llama.cpp's own Q8_0 and Q4_0 files of stories260K give
+// perplexities 3.7817 and 4.0540 on the same text (a float reference; with
+// llama.cpp's 8-bit activations its Q4_0 gives 4.0565). lowbit runs the files
+// llama_model_quantize writes and must land within 0.1% of those figures, and
+// its logits near libllama's on them.
+TEST(Session, LlamaCppQuantizedFilesGiveTheKnownPerplexities) {
+    const testdata::TempDir dir;
+    const peer::Llama &quantizer = peer::Llama::get();
+    const std::string text = validation_text().substr(0, 20000);
+    for (const auto &[ftype, expected] : {std::pair{LB_FTYPE_Q8_0, 3.7817}, std::pair{LB_FTYPE_Q4_0, 4.0540}}) {
+        const std::string path = dir.file(std::string(lb_ftype_name(ftype)) + ".gguf");
+        peer::Llama::QuantizeParams p = quantizer.model_quantize_default_params();
+        p.ftype = ftype;
+        p.nthread = 2;
+        ASSERT_EQ(quantizer.model_quantize(testdata::stories_path().c_str(), path.c_str(), &p), 0u);
+        const lb::Model m(path);
+        lb::session::Session s(m);
+        s.params.n_threads = 2;
+        const lb::session::PerplexityResult r = s.perplexity(text, 256, 0, nullptr);
+        std::printf("llama.cpp's %s of stories260K: PPL %.4f (expected %.4f)\n", lb_ftype_name(ftype), r.perplexity,
+                    expected);
+        EXPECT_NEAR(r.perplexity, expected, expected * 1e-3) << lb_ftype_name(ftype);
+
+        const peer::LlamaModel llama(path, false);
+        const std::vector<int32_t> tokens = llama.tokenize(text.substr(0, 1000), true, false);
+        const std::vector<int32_t> first(tokens.begin(), tokens.begin() + 200);
+        peer::LlamaRunOptions o;
+        o.n_ctx = 256;
+        const Agreement a = compare(lowbit_logits(path, first, LB_TYPE_F32, 512), llama.logits(first, o), llama.n_vocab());
+        std::printf("  logits against libllama: max |diff| %.3g, mean KLD %.3g, same top %zu/%zu, within 1e-3 %zu\n",
+                    a.max_abs, a.mean_kld, a.same_top, a.positions, a.close);
+        // Activations are quantized to 8 bits as llama.cpp does; where one lies
+        // on a rounding edge, the two float paths to it (different orders of
+        // additions) put it on either side, which moves that position's logits
+        // by ~1e-2 and, through the cache, later ones a little. Seen: mean KLD
+        // 6e-5, the same top token at 199 of 200 positions.
+        EXPECT_LT(a.mean_kld, 2e-4) << lb_ftype_name(ftype);
+        EXPECT_GE(a.same_top, a.positions * 98 / 100) << lb_ftype_name(ftype);
+        if (ftype == LB_FTYPE_Q4_0) {
+            // with lowbit's reference kernels (ggml's order of additions) no
+            // activation rounds the other way on this text: the logits agree
+            // as far as float rounding goes (seen: 1.9e-6)
+            const Agreement ref = compare(lowbit_logits(path, first, LB_TYPE_F32, 512, "scalar"),
+                                          llama.logits(first, o), llama.n_vocab());
+            std::printf("  with the reference kernels: max |diff| %.3g, mean KLD %.3g\n", ref.max_abs, ref.mean_kld);
+            EXPECT_LT(ref.max_abs, 1e-4);
+        }
+    }
 }
 
 } // namespace

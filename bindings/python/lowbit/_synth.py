@@ -3,7 +3,7 @@
 import os
 
 from . import lowbit_c as _c
-from ._errors import check, integer
+from ._errors import check, integer, invalid_argument
 from ._rows import type_id
 
 _UINT32_MAX = 2**32 - 1
@@ -14,7 +14,10 @@ def _path(path):
     return os.fsdecode(os.fspath(path))
 
 
-def _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed):
+_ARCHS = {"llama": _c.LB_SYNTH_LLAMA, "qwen2": _c.LB_SYNTH_QWEN2, "qwen3": _c.LB_SYNTH_QWEN3}
+
+
+def _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed, arch=None):
     """An lb_synth_options with the library's defaults, then the given values."""
     o = _c.lb_synth_options()
     check(_c.lb_synth_options_init(o, _c.LB_SYNTH_OPTIONS_VERSION))
@@ -30,6 +33,10 @@ def _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed):
         o.n_ff = integer(n_ff, "n_ff", 0, _UINT32_MAX)
     if tied_output is not None:
         o.tied_output = 1 if tied_output else 0
+    if arch is not None:
+        if arch not in _ARCHS:
+            raise invalid_argument(f"arch must be one of {sorted(_ARCHS)}, not {arch!r}")
+        o.arch = _ARCHS[arch]
     if type is not None:
         o.type = type_id(type)
     if seed is not None:
@@ -49,8 +56,9 @@ def synth_model(
     type=None,
     seed=None,
     tokenizer_from=None,
+    arch=None,
 ):
-    """Writes a llama-architecture model with random weights of realistic
+    """Writes a llama-family model with random weights of realistic
     statistics to ``path`` (atomically), for tests and benchmarks. The same
     options give the same file.
 
@@ -59,13 +67,14 @@ def synth_model(
     n_ff 512, tied_output False (True: no output.weight), type "F16" ("F32",
     "F16" or "BF16"), seed 1, and tokenizer_from None: a built-in byte-level
     vocabulary of 259 tokens (or the path of a GGUF model whose tokenizer and
-    vocabulary size to copy).
+    vocabulary size to copy), arch "llama" ("qwen2": Q/K/V biases, "qwen3":
+    Q/K norms).
 
     Raises InvalidArgumentError (impossible shapes: the message names the
     field), FileError, FormatError (a bad tokenizer_from). The GIL is
     released while the file is written.
     """
-    o = _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed)
+    o = _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed, arch)
     tokenizer = None if tokenizer_from is None else _path(tokenizer_from)
     check(_c.lbpy_synth_write_model(o, tokenizer, _path(path)))
 
