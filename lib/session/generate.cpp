@@ -54,7 +54,8 @@ std::vector<int32_t> Session::generate(const std::string &prompt, const Generate
         fail(LB_E_INVALID_ARG, "generate: the prompt (%zu tokens) and %d more exceed the context of %d tokens",
              tokens.size(), o.max_tokens, context());
     clear();
-    eval(tokens.data(), tokens.size(), nullptr);
+    cancelled_.store(false);
+    eval_step(tokens.data(), tokens.size(), nullptr);
     std::mt19937_64 rng(o.seed);
     const tokenizer::Vocab &v = tokenizer_->vocab();
     std::vector<int32_t> out;
@@ -63,7 +64,7 @@ std::vector<int32_t> Session::generate(const std::string &prompt, const Generate
         if (o.stop_at_end && (t == v.eos || t == v.eot)) break;
         out.push_back(t);
         if (on_token && !on_token(t, tokenizer_->piece(t, false))) break;
-        if (i + 1 < o.max_tokens) eval(&t, 1, nullptr);
+        if (i + 1 < o.max_tokens) eval_step(&t, 1, nullptr);
     }
     return out;
 }

@@ -26,6 +26,7 @@ double negative_log_likelihood(const float *logits, int64_t n_vocab, int32_t tar
 PerplexityResult Session::perplexity(const std::string &text, int n_ctx, int max_chunks,
                                      const std::function<bool(const PerplexityResult &)> &progress) {
     const auto start = std::chrono::steady_clock::now();
+    cancelled_.store(false);
     if (n_ctx < 2) fail(LB_E_INVALID_ARG, "perplexity: the context must be at least 2 tokens, not %d", n_ctx);
     if (config_.n_ctx_train > 0 && n_ctx > config_.n_ctx_train)
         fail(LB_E_INVALID_ARG, "perplexity: a context of %d tokens is larger than the model's (%d)", n_ctx,
@@ -54,7 +55,7 @@ PerplexityResult Session::perplexity(const std::string &text, int n_ctx, int max
                                        tokens.begin() + static_cast<std::ptrdiff_t>((c + 1) * n_ctx));
             if (v.add_bos) chunk[0] = v.bos;
             clear();
-            eval(chunk.data(), chunk.size(), want.data());
+            eval_step(chunk.data(), chunk.size(), want.data());
             for (int i = first; i < n_ctx - 1; ++i) {
                 const double x = negative_log_likelihood(logits(static_cast<size_t>(i - first)), config_.n_vocab,
                                                          tokens[c * n_ctx + static_cast<size_t>(i) + 1]);

@@ -35,7 +35,12 @@ void Session::ensure_cache() {
 }
 
 void Session::eval(const int32_t *tokens, size_t n, const uint8_t *want) {
-    cancelled_.store(false);
+    cancelled_.store(false); // a cancel asked before this call is cleared
+    eval_step(tokens, n, want);
+}
+
+void Session::eval_step(const int32_t *tokens, size_t n, const uint8_t *want) {
+    if (cancelled_.load()) fail(LB_E_CANCELLED, "evaluation cancelled");
     ensure_cache();
     if (n == 0) fail(LB_E_INVALID_ARG, "no tokens to evaluate");
     if (static_cast<size_t>(n_past_) + n > static_cast<size_t>(cache_.n_ctx()))

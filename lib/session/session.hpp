@@ -87,6 +87,9 @@ class Session {
   private:
     void ensure_cache();
     int threads() const;
+    // eval() without clearing an earlier cancel: the steps of perplexity()
+    // and generate()
+    void eval_step(const int32_t *tokens, size_t n, const uint8_t *want);
     void eval_batches(const int32_t *tokens, size_t n, const uint8_t *want, size_t batch, const kernels::KernelSet &k,
                       const MatmulObserver &observe);
 
