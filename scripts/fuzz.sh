@@ -40,12 +40,18 @@ mkdir -p "$work"/model "$work"/imatrix "$work"/rows
 # a legacy .dat imatrix: 1 entry "a.weight", ncall 2, 4 values, trailer (chunk count 1, dataset "d")
 printf '\x01\x00\x00\x00\x08\x00\x00\x00a.weight\x02\x00\x00\x00\x04\x00\x00\x00\x00\x00\x80\x3f\x00\x00\x00\x40\x00\x00\x40\x40\x00\x00\x80\x40\x01\x00\x00\x00\x01\x00\x00\x00d' \
   > "$work/imatrix/legacy.dat"
+# vocabularies: stories260K's SentencePiece one, a cut of llama.cpp's gpt-2 BPE
+# one under each pre-tokenizer name (the peer's source, see install-peer.sh)
+mkdir -p "$work/tokenizer"
+peer_src=$(./scripts/install-peer.sh)/../../../../../llama.cpp
+/usr/bin/python3 tests/fuzz/make_vocab_seeds.py models/stories260K.gguf "$peer_src/models/ggml-vocab-gpt-2.gguf" \
+  "$work/tokenizer" >/dev/null
 for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
   { printf "\\x$(printf %02x "$i")"; head -c 1200 /dev/zero | tr '\0' '\125'; } > "$work/rows/type$i"
 done
 
 status=0
-for target in model imatrix rows; do
+for target in model imatrix rows tokenizer; do
   echo "== fuzz_$target: $what" >&2
   mkdir -p "$work/corpus-$target"
   if ! (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \

@@ -3,16 +3,23 @@
 
 #include <cstdlib>
 #include <cstring>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 namespace lb::kernels {
 
 namespace {
 
 #if defined(__x86_64__)
-// the AVX2 set's dot kernels also use FMA and F16C (every AVX2 CPU has them)
-bool has_avx2() {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+// F16C: CPUID leaf 1, ECX bit 29 (not every compiler's __builtin_cpu_supports knows it)
+bool has_f16c() {
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 29)) != 0;
 }
+
+// the AVX2 set's dot kernels also use FMA and F16C (every AVX2 CPU has them)
+bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c(); }
 #endif
 
 } // namespace

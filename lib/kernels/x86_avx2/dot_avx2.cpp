@@ -36,14 +36,6 @@ inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-inline int hsum_i32(__m256i v) {
-    const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
-    __m128i s = _mm_add_epi32(lo, hi);
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    return _mm_cvtsi128_si32(s);
-}
-
 // sum over pairs of signed bytes x y, as 8 int32 (each the sum of 4 products)
 inline __m256i dot_i8(__m256i x, __m256i y) {
     const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
@@ -241,7 +233,12 @@ void f16_rounded_activations(const float *x, void *y, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
-    for (; i < n; ++i) out[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
+    if (i < n) { // the tail, through a padded vector
+        float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int64_t k = 0; i + k < n; ++k) tail[k] = x[i + k];
+        _mm256_storeu_ps(tail, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(tail), _MM_FROUND_TO_NEAREST_INT)));
+        for (int64_t k = 0; i + k < n; ++k) out[i + k] = tail[k];
+    }
 }
 void bf16_rounded_activations(const float *x, void *y, int64_t n) {
     // round to nearest even on the top 16 bits (NaN stays NaN), as fp32_to_bf16
