@@ -172,6 +172,8 @@ class Session:
             flags = None
         else:
             flags = np.ascontiguousarray(outputs, dtype=np.uint8)
+            if flags.shape != tokens.shape:
+                raise invalid_argument(f"outputs has {flags.size} flags for {tokens.size} tokens")
         _finish(_c.lbpy_session_eval(self._p(), tokens, flags))
         return _c.lbpy_session_logits(self._p())
 
