@@ -46,8 +46,10 @@ struct Options {
 };
 
 [[noreturn]] void usage_error(const char *message) {
-    std::fprintf(stderr, "compare_ggml: %s\nusage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]\n",
-                 message);
+    std::fprintf(
+        stderr,
+        "compare_ggml: %s\nusage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]\n",
+        message);
     std::exit(1);
 }
 
@@ -243,9 +245,9 @@ int main(int argc, char **argv) {
     const Data data(o.rows);
     const int64_t rows = o.rows;
     const double elements = static_cast<double>(rows * kRowWidth);
-    const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0,
-                             LB_TYPE_Q2_K, LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K,
-                             LB_TYPE_F16,  LB_TYPE_BF16};
+    const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
+                             LB_TYPE_Q8_0, LB_TYPE_Q2_K, LB_TYPE_Q3_K, LB_TYPE_Q4_K,
+                             LB_TYPE_Q5_K, LB_TYPE_Q6_K, LB_TYPE_F16,  LB_TYPE_BF16};
 
     std::printf("%-6s %-17s %12s %12s %7s  %-11s  %s\n", "format", "op", "lowbit Me/s", "ggml Me/s", "ratio",
                 "ratio IQR", "note");

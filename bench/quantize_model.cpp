@@ -66,12 +66,17 @@ int main(int argc, char **argv) {
     int threads = 2;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--model" && i + 1 < argc) model = argv[++i];
-        else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-        else if (a == "--type" && i + 1 < argc) type = argv[++i];
-        else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+        if (a == "--model" && i + 1 < argc)
+            model = argv[++i];
+        else if (a == "--dir" && i + 1 < argc)
+            dir = argv[++i];
+        else if (a == "--type" && i + 1 < argc)
+            type = argv[++i];
+        else if (a == "--threads" && i + 1 < argc)
+            threads = std::atoi(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: %s [--model FILE] [--type Q4_K_M] [--threads 2] [--dir DIR]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--model FILE] [--type Q4_K_M] [--threads 2] [--dir DIR]\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -106,7 +111,8 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;
     }
-    const std::string out_lowbit = dir + "/lowbit-" + type + ".gguf", out_llama = dir + "/llama-" + type + ".gguf";
+    const std::string out_lowbit = dir + "/lowbit-" + type + ".gguf",
+                      out_llama = dir + "/llama-" + type + ".gguf";
     // drop the page cache's copy of the input from the comparison: read it once first
     std::system(("cat '" + model + "' > /dev/null").c_str());
 
@@ -115,7 +121,8 @@ int main(int argc, char **argv) {
             lb_model *m = nullptr;
             lb_quantizer *q = nullptr;
             const bool ok = lb_model_open(&m, model.c_str()) == LB_OK && lb_quantizer_new(&q) == LB_OK &&
-                            lb_quantizer_set_ftype(q, ftype) == LB_OK && lb_quantizer_set_threads(q, threads) == LB_OK &&
+                            lb_quantizer_set_ftype(q, ftype) == LB_OK &&
+                            lb_quantizer_set_threads(q, threads) == LB_OK &&
                             lb_quantizer_run(q, m, out_lowbit.c_str()) == LB_OK;
             if (!ok) std::fprintf(stderr, "lowbit: %s\n", lb_last_error());
             return ok;
@@ -133,7 +140,8 @@ int main(int argc, char **argv) {
         out_llama);
 
     struct stat st;
-    const double model_gib = ::stat(model.c_str(), &st) == 0 ? static_cast<double>(st.st_size) / (1 << 30) : 0;
+    const double model_gib =
+        ::stat(model.c_str(), &st) == 0 ? static_cast<double>(st.st_size) / (1 << 30) : 0;
     std::printf("model:    %s (%.2f GiB)\n", model.c_str(), model_gib);
     std::printf("machine:  %s, %ld logical cores\n", cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN));
     std::printf("run:      %s, %d threads each, each in its own process\n\n", type.c_str(), threads);

@@ -68,9 +68,11 @@ int cmd_generate(const Args &args) {
         } else if (a == "--top-k") {
             if (!has_value || !parse_int(args[++i], 0, 1 << 30, &top_k)) return bad("must be a number >= 0");
         } else if (a == "--top-p") {
-            if (!has_value || !parse_float(args[++i], &top_p) || !(top_p > 0 && top_p <= 1)) return bad("must be in (0, 1]");
+            if (!has_value || !parse_float(args[++i], &top_p) || !(top_p > 0 && top_p <= 1))
+                return bad("must be in (0, 1]");
         } else if (a == "--seed") {
-            if (!has_value || !parse_int(args[++i], 0, (1ll << 62), &seed)) return bad("must be a number >= 0");
+            if (!has_value || !parse_int(args[++i], 0, (1ll << 62), &seed))
+                return bad("must be a number >= 0");
         } else if (a == "--ctx") {
             if (!has_value || !parse_int(args[++i], 1, 1 << 20, &ctx)) return bad("must be 1..1048576");
         } else if (a == "--threads" || a == "-t") {
@@ -85,7 +87,8 @@ int cmd_generate(const Args &args) {
             return error("generate: more than one model given ('" + model + "' and '" + a + "')");
         }
     }
-    if (model.empty() || !have_prompt) return error("generate: a model and -p PROMPT are needed\n" + std::string(kUsage));
+    if (model.empty() || !have_prompt)
+        return error("generate: a model and -p PROMPT are needed\n" + std::string(kUsage));
     OpenSession s(model);
     if (!s.ok()) return 1;
     if (lb_session_set_param(s.session, LB_SESSION_THREADS, threads) != LB_OK ||

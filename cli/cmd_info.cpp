@@ -127,14 +127,15 @@ std::string shape_text(const lb_model *m, size_t i, bool json) {
 
 void print_json(const lb_model *m) {
     std::printf("{\n  \"path\": %s,\n", json_string(lb_model_path(m)).c_str());
-    std::printf("  \"gguf_version\": %u,\n  \"alignment\": %u,\n", lb_model_gguf_version(m), lb_model_alignment(m));
+    std::printf("  \"gguf_version\": %u,\n  \"alignment\": %u,\n", lb_model_gguf_version(m),
+                lb_model_alignment(m));
     std::printf("  \"file_size\": %" PRIu64 ",\n  \"data_offset\": %" PRIu64 ",\n", lb_model_file_size(m),
                 lb_model_data_offset(m));
     std::printf("  \"metadata\": [");
     for (size_t i = 0; i < lb_model_kv_count(m); ++i) {
         const lb_value_type type = lb_model_kv_type(m, i);
-        std::printf("%s\n    {\"key\": %s, \"type\": \"%s\"", i > 0 ? "," : "", json_string(lb_model_kv_key(m, i)).c_str(),
-                    lb_value_type_name(type));
+        std::printf("%s\n    {\"key\": %s, \"type\": \"%s\"", i > 0 ? "," : "",
+                    json_string(lb_model_kv_key(m, i)).c_str(), lb_value_type_name(type));
         if (type == LB_VALUE_ARRAY) {
             lb_value_type et;
             uint64_t count;
@@ -156,18 +157,21 @@ void print_json(const lb_model *m) {
 
 void print_text(const lb_model *m) {
     std::printf("file:      %s\n", lb_model_path(m));
-    std::printf("format:    GGUF version %u, alignment %u, %" PRIu64 " bytes, tensor data at offset %" PRIu64 "\n",
-                lb_model_gguf_version(m), lb_model_alignment(m), lb_model_file_size(m), lb_model_data_offset(m));
+    std::printf(
+        "format:    GGUF version %u, alignment %u, %" PRIu64 " bytes, tensor data at offset %" PRIu64 "\n",
+        lb_model_gguf_version(m), lb_model_alignment(m), lb_model_file_size(m), lb_model_data_offset(m));
     std::printf("metadata:  %zu keys\n", lb_model_kv_count(m));
     for (size_t i = 0; i < lb_model_kv_count(m); ++i)
-        std::printf("  %-44s %-9s %s\n", lb_model_kv_key(m, i), type_text(m, i).c_str(), value_text(m, i, false).c_str());
+        std::printf("  %-44s %-9s %s\n", lb_model_kv_key(m, i), type_text(m, i).c_str(),
+                    value_text(m, i, false).c_str());
     uint64_t elements = 0, bytes = 0;
     for (size_t i = 0; i < lb_model_tensor_count(m); ++i) {
         elements += static_cast<uint64_t>(lb_model_tensor_n_elements(m, i));
         bytes += lb_model_tensor_size(m, i);
     }
     std::printf("tensors:   %zu, %" PRIu64 " weights, %" PRIu64 " bytes (%.2f bits per weight)\n",
-                lb_model_tensor_count(m), elements, bytes, elements > 0 ? 8.0 * static_cast<double>(bytes) / static_cast<double>(elements) : 0.0);
+                lb_model_tensor_count(m), elements, bytes,
+                elements > 0 ? 8.0 * static_cast<double>(bytes) / static_cast<double>(elements) : 0.0);
     std::printf("  %5s  %-40s %-8s %-24s %12s %12s\n", "#", "name", "type", "shape", "offset", "bytes");
     for (size_t i = 0; i < lb_model_tensor_count(m); ++i)
         std::printf("  %5zu  %-40s %-8s %-24s %12" PRIu64 " %12" PRIu64 "\n", i, lb_model_tensor_name(m, i),
@@ -181,19 +185,26 @@ int cmd_info(const Args &args) {
     std::string path;
     bool json = false;
     for (const std::string &a : args) {
-        if (a == "--json") json = true;
+        if (a == "--json")
+            json = true;
         else if (a == "-h" || a == "--help") {
-            std::printf("usage: lowbit info FILE [--json]\n\nPrints the metadata and the tensor table of a GGUF file.\n");
+            std::printf("usage: lowbit info FILE [--json]\n\nPrints the metadata and the tensor table of a "
+                        "GGUF file.\n");
             return 0;
-        } else if (a.size() > 1 && a[0] == '-') return error("info: unknown option '" + a + "'");
-        else if (path.empty()) path = a;
-        else return error("info: more than one file given ('" + path + "' and '" + a + "')");
+        } else if (a.size() > 1 && a[0] == '-')
+            return error("info: unknown option '" + a + "'");
+        else if (path.empty())
+            path = a;
+        else
+            return error("info: more than one file given ('" + path + "' and '" + a + "')");
     }
     if (path.empty()) return error("info: no file given (usage: lowbit info FILE [--json])");
     lb_model *m = open_model(path);
     if (m == nullptr) return 1;
-    if (json) print_json(m);
-    else print_text(m);
+    if (json)
+        print_json(m);
+    else
+        print_text(m);
     lb_model_close(m);
     return 0;
 }

@@ -14,21 +14,20 @@ namespace cli {
 
 namespace {
 
-const char *kUsage =
-    "usage: lowbit perplexity MODEL -f TEXT [options]\n"
-    "\n"
-    "Scores TEXT as llama-perplexity does: tokenized with BOS, consecutive chunks of --ctx\n"
-    "tokens each evaluated alone (first token replaced by BOS), the second half of each\n"
-    "chunk's predictions scored. Prints PPL = X +/- (its standard error).\n"
-    "\n"
-    "  -f FILE        the text (UTF-8)\n"
-    "  --ctx N        tokens per chunk (default 512)\n"
-    "  --chunks N     score at most N chunks (default: all)\n"
-    "  --batch N      tokens per forward step (default 512)\n"
-    "  --threads N    worker threads (default: all)\n"
-    "  --cache-type T the key/value cache's type, F16 (default) or F32\n"
-    "  --json         print the result as JSON\n"
-    "  -h, --help     show this help\n";
+const char *kUsage = "usage: lowbit perplexity MODEL -f TEXT [options]\n"
+                     "\n"
+                     "Scores TEXT as llama-perplexity does: tokenized with BOS, consecutive chunks of --ctx\n"
+                     "tokens each evaluated alone (first token replaced by BOS), the second half of each\n"
+                     "chunk's predictions scored. Prints PPL = X +/- (its standard error).\n"
+                     "\n"
+                     "  -f FILE        the text (UTF-8)\n"
+                     "  --ctx N        tokens per chunk (default 512)\n"
+                     "  --chunks N     score at most N chunks (default: all)\n"
+                     "  --batch N      tokens per forward step (default 512)\n"
+                     "  --threads N    worker threads (default: all)\n"
+                     "  --cache-type T the key/value cache's type, F16 (default) or F32\n"
+                     "  --json         print the result as JSON\n"
+                     "  -h, --help     show this help\n";
 
 lb_session *g_session = nullptr;
 std::atomic<bool> g_interrupted{false};
@@ -45,9 +44,10 @@ struct Ui {
 int on_chunk(const lb_perplexity *p, void *user) {
     char label[160];
     std::snprintf(label, sizeof label, "chunk %llu/%llu  PPL %.4f +/- %.4f",
-                  static_cast<unsigned long long>(p->n_chunks_done), static_cast<unsigned long long>(p->n_chunks),
-                  p->perplexity, p->uncertainty);
-    static_cast<Ui *>(user)->bar.draw(p->n_chunks > 0 ? static_cast<double>(p->n_chunks_done) / p->n_chunks : 1.0,
+                  static_cast<unsigned long long>(p->n_chunks_done),
+                  static_cast<unsigned long long>(p->n_chunks), p->perplexity, p->uncertainty);
+    static_cast<Ui *>(user)->bar.draw(p->n_chunks > 0 ? static_cast<double>(p->n_chunks_done) / p->n_chunks
+                                                      : 1.0,
                                       label, p->n_chunks_done == p->n_chunks);
     return 0;
 }
@@ -89,7 +89,8 @@ int cmd_perplexity(const Args &args) {
                 return error("perplexity: --threads must be 1..1024");
         } else if (a == "--cache-type") {
             if (!(v = value("a type"))) return 1;
-            if (lb_type_from_name(&cache, v->c_str()) != LB_OK || (cache != LB_TYPE_F16 && cache != LB_TYPE_F32))
+            if (lb_type_from_name(&cache, v->c_str()) != LB_OK ||
+                (cache != LB_TYPE_F16 && cache != LB_TYPE_F32))
                 return error("perplexity: --cache-type must be F16 or F32");
         } else if (a == "--json") {
             json = true;
@@ -101,7 +102,8 @@ int cmd_perplexity(const Args &args) {
             return error("perplexity: more than one model given ('" + model + "' and '" + a + "')");
         }
     }
-    if (model.empty() || file.empty()) return error("perplexity: a model and -f TEXT are needed\n" + std::string(kUsage));
+    if (model.empty() || file.empty())
+        return error("perplexity: a model and -f TEXT are needed\n" + std::string(kUsage));
     std::string text;
     if (!read_text_file(file, &text)) return 1;
     OpenSession s(model);
@@ -119,7 +121,8 @@ int cmd_perplexity(const Args &args) {
     struct sigaction old_int, old_term;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    const lb_status st = lb_session_perplexity(s.session, text.data(), text.size(), ctx, chunks, on_chunk, &ui, &r);
+    const lb_status st =
+        lb_session_perplexity(s.session, text.data(), text.size(), ctx, chunks, on_chunk, &ui, &r);
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
     g_session = nullptr;
@@ -131,7 +134,8 @@ int cmd_perplexity(const Args &args) {
     if (st != LB_OK) return api_error("perplexity");
     const double tokens_per_second = r.seconds > 0 ? static_cast<double>(r.n_chunks * ctx) / r.seconds : 0.0;
     if (json) {
-        std::printf("{\"model\": %s, \"text\": %s, \"ctx\": %lld, \"tokens\": %llu, \"chunks\": %llu, \"scored\": %llu, "
+        std::printf("{\"model\": %s, \"text\": %s, \"ctx\": %lld, \"tokens\": %llu, \"chunks\": %llu, "
+                    "\"scored\": %llu, "
                     "\"perplexity\": %s, \"uncertainty\": %s, \"mean_nll\": %s, \"seconds\": %s, "
                     "\"tokens_per_second\": %s}\n",
                     json_string(model).c_str(), json_string(file).c_str(), ctx,
@@ -141,8 +145,8 @@ int cmd_perplexity(const Args &args) {
                     json_number(r.seconds, 4).c_str(), json_number(tokens_per_second, 2).c_str());
     } else {
         std::printf("%s: %llu tokens, %llu chunks of %lld, %llu predictions scored\n", file.c_str(),
-                    static_cast<unsigned long long>(r.n_tokens), static_cast<unsigned long long>(r.n_chunks), ctx,
-                    static_cast<unsigned long long>(r.n_scored));
+                    static_cast<unsigned long long>(r.n_tokens), static_cast<unsigned long long>(r.n_chunks),
+                    ctx, static_cast<unsigned long long>(r.n_scored));
         std::printf("PPL = %.4f +/- %.5f\n", r.perplexity, r.uncertainty);
         std::printf("%.2f s, %.1f tokens/s\n", r.seconds, tokens_per_second);
     }

@@ -1,8 +1,8 @@
 // lowbit quantize [options] IN [OUT] TYPE [NTHREADS]: llama-quantize's
 // command line, with its options and their meaning.
 #include "commands.hpp"
-#include "progress_bar.hpp"
 #include "lowbit/lowbit.h"
+#include "progress_bar.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -87,7 +87,8 @@ bool parse_ftype(const std::string &s, lb_ftype *ftype, bool *copy) {
 std::string supported_types() {
     std::string known;
     for (int id = 0; id < 64; ++id)
-        if (lb_ftype_name(static_cast<lb_ftype>(id)) != nullptr && lb_ftype_is_supported(static_cast<lb_ftype>(id)))
+        if (lb_ftype_name(static_cast<lb_ftype>(id)) != nullptr &&
+            lb_ftype_is_supported(static_cast<lb_ftype>(id)))
             known += std::string(known.empty() ? "" : ", ") + lb_ftype_name(static_cast<lb_ftype>(id));
     return known + ", COPY";
 }
@@ -107,9 +108,12 @@ struct Request {
 bool parse_tensor_type(const std::string &arg, Request &r, std::string *why) {
     const size_t eq = arg.find('=');
     const char *problem = nullptr;
-    if (eq == std::string::npos) problem = "is not REGEX=TYPE";
-    else if (eq == 0) problem = "has no tensor name pattern";
-    else if (eq + 1 == arg.size()) problem = "has no type";
+    if (eq == std::string::npos)
+        problem = "is not REGEX=TYPE";
+    else if (eq == 0)
+        problem = "has no tensor name pattern";
+    else if (eq + 1 == arg.size())
+        problem = "has no type";
     if (problem != nullptr) {
         std::ostringstream m;
         m << '\'' << arg << "' " << problem;
@@ -133,18 +137,23 @@ bool parse_tensor_type(const std::string &arg, Request &r, std::string *why) {
 int apply(const Request &r, lb_quantizer *q) {
     if (lb_quantizer_set_threads(q, r.threads) != LB_OK ||
         lb_quantizer_set_allow_requantize(q, r.allow_requantize) != LB_OK ||
-        lb_quantizer_set_quantize_output(q, !r.leave_output) != LB_OK || lb_quantizer_set_pure(q, r.pure) != LB_OK ||
-        lb_quantizer_set_keep_split(q, r.keep_split) != LB_OK || lb_quantizer_set_dry_run(q, r.dry_run) != LB_OK)
+        lb_quantizer_set_quantize_output(q, !r.leave_output) != LB_OK ||
+        lb_quantizer_set_pure(q, r.pure) != LB_OK || lb_quantizer_set_keep_split(q, r.keep_split) != LB_OK ||
+        lb_quantizer_set_dry_run(q, r.dry_run) != LB_OK)
         return api_error("quantize");
-    if (lb_quantizer_set_output_tensor_type(q, r.output_type) != LB_OK) return api_error("--output-tensor-type");
-    if (lb_quantizer_set_token_embedding_type(q, r.embedding_type) != LB_OK) return api_error("--token-embedding-type");
+    if (lb_quantizer_set_output_tensor_type(q, r.output_type) != LB_OK)
+        return api_error("--output-tensor-type");
+    if (lb_quantizer_set_token_embedding_type(q, r.embedding_type) != LB_OK)
+        return api_error("--token-embedding-type");
     for (const auto &[pattern, type] : r.tensor_types)
-        if (lb_quantizer_add_tensor_type(q, pattern.c_str(), type) != LB_OK) return api_error("--tensor-type");
+        if (lb_quantizer_add_tensor_type(q, pattern.c_str(), type) != LB_OK)
+            return api_error("--tensor-type");
     for (const std::string &kv : r.overrides)
         if (lb_quantizer_add_kv_override(q, kv.c_str()) != LB_OK) return api_error("--override-kv");
     if (!r.prune.empty() && lb_quantizer_set_prune_layers(q, r.prune.data(), r.prune.size()) != LB_OK)
         return api_error("--prune-layers");
-    if (!r.imatrix.empty() && lb_quantizer_set_imatrix(q, r.imatrix.c_str()) != LB_OK) return api_error("--imatrix");
+    if (!r.imatrix.empty() && lb_quantizer_set_imatrix(q, r.imatrix.c_str()) != LB_OK)
+        return api_error("--imatrix");
     for (const std::string &w : r.include)
         if (lb_quantizer_add_imatrix_filter(q, 1, w.c_str()) != LB_OK) return api_error("--include-weights");
     for (const std::string &w : r.exclude)
@@ -213,7 +222,8 @@ int cmd_quantize(const Args &args) {
             if (!f) return error("quantize: --tensor-type-file: cannot read '" + v + "'");
             std::string entry;
             while (f >> entry)
-                if (!parse_tensor_type(entry, r, &why)) return error("quantize: --tensor-type-file " + v + ": " + why);
+                if (!parse_tensor_type(entry, r, &why))
+                    return error("quantize: --tensor-type-file " + v + ": " + why);
         } else if (a == "--prune-layers") {
             if (!value(&v)) return error("quantize: --prune-layers needs a list of layers");
             size_t start = 0;
@@ -221,7 +231,8 @@ int cmd_quantize(const Args &args) {
                 const size_t comma = std::min(v.find(',', start), v.size());
                 int layer;
                 if (!parse_count(v.substr(start, comma - start), &layer))
-                    return error("quantize: --prune-layers: '" + v.substr(start, comma - start) + "' is not a layer number");
+                    return error("quantize: --prune-layers: '" + v.substr(start, comma - start) +
+                                 "' is not a layer number");
                 r.prune.push_back(layer);
                 start = comma + 1;
             }
@@ -257,12 +268,15 @@ int cmd_quantize(const Args &args) {
         type = pos[1];
         next = 2;
     } else {
-        if (pos.size() < 3) return error("quantize: unknown quantization type '" + pos[1] + "'; this build supports: " + supported_types());
+        if (pos.size() < 3)
+            return error("quantize: unknown quantization type '" + pos[1] +
+                         "'; this build supports: " + supported_types());
         out = pos[1];
         type = pos[2];
         next = 3;
         if (!parse_ftype(type, &ftype, &copy))
-            return error("quantize: unknown quantization type '" + type + "'; this build supports: " + supported_types());
+            return error("quantize: unknown quantization type '" + type +
+                         "'; this build supports: " + supported_types());
     }
     if (next < pos.size() && !parse_count(pos[next], &r.threads))
         return error("quantize: NTHREADS '" + pos[next] + "' is not a number");
@@ -270,7 +284,8 @@ int cmd_quantize(const Args &args) {
     const char *type_name = copy ? "COPY" : lb_ftype_name(ftype);
     if (out.empty()) {
         const size_t slash = in.rfind('/');
-        out = (slash == std::string::npos ? "" : in.substr(0, slash + 1)) + "ggml-model-" + type_name + ".gguf";
+        out =
+            (slash == std::string::npos ? "" : in.substr(0, slash + 1)) + "ggml-model-" + type_name + ".gguf";
     }
 
     lb_model *model = open_model(in);
@@ -319,10 +334,12 @@ int cmd_quantize(const Args &args) {
             } else {
                 std::printf("lowbit: %s -> %s (%s)\n", in.c_str(), out.c_str(), type_name);
             }
-            std::printf("  tensors:     %" PRIu64 " (%" PRIu64 " converted, %" PRIu64 " fell back to another type)\n",
+            std::printf("  tensors:     %" PRIu64 " (%" PRIu64 " converted, %" PRIu64
+                        " fell back to another type)\n",
                         lb_quantizer_stat(q, LB_STAT_TENSORS), lb_quantizer_stat(q, LB_STAT_QUANTIZED),
                         lb_quantizer_stat(q, LB_STAT_FALLBACKS));
-            std::printf("  input:       %.2f MiB of tensor data, %.2f bits per weight\n", mib(in_bytes), bpw(in_bytes));
+            std::printf("  input:       %.2f MiB of tensor data, %.2f bits per weight\n", mib(in_bytes),
+                        bpw(in_bytes));
             if (r.dry_run) {
                 std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight\n", mib(out_bytes),
                             bpw(out_bytes));

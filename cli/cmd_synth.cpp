@@ -2,8 +2,8 @@
 // of realistic statistics (and optionally its importance matrix), for tests
 // and benchmarks.
 #include "commands.hpp"
-#include "progress_bar.hpp"
 #include "lowbit/lowbit.h"
+#include "progress_bar.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -19,28 +19,29 @@ namespace cli {
 
 namespace {
 
-const char *kSynthUsage = "usage: lowbit synth [options] OUT.gguf\n"
-                          "\n"
-                          "Writes a llama-architecture model with random weights of realistic statistics\n"
-                          "(Gaussian rows, spread per-row and per-column scales, rare large outliers),\n"
-                          "deterministic for a seed, for tests and benchmarks.\n"
-                          "\n"
-                          "options:\n"
-                          "  --layers N            blocks (default 2)\n"
-                          "  --embd N              hidden size, a multiple of --heads (default 256)\n"
-                          "  --heads N             attention heads (default 8)\n"
-                          "  --kv-heads N          key/value heads, dividing --heads (default 4)\n"
-                          "  --ff N                feed-forward size (default 512)\n"
-                          "  --arch A              llama (default), qwen2 (Q/K/V biases) or qwen3 (Q/K norms)\n"
-                          "  --tied                no output.weight: the token embeddings are shared\n"
-                          "  --type T              F32, F16 or BF16 (default F16)\n"
-                          "  --seed N              random seed (default 1)\n"
-                          "  --tokenizer-from FILE copy the tokenizer (and vocabulary size) of a GGUF model\n"
-                          "                        (default: a byte-level vocabulary of 259 tokens)\n"
-                          "  --imatrix FILE        also write a matching importance matrix (GGUF)\n"
-                          "  --preset 1b           20 layers, embd 2048, 32 heads, 8 kv heads, ff 8192, F16\n"
-                          "                        (~1.2B weights, ~2.5 GB); other options override it\n"
-                          "  -h, --help            show this help\n";
+const char *kSynthUsage =
+    "usage: lowbit synth [options] OUT.gguf\n"
+    "\n"
+    "Writes a llama-architecture model with random weights of realistic statistics\n"
+    "(Gaussian rows, spread per-row and per-column scales, rare large outliers),\n"
+    "deterministic for a seed, for tests and benchmarks.\n"
+    "\n"
+    "options:\n"
+    "  --layers N            blocks (default 2)\n"
+    "  --embd N              hidden size, a multiple of --heads (default 256)\n"
+    "  --heads N             attention heads (default 8)\n"
+    "  --kv-heads N          key/value heads, dividing --heads (default 4)\n"
+    "  --ff N                feed-forward size (default 512)\n"
+    "  --arch A              llama (default), qwen2 (Q/K/V biases) or qwen3 (Q/K norms)\n"
+    "  --tied                no output.weight: the token embeddings are shared\n"
+    "  --type T              F32, F16 or BF16 (default F16)\n"
+    "  --seed N              random seed (default 1)\n"
+    "  --tokenizer-from FILE copy the tokenizer (and vocabulary size) of a GGUF model\n"
+    "                        (default: a byte-level vocabulary of 259 tokens)\n"
+    "  --imatrix FILE        also write a matching importance matrix (GGUF)\n"
+    "  --preset 1b           20 layers, embd 2048, 32 heads, 8 kv heads, ff 8192, F16\n"
+    "                        (~1.2B weights, ~2.5 GB); other options override it\n"
+    "  -h, --help            show this help\n";
 
 std::atomic<bool> g_interrupted{false};
 
@@ -116,10 +117,14 @@ int cmd_synth(const Args &args) {
             tied = true;
         } else if (a == "--arch") {
             if (!value(&v)) return error("synth: --arch needs llama, qwen2 or qwen3");
-            if (v == "llama") arch = LB_SYNTH_LLAMA;
-            else if (v == "qwen2") arch = LB_SYNTH_QWEN2;
-            else if (v == "qwen3") arch = LB_SYNTH_QWEN3;
-            else return error("synth: --arch must be llama, qwen2 or qwen3, not '" + v + "'");
+            if (v == "llama")
+                arch = LB_SYNTH_LLAMA;
+            else if (v == "qwen2")
+                arch = LB_SYNTH_QWEN2;
+            else if (v == "qwen3")
+                arch = LB_SYNTH_QWEN3;
+            else
+                return error("synth: --arch must be llama, qwen2 or qwen3, not '" + v + "'");
         } else if (a == "--type") {
             if (!value(&v)) return error("synth: --type needs F32, F16 or BF16");
             if (lb_type_from_name(&type, v.c_str()) != LB_OK ||

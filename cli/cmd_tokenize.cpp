@@ -38,25 +38,36 @@ int cmd_tokenize(const Args &args) {
         if (a == "-f") {
             if (i + 1 >= args.size()) return error("tokenize: -f needs a file");
             file = args[++i];
-        } else if (a == "--no-bos") add_special = false;
-        else if (a == "--parse-special") parse_special = true;
-        else if (a == "--ids") ids = true;
-        else if (a == "--json") json = true;
-        else if (a.size() > 1 && a[0] == '-') return error("tokenize: unknown option '" + a + "'");
-        else if (model.empty()) model = a;
-        else if (!have_text) text = a, have_text = true;
-        else return error("tokenize: more than one text given (quote it, or use -f FILE)");
+        } else if (a == "--no-bos")
+            add_special = false;
+        else if (a == "--parse-special")
+            parse_special = true;
+        else if (a == "--ids")
+            ids = true;
+        else if (a == "--json")
+            json = true;
+        else if (a.size() > 1 && a[0] == '-')
+            return error("tokenize: unknown option '" + a + "'");
+        else if (model.empty())
+            model = a;
+        else if (!have_text)
+            text = a, have_text = true;
+        else
+            return error("tokenize: more than one text given (quote it, or use -f FILE)");
     }
-    if (model.empty() || (!have_text && file.empty())) return error("tokenize: a model and a text are needed\n" + std::string(kUsage));
+    if (model.empty() || (!have_text && file.empty()))
+        return error("tokenize: a model and a text are needed\n" + std::string(kUsage));
     if (have_text && !file.empty()) return error("tokenize: give the text or -f FILE, not both");
     if (!file.empty() && !read_text_file(file, &text)) return 1;
     OpenSession s(model);
     if (!s.ok()) return 1;
-    const uint32_t flags = (add_special ? LB_TOKENIZE_ADD_SPECIAL : 0) | (parse_special ? LB_TOKENIZE_PARSE_SPECIAL : 0);
+    const uint32_t flags =
+        (add_special ? LB_TOKENIZE_ADD_SPECIAL : 0) | (parse_special ? LB_TOKENIZE_PARSE_SPECIAL : 0);
     size_t n = 0;
     lb_session_tokenize(s.session, text.data(), text.size(), flags, nullptr, 0, &n);
     std::vector<int32_t> tokens(n);
-    if (lb_session_tokenize(s.session, text.data(), text.size(), flags, tokens.data(), tokens.size(), &n) != LB_OK)
+    if (lb_session_tokenize(s.session, text.data(), text.size(), flags, tokens.data(), tokens.size(), &n) !=
+        LB_OK)
         return api_error("tokenize");
     auto piece = [&](int32_t t) {
         size_t len = 0;
@@ -72,7 +83,8 @@ int cmd_tokenize(const Args &args) {
     } else if (json) {
         std::printf("[");
         for (size_t i = 0; i < tokens.size(); ++i)
-            std::printf("%s{\"id\": %d, \"piece\": %s}", i ? ", " : "", tokens[i], json_string(piece(tokens[i])).c_str());
+            std::printf("%s{\"id\": %d, \"piece\": %s}", i ? ", " : "", tokens[i],
+                        json_string(piece(tokens[i])).c_str());
         std::printf("]\n");
     } else {
         for (int32_t t : tokens) std::printf("%6d %s\n", t, json_string(piece(t)).c_str());

@@ -14,10 +14,14 @@ size_t utf8_length(const unsigned char *s, size_t i, size_t len) {
     size_t n;
     uint32_t cp;
     if (c < 0x80) return 1;
-    if ((c & 0xe0) == 0xc0) n = 2, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0) n = 3, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0) n = 4, cp = c & 0x07;
-    else return 0;
+    if ((c & 0xe0) == 0xc0)
+        n = 2, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        n = 3, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
     if (i + n > len) return 0;
     for (size_t k = 1; k < n; ++k) {
         if ((s[i + k] & 0xc0) != 0x80) return 0;
@@ -36,11 +40,16 @@ std::string json_string(const char *str, size_t len) {
     std::string out = "\"";
     for (size_t i = 0; i < len;) {
         const unsigned char c = s[i];
-        if (c == '"') out += "\\\"";
-        else if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c == '\r') out += "\\r";
+        if (c == '"')
+            out += "\\\"";
+        else if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\r')
+            out += "\\r";
         else if (c < 0x20 || c == 0x7f) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\u%04x", c);

@@ -1,4 +1,5 @@
-// lowbit: quantize LLMs to GGUF and run them. Subcommands: info, quantize, synth, tokenize, perplexity, generate.
+// lowbit: quantize LLMs to GGUF and run them. Subcommands: info, quantize, synth, tokenize, perplexity,
+// generate.
 #include "commands.hpp"
 #include "input_guard.hpp"
 #include "lowbit/lowbit.h"
@@ -34,16 +35,17 @@ lb_model *open_model(const std::string &path) {
 
 namespace {
 
-const char *kUsage = "usage: lowbit COMMAND [ARGS]\n"
-                     "\n"
-                     "commands:\n"
-                     "  info FILE [--json]                     show a GGUF file's metadata and tensors\n"
-                     "  quantize [options] IN [OUT] TYPE [N]   quantize a model (see lowbit quantize --help)\n"
-                     "  synth [options] OUT                    write a synthetic llama model (see lowbit synth --help)\n"
-                     "  tokenize MODEL TEXT                    the model's tokens of a text\n"
-                     "  perplexity MODEL -f TEXT [options]     the perplexity of a text, as llama-perplexity\n"
-                     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
-                     "  --version                              print the version\n";
+const char *kUsage =
+    "usage: lowbit COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  info FILE [--json]                     show a GGUF file's metadata and tensors\n"
+    "  quantize [options] IN [OUT] TYPE [N]   quantize a model (see lowbit quantize --help)\n"
+    "  synth [options] OUT                    write a synthetic llama model (see lowbit synth --help)\n"
+    "  tokenize MODEL TEXT                    the model's tokens of a text\n"
+    "  perplexity MODEL -f TEXT [options]     the perplexity of a text, as llama-perplexity\n"
+    "  generate MODEL -p PROMPT [options]     continue a prompt\n"
+    "  --version                              print the version\n";
 
 } // namespace
 

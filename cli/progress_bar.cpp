@@ -26,7 +26,8 @@ void ProgressBar::draw(double frac, const std::string &label, bool done) {
     const int width = 30, filled = static_cast<int>(frac * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(width - filled), '.');
-    std::fprintf(stderr, "\r\033[K[%s] %3d%%  %s", bar.c_str(), static_cast<int>(frac * 100.0), label.c_str());
+    std::fprintf(stderr, "\r\033[K[%s] %3d%%  %s", bar.c_str(), static_cast<int>(frac * 100.0),
+                 label.c_str());
     shown_ = true;
 }
 
@@ -35,6 +36,8 @@ void ProgressBar::clear() {
     shown_ = false;
 }
 
-double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+double mib(uint64_t bytes) {
+    return static_cast<double>(bytes) / (1024.0 * 1024.0);
+}
 
 } // namespace cli

@@ -13,7 +13,7 @@ namespace cli {
 // A one-line bar ("[####......]  40%  3/12 blk.0.attn_q.weight"), redrawn at
 // most every 100 ms, and only when stderr is a terminal.
 class ProgressBar {
-public:
+  public:
     ProgressBar();
     // Redraws the bar for p (the last call, done == total, always draws).
     void draw(const lb_progress *p);
@@ -22,7 +22,7 @@ public:
     // Erases the bar, so that the next line starts clean.
     void clear();
 
-private:
+  private:
     bool tty_ = false;
     bool shown_ = false;
     std::chrono::steady_clock::time_point last_{};

@@ -5,14 +5,15 @@
 #   setup-deps.sh         what the release build needs (library, CLI, tests,
 #                         Python module)
 #   setup-deps.sh --all   also what the whole test run needs: Node.js for the
-#                         peer, the ABI tools, clang's libFuzzer, Debian packaging
+#                         peer, clang-format, the ABI tools, clang's libFuzzer,
+#                         Debian packaging
 set -euo pipefail
 packages=(g++ cmake make pkg-config libgtest-dev libgmock-dev libbenchmark-dev git python3
   # the Python module and its tests
   swig python3-dev python3-numpy python3-pytest)
 if [[ ${1:-} == --all ]]; then
-  # ABI checks, libFuzzer, the Debian packages
-  packages+=(abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)
+  # the format check, ABI checks, libFuzzer, the Debian packages
+  packages+=(clang-format abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)
   command -v npm >/dev/null || packages+=(nodejs npm)
 elif [[ -n ${1:-} ]]; then
   echo "usage: setup-deps.sh [--all]" >&2

@@ -3,6 +3,7 @@
 # peer, then builds and runs every test twice: a release build (with the
 # Python module), and an AddressSanitizer + UndefinedBehaviorSanitizer build
 # (the Python suite too, with the sanitizer runtimes preloaded).
+# First every C and C++ file is checked against .clang-format.
 # Then: the ABI against its baseline, a fixed fuzzing run (50000 inputs) of each
 # libFuzzer target, and the Debian packages built, installed, tested and removed.
 set -euo pipefail
@@ -12,6 +13,8 @@ LOWBIT_PEER_DIR=$(./scripts/install-peer.sh)
 export LOWBIT_PEER_DIR
 jobs=$(nproc)
 start=$SECONDS
+echo "== format" >&2
+git ls-files -z '*.c' '*.cpp' '*.h' '*.hpp' | xargs -0 clang-format --dry-run -Werror
 for preset in release sanitize; do
   echo "== $preset: build" >&2
   cmake --preset "$preset" -DLOWBIT_PEER_DIR="$LOWBIT_PEER_DIR" >/dev/null

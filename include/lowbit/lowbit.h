@@ -358,8 +358,8 @@ LB_API lb_status lb_model_kv_get_string(const char **out, size_t *len, const lb_
 /* The element type and element count of array value i.
  * Errors: LB_E_INVALID_ARG (NULL arguments, i out of range); LB_E_TYPE (not
  * an array). */
-LB_API lb_status lb_model_kv_get_array_info(lb_value_type *out_type, uint64_t *out_count, const lb_model *model,
-                                            size_t i);
+LB_API lb_status lb_model_kv_get_array_info(lb_value_type *out_type, uint64_t *out_count,
+                                            const lb_model *model, size_t i);
 
 /* The elements of numeric or bool array value i: *out points to count
  * elements of the array's element type in host order, suitably aligned for
@@ -647,15 +647,15 @@ LB_API uint64_t lb_quantizer_plan_bytes(const lb_quantizer *quantizer, size_t i)
 
 /* Figures from the last successful lb_quantizer_run() (or dry run). */
 typedef enum lb_stat {
-    LB_STAT_TENSORS = 0,        /* tensors written */
-    LB_STAT_QUANTIZED = 1,      /* tensors whose type was changed */
-    LB_STAT_FALLBACKS = 2,      /* tensors that fell back to another type because of their shape */
-    LB_STAT_ELEMENTS = 3,       /* weights in all tensors */
-    LB_STAT_INPUT_BYTES = 4,    /* tensor data bytes read */
-    LB_STAT_OUTPUT_BYTES = 5,   /* tensor data bytes written (without padding) */
+    LB_STAT_TENSORS = 0,           /* tensors written */
+    LB_STAT_QUANTIZED = 1,         /* tensors whose type was changed */
+    LB_STAT_FALLBACKS = 2,         /* tensors that fell back to another type because of their shape */
+    LB_STAT_ELEMENTS = 3,          /* weights in all tensors */
+    LB_STAT_INPUT_BYTES = 4,       /* tensor data bytes read */
+    LB_STAT_OUTPUT_BYTES = 5,      /* tensor data bytes written (without padding) */
     LB_STAT_OUTPUT_FILE_BYTES = 6, /* size of the output file */
-    LB_STAT_ELAPSED_US = 7,     /* wall time of the run in microseconds */
-    LB_STAT_OUTPUT_FILES = 8,   /* files written (several with keep_split) */
+    LB_STAT_ELAPSED_US = 7,        /* wall time of the run in microseconds */
+    LB_STAT_OUTPUT_FILES = 8,      /* files written (several with keep_split) */
     LB_STAT_FORCE_INT32 = 0x7fffffff
 } lb_stat;
 
@@ -742,8 +742,8 @@ LB_API lb_status lb_session_tokenize(const lb_session *session, const char *text
  * nonzero, control tokens render as their text ("</s>"); otherwise as
  * nothing. Errors: LB_E_INVALID_ARG (NULL arguments, a token outside the
  * vocabulary, capacity too small). */
-LB_API lb_status lb_session_detokenize(const lb_session *session, const int32_t *tokens, size_t n, int special,
-                                       char *text, size_t capacity, size_t *len);
+LB_API lb_status lb_session_detokenize(const lb_session *session, const int32_t *tokens, size_t n,
+                                       int special, char *text, size_t capacity, size_t *len);
 
 /* The number of tokens of the vocabulary (rows of token_embd.weight: the
  * width of a logit row). */
@@ -777,7 +777,8 @@ LB_API size_t lb_session_position(const lb_session *session);
  * Errors: LB_E_INVALID_ARG (NULL session or tokens, n = 0, a token outside
  * the vocabulary, position + n beyond the context); LB_E_CANCELLED (the
  * observer or lb_session_cancel()); LB_E_NOMEM. */
-LB_API lb_status lb_session_eval(lb_session *session, const int32_t *tokens, size_t n, const uint8_t *outputs);
+LB_API lb_status lb_session_eval(lb_session *session, const int32_t *tokens, size_t n,
+                                 const uint8_t *outputs);
 
 /* The logits kept by the last lb_session_eval(): lb_session_n_logits() rows
  * of lb_session_vocab_size() floats, in token order. lb_session_logits()

@@ -7,14 +7,20 @@ namespace {
 thread_local std::string t_last_error;
 }
 
-void set_error(const std::string &message) { t_last_error = message; }
-void clear_error() { t_last_error.clear(); }
+void set_error(const std::string &message) {
+    t_last_error = message;
+}
+void clear_error() {
+    t_last_error.clear();
+}
 
 } // namespace lb::capi
 
 extern "C" {
 
-const char *lb_last_error(void) { return lb::capi::t_last_error.c_str(); }
+const char *lb_last_error(void) {
+    return lb::capi::t_last_error.c_str();
+}
 
 const char *lb_status_name(lb_status status) {
     switch (status) {
@@ -33,8 +39,12 @@ const char *lb_status_name(lb_status status) {
     return "LB_E_UNKNOWN";
 }
 
-const char *lb_version(void) { return LB_VERSION_STRING; }
+const char *lb_version(void) {
+    return LB_VERSION_STRING;
+}
 
-uint32_t lb_version_number(void) { return LB_VERSION_NUMBER; }
+uint32_t lb_version_number(void) {
+    return LB_VERSION_NUMBER;
+}
 
 } // extern "C"

@@ -15,16 +15,20 @@ namespace {
 const gguf::Value &value_at(const lb_model *model, size_t i, const char *fn) {
     require(model, fn, "model");
     const auto &kvs = model->model->kvs();
-    if (i >= kvs.size()) fail(LB_E_INVALID_ARG, "%s: index %zu is out of range (%zu keys)", fn, i, kvs.size());
+    if (i >= kvs.size())
+        fail(LB_E_INVALID_ARG, "%s: index %zu is out of range (%zu keys)", fn, i, kvs.size());
     return kvs[i].value;
 }
 
-const std::string &key_at(const lb_model *model, size_t i) { return model->model->kvs()[i].key; }
+const std::string &key_at(const lb_model *model, size_t i) {
+    return model->model->kvs()[i].key;
+}
 
 [[noreturn]] void wrong_type(const lb_model *model, size_t i, const char *wanted) {
     const gguf::Value &v = model->model->kvs()[i].value;
-    fail(LB_E_TYPE, "%s: key '%s' has type %s%s%s, not %s", model->model->path().c_str(), key_at(model, i).c_str(),
-         gguf::value_type_name(static_cast<uint32_t>(v.type)), v.is_array() ? " of " : "",
+    fail(LB_E_TYPE, "%s: key '%s' has type %s%s%s, not %s", model->model->path().c_str(),
+         key_at(model, i).c_str(), gguf::value_type_name(static_cast<uint32_t>(v.type)),
+         v.is_array() ? " of " : "",
          v.is_array() ? gguf::value_type_name(static_cast<uint32_t>(v.elem_type)) : "", wanted);
 }
 
@@ -80,27 +84,41 @@ lb_status lb_model_open(lb_model **out, const char *path) {
     });
 }
 
-void lb_model_close(lb_model *model) { delete model; }
+void lb_model_close(lb_model *model) {
+    delete model;
+}
 
-const char *lb_model_path(const lb_model *model) { return model != nullptr ? model->model->path().c_str() : nullptr; }
+const char *lb_model_path(const lb_model *model) {
+    return model != nullptr ? model->model->path().c_str() : nullptr;
+}
 
 uint32_t lb_model_gguf_version(const lb_model *model) {
     return model != nullptr ? model->model->header().version : 0;
 }
 
-uint32_t lb_model_alignment(const lb_model *model) { return model != nullptr ? model->model->header().alignment : 0; }
+uint32_t lb_model_alignment(const lb_model *model) {
+    return model != nullptr ? model->model->header().alignment : 0;
+}
 
-uint64_t lb_model_file_size(const lb_model *model) { return model != nullptr ? model->model->shard(0).file_size() : 0; }
+uint64_t lb_model_file_size(const lb_model *model) {
+    return model != nullptr ? model->model->shard(0).file_size() : 0;
+}
 
 uint64_t lb_model_data_offset(const lb_model *model) {
     return model != nullptr ? model->model->header().data_offset : 0;
 }
 
-size_t lb_model_shard_count(const lb_model *model) { return model != nullptr ? model->model->shard_count() : 0; }
+size_t lb_model_shard_count(const lb_model *model) {
+    return model != nullptr ? model->model->shard_count() : 0;
+}
 
-const char *lb_value_type_name(lb_value_type type) { return gguf::value_type_name(static_cast<uint32_t>(type)); }
+const char *lb_value_type_name(lb_value_type type) {
+    return gguf::value_type_name(static_cast<uint32_t>(type));
+}
 
-size_t lb_model_kv_count(const lb_model *model) { return model != nullptr ? model->model->kvs().size() : 0; }
+size_t lb_model_kv_count(const lb_model *model) {
+    return model != nullptr ? model->model->kvs().size() : 0;
+}
 
 const char *lb_model_kv_key(const lb_model *model, size_t i) {
     if (model == nullptr || i >= model->model->kvs().size()) return nullptr;
@@ -132,7 +150,8 @@ lb_status lb_model_kv_get_int(int64_t *out, const lb_model *model, size_t i) {
         if (!read_integer(v, &neg, &mag)) wrong_type(model, i, "an integer");
         if (!neg && mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
             fail(LB_E_TYPE, "%s: key '%s' holds %llu, which does not fit a signed 64-bit integer",
-                 model->model->path().c_str(), key_at(model, i).c_str(), static_cast<unsigned long long>(mag));
+                 model->model->path().c_str(), key_at(model, i).c_str(),
+                 static_cast<unsigned long long>(mag));
         *out = neg ? static_cast<int64_t>(0 - mag) : static_cast<int64_t>(mag);
     });
 }
@@ -155,9 +174,12 @@ lb_status lb_model_kv_get_float(double *out, const lb_model *model, size_t i) {
     return guard([&] {
         require(out, "lb_model_kv_get_float", "out");
         const gguf::Value &v = value_at(model, i, "lb_model_kv_get_float");
-        if (v.type == gguf::ValueType::F32) *out = load<float>(v);
-        else if (v.type == gguf::ValueType::F64) *out = load<double>(v);
-        else wrong_type(model, i, "f32 or f64");
+        if (v.type == gguf::ValueType::F32)
+            *out = load<float>(v);
+        else if (v.type == gguf::ValueType::F64)
+            *out = load<double>(v);
+        else
+            wrong_type(model, i, "f32 or f64");
     });
 }
 
@@ -180,7 +202,8 @@ lb_status lb_model_kv_get_string(const char **out, size_t *len, const lb_model *
     });
 }
 
-lb_status lb_model_kv_get_array_info(lb_value_type *out_type, uint64_t *out_count, const lb_model *model, size_t i) {
+lb_status lb_model_kv_get_array_info(lb_value_type *out_type, uint64_t *out_count, const lb_model *model,
+                                     size_t i) {
     return guard([&] {
         require(out_type, "lb_model_kv_get_array_info", "out_type");
         require(out_count, "lb_model_kv_get_array_info", "out_count");
@@ -200,14 +223,17 @@ lb_status lb_model_kv_get_array_data(const void **out, const lb_model *model, si
     });
 }
 
-lb_status lb_model_kv_get_array_string(const char **out, size_t *len, const lb_model *model, size_t i, uint64_t j) {
+lb_status lb_model_kv_get_array_string(const char **out, size_t *len, const lb_model *model, size_t i,
+                                       uint64_t j) {
     return guard([&] {
         require(out, "lb_model_kv_get_array_string", "out");
         const gguf::Value &v = value_at(model, i, "lb_model_kv_get_array_string");
         if (!v.is_array() || v.elem_type != gguf::ValueType::STRING) wrong_type(model, i, "an array of str");
         if (j >= v.count)
-            fail(LB_E_INVALID_ARG, "lb_model_kv_get_array_string: element %llu is out of range (key '%s' has %llu)",
-                 static_cast<unsigned long long>(j), key_at(model, i).c_str(), static_cast<unsigned long long>(v.count));
+            fail(LB_E_INVALID_ARG,
+                 "lb_model_kv_get_array_string: element %llu is out of range (key '%s' has %llu)",
+                 static_cast<unsigned long long>(j), key_at(model, i).c_str(),
+                 static_cast<unsigned long long>(v.count));
         *out = v.strings[j].c_str();
         if (len != nullptr) *len = v.strings[j].size();
     });

@@ -29,7 +29,9 @@ lb_status lb_ftype_from_name(lb_ftype *out, const char *name) {
     });
 }
 
-int lb_ftype_is_supported(lb_ftype ftype) { return lb::recipes::ftype_supported(ftype) ? 1 : 0; }
+int lb_ftype_is_supported(lb_ftype ftype) {
+    return lb::recipes::ftype_supported(ftype) ? 1 : 0;
+}
 
 lb_type lb_ftype_default_type(lb_ftype ftype) {
     const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftype);
@@ -43,15 +45,19 @@ lb_status lb_quantizer_new(lb_quantizer **out) {
     });
 }
 
-void lb_quantizer_free(lb_quantizer *quantizer) { delete quantizer; }
+void lb_quantizer_free(lb_quantizer *quantizer) {
+    delete quantizer;
+}
 
 lb_status lb_quantizer_set_ftype(lb_quantizer *quantizer, lb_ftype ftype) {
     return guard([&] {
         require(quantizer, "lb_quantizer_set_ftype", "quantizer");
         const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftype);
-        if (f == nullptr) fail(LB_E_INVALID_ARG, "lb_quantizer_set_ftype: %d is not a file type", static_cast<int>(ftype));
+        if (f == nullptr)
+            fail(LB_E_INVALID_ARG, "lb_quantizer_set_ftype: %d is not a file type", static_cast<int>(ftype));
         if (!lb::recipes::ftype_supported(ftype))
-            fail(LB_E_UNSUPPORTED, "quantization type %s is not implemented in this build of lowbit", f->name);
+            fail(LB_E_UNSUPPORTED, "quantization type %s is not implemented in this build of lowbit",
+                 f->name);
         quantizer->job.options.plan.ftype = ftype;
     });
 }
@@ -153,18 +159,19 @@ lb_status lb_quantizer_add_tensor_type(lb_quantizer *quantizer, const char *patt
         try {
             re = std::regex(pattern);
         } catch (const std::regex_error &e) {
-            fail(LB_E_INVALID_ARG, "--tensor-type: '%s' is not a valid regular expression: %s", pattern, e.what());
+            fail(LB_E_INVALID_ARG, "--tensor-type: '%s' is not a valid regular expression: %s", pattern,
+                 e.what());
         }
         quantizer->job.options.plan.tensor_types.push_back({pattern, std::move(re), type});
     });
 }
 
-#define LB_FLAG_SETTER(function, field)                                                                               \
-    lb_status function(lb_quantizer *quantizer, int value) {                                                         \
-        return guard([&] {                                                                                            \
-            require(quantizer, #function, "quantizer");                                                               \
-            quantizer->job.options.field = value != 0;                                                                \
-        });                                                                                                           \
+#define LB_FLAG_SETTER(function, field)                                                                      \
+    lb_status function(lb_quantizer *quantizer, int value) {                                                 \
+        return guard([&] {                                                                                   \
+            require(quantizer, #function, "quantizer");                                                      \
+            quantizer->job.options.field = value != 0;                                                       \
+        });                                                                                                  \
     }
 
 LB_FLAG_SETTER(lb_quantizer_set_pure, plan.pure)
@@ -210,16 +217,18 @@ size_t lb_quantizer_plan_count(const lb_quantizer *quantizer) {
 }
 
 const char *lb_quantizer_plan_name(const lb_quantizer *quantizer, size_t i) {
-    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].name.c_str() : nullptr;
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].name.c_str()
+                                                                    : nullptr;
 }
 
 lb_type lb_quantizer_plan_input_type(const lb_quantizer *quantizer, size_t i) {
     return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].input_type
-                                                                     : LB_TYPE_NONE;
+                                                                    : LB_TYPE_NONE;
 }
 
 lb_type lb_quantizer_plan_type(const lb_quantizer *quantizer, size_t i) {
-    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].type : LB_TYPE_NONE;
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].type
+                                                                    : LB_TYPE_NONE;
 }
 
 uint64_t lb_quantizer_plan_bytes(const lb_quantizer *quantizer, size_t i) {

@@ -1,7 +1,7 @@
 // lb_session: running a model.
+#include "session/session.hpp"
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
-#include "session/session.hpp"
 
 #include <cstring>
 
@@ -65,7 +65,9 @@ lb_status lb_session_new(lb_session **out, const lb_model *model) {
     });
 }
 
-void lb_session_free(lb_session *session) { delete session; }
+void lb_session_free(lb_session *session) {
+    delete session;
+}
 
 lb_status lb_session_set_param(lb_session *session, lb_session_param param, int64_t value) {
     return guard([&] {
@@ -82,10 +84,12 @@ lb_status lb_session_set_param(lb_session *session, lb_session_param param, int6
         case LB_SESSION_BATCH: p.n_batch = in(1, 1 << 16, "LB_SESSION_BATCH"); break;
         case LB_SESSION_CACHE_TYPE:
             if (value != LB_TYPE_F16 && value != LB_TYPE_F32)
-                fail(LB_E_INVALID_ARG, "lb_session_set_param: LB_SESSION_CACHE_TYPE must be LB_TYPE_F16 or LB_TYPE_F32");
+                fail(LB_E_INVALID_ARG,
+                     "lb_session_set_param: LB_SESSION_CACHE_TYPE must be LB_TYPE_F16 or LB_TYPE_F32");
             p.kv_type = static_cast<lb_type>(value);
             break;
-        default: fail(LB_E_INVALID_ARG, "lb_session_set_param: unknown parameter %d", static_cast<int>(param));
+        default:
+            fail(LB_E_INVALID_ARG, "lb_session_set_param: unknown parameter %d", static_cast<int>(param));
         }
     });
 }
@@ -99,7 +103,8 @@ lb_status lb_session_get_param(int64_t *out, const lb_session *session, lb_sessi
         case LB_SESSION_CONTEXT: *out = s.params.n_ctx; break;
         case LB_SESSION_BATCH: *out = s.params.n_batch; break;
         case LB_SESSION_CACHE_TYPE: *out = s.params.kv_type; break;
-        default: fail(LB_E_INVALID_ARG, "lb_session_get_param: unknown parameter %d", static_cast<int>(param));
+        default:
+            fail(LB_E_INVALID_ARG, "lb_session_get_param: unknown parameter %d", static_cast<int>(param));
         }
     });
 }
@@ -116,20 +121,21 @@ lb_status lb_session_tokenize(const lb_session *session, const char *text, size_
                                                               (flags & LB_TOKENIZE_PARSE_SPECIAL) != 0);
         *n_tokens = t.size();
         if (t.size() > capacity)
-            fail(LB_E_INVALID_ARG, "lb_session_tokenize: the text has %zu tokens, more than the capacity %zu", t.size(),
-                 capacity);
+            fail(LB_E_INVALID_ARG, "lb_session_tokenize: the text has %zu tokens, more than the capacity %zu",
+                 t.size(), capacity);
         if (!t.empty()) std::memcpy(tokens, t.data(), t.size() * sizeof(int32_t));
     });
 }
 
-lb_status lb_session_detokenize(const lb_session *session, const int32_t *tokens, size_t n, int special, char *text,
-                                size_t capacity, size_t *len) {
+lb_status lb_session_detokenize(const lb_session *session, const int32_t *tokens, size_t n, int special,
+                                char *text, size_t capacity, size_t *len) {
     return guard([&] {
         const lb::session::Session &s = get(session, "lb_session_detokenize");
         require(len, "lb_session_detokenize", "len");
         if (n > 0) require(tokens, "lb_session_detokenize", "tokens");
         if (capacity > 0) require(text, "lb_session_detokenize", "text");
-        const std::string out = s.tokenizer().detokenize(std::vector<int32_t>(tokens, tokens + n), special != 0);
+        const std::string out =
+            s.tokenizer().detokenize(std::vector<int32_t>(tokens, tokens + n), special != 0);
         *len = out.size();
         if (out.size() > capacity)
             fail(LB_E_INVALID_ARG, "lb_session_detokenize: the text is %zu bytes, more than the capacity %zu",
@@ -204,8 +210,9 @@ lb_status lb_session_set_observer(lb_session *session, lb_observer_fn fn, void *
     });
 }
 
-lb_status lb_session_perplexity(lb_session *session, const char *text, size_t len, int64_t n_ctx, int64_t max_chunks,
-                                lb_perplexity_fn progress, void *user, lb_perplexity *out) {
+lb_status lb_session_perplexity(lb_session *session, const char *text, size_t len, int64_t n_ctx,
+                                int64_t max_chunks, lb_perplexity_fn progress, void *user,
+                                lb_perplexity *out) {
     return guard([&] {
         lb::session::Session &s = get(session, "lb_session_perplexity");
         require(out, "lb_session_perplexity", "out");
@@ -214,7 +221,8 @@ lb_status lb_session_perplexity(lb_session *session, const char *text, size_t le
             fail(LB_E_INVALID_ARG, "lb_session_perplexity: n_ctx must be 2..%d, not %lld", 1 << 20,
                  static_cast<long long>(n_ctx));
         if (max_chunks < 0 || max_chunks > (1ll << 31))
-            fail(LB_E_INVALID_ARG, "lb_session_perplexity: max_chunks is %lld", static_cast<long long>(max_chunks));
+            fail(LB_E_INVALID_ARG, "lb_session_perplexity: max_chunks is %lld",
+                 static_cast<long long>(max_chunks));
         const auto on_chunk = [&](const lb::session::PerplexityResult &r) {
             if (progress == nullptr) return true;
             const lb_perplexity p = to_c(r);
@@ -229,14 +237,15 @@ lb_status lb_generate_options_init(lb_generate_options *o, uint32_t version) {
     return guard([&] {
         require(o, "lb_generate_options_init", "o");
         if (version != LB_GENERATE_OPTIONS_VERSION)
-            fail(LB_E_INVALID_ARG, "lb_generate_options_init: options version %u is unknown to this library (it knows %u)",
+            fail(LB_E_INVALID_ARG,
+                 "lb_generate_options_init: options version %u is unknown to this library (it knows %u)",
                  version, static_cast<unsigned>(LB_GENERATE_OPTIONS_VERSION));
         defaults(*o);
     });
 }
 
-lb_status lb_session_generate(lb_session *session, const char *prompt, size_t len, const lb_generate_options *o,
-                              lb_token_fn on_token, void *user) {
+lb_status lb_session_generate(lb_session *session, const char *prompt, size_t len,
+                              const lb_generate_options *o, lb_token_fn on_token, void *user) {
     return guard([&] {
         lb::session::Session &s = get(session, "lb_session_generate");
         require(prompt, "lb_session_generate", "prompt");
@@ -244,7 +253,8 @@ lb_status lb_session_generate(lb_session *session, const char *prompt, size_t le
         defaults(d);
         if (o == nullptr) o = &d;
         if (o->version != LB_GENERATE_OPTIONS_VERSION)
-            fail(LB_E_INVALID_ARG, "lb_session_generate: options version is %u, expected %u: initialise them with "
+            fail(LB_E_INVALID_ARG,
+                 "lb_session_generate: options version is %u, expected %u: initialise them with "
                  "lb_generate_options_init()",
                  o->version, static_cast<unsigned>(LB_GENERATE_OPTIONS_VERSION));
         lb::session::GenerateOptions g;

@@ -30,7 +30,8 @@ lb_status lb_synth_options_init(lb_synth_options *o, uint32_t version) {
     return guard([&] {
         require(o, "lb_synth_options_init", "o");
         if (version != LB_SYNTH_OPTIONS_VERSION)
-            lb::fail(LB_E_INVALID_ARG, "lb_synth_options_init: options version %u is unknown to this library (it knows %u)",
+            lb::fail(LB_E_INVALID_ARG,
+                     "lb_synth_options_init: options version %u is unknown to this library (it knows %u)",
                      version, static_cast<unsigned>(LB_SYNTH_OPTIONS_VERSION));
         defaults(*o);
     });

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 #include <string>
+#include <vector>
 
 using lb::fail;
 using lb::capi::guard;
@@ -20,12 +20,15 @@ namespace {
 
 const formats::TypeTraits &checked_traits(lb_type type, const char *function) {
     const formats::TypeTraits &t = formats::traits(static_cast<uint32_t>(type));
-    if (t.block_size == 0) fail(LB_E_INVALID_ARG, "%s: %d is not a tensor type", function, static_cast<int>(type));
+    if (t.block_size == 0)
+        fail(LB_E_INVALID_ARG, "%s: %d is not a tensor type", function, static_cast<int>(type));
     return t;
 }
 
 size_t checked_row_size(const formats::TypeTraits &t, int64_t n_per_row, const char *function) {
-    if (n_per_row < 0) fail(LB_E_INVALID_ARG, "%s: n_per_row is negative (%lld)", function, static_cast<long long>(n_per_row));
+    if (n_per_row < 0)
+        fail(LB_E_INVALID_ARG, "%s: n_per_row is negative (%lld)", function,
+             static_cast<long long>(n_per_row));
     if (n_per_row % t.block_size != 0)
         fail(LB_E_INVALID_ARG, "%s: n_per_row %lld is not a multiple of %s's block size %lld", function,
              static_cast<long long>(n_per_row), t.name, static_cast<long long>(t.block_size));
@@ -34,7 +37,8 @@ size_t checked_row_size(const formats::TypeTraits &t, int64_t n_per_row, const c
 
 // rows * row_size, or an error if it overflows.
 size_t checked_total(int64_t n_rows, size_t row_size, const char *function) {
-    if (n_rows < 0) fail(LB_E_INVALID_ARG, "%s: n_rows is negative (%lld)", function, static_cast<long long>(n_rows));
+    if (n_rows < 0)
+        fail(LB_E_INVALID_ARG, "%s: n_rows is negative (%lld)", function, static_cast<long long>(n_rows));
     if (row_size != 0 && static_cast<uint64_t>(n_rows) > SIZE_MAX / row_size)
         fail(LB_E_INVALID_ARG, "%s: %lld rows are too many", function, static_cast<long long>(n_rows));
     return static_cast<size_t>(n_rows) * row_size;
@@ -42,13 +46,17 @@ size_t checked_total(int64_t n_rows, size_t row_size, const char *function) {
 
 // Block structs and binary16 values need 2-byte, float rows 4-byte alignment;
 // rows at other addresses go through an aligned copy.
-bool aligned(const void *p) { return reinterpret_cast<uintptr_t>(p) % 4 == 0; }
+bool aligned(const void *p) {
+    return reinterpret_cast<uintptr_t>(p) % 4 == 0;
+}
 
 } // namespace
 
 extern "C" {
 
-const char *lb_type_name(lb_type type) { return formats::traits(static_cast<uint32_t>(type)).name; }
+const char *lb_type_name(lb_type type) {
+    return formats::traits(static_cast<uint32_t>(type)).name;
+}
 
 lb_status lb_type_from_name(lb_type *out, const char *name) {
     return guard([&] {
@@ -67,11 +75,17 @@ lb_status lb_type_from_name(lb_type *out, const char *name) {
     });
 }
 
-int64_t lb_type_block_size(lb_type type) { return formats::traits(static_cast<uint32_t>(type)).block_size; }
+int64_t lb_type_block_size(lb_type type) {
+    return formats::traits(static_cast<uint32_t>(type)).block_size;
+}
 
-size_t lb_type_block_bytes(lb_type type) { return formats::traits(static_cast<uint32_t>(type)).block_bytes; }
+size_t lb_type_block_bytes(lb_type type) {
+    return formats::traits(static_cast<uint32_t>(type)).block_bytes;
+}
 
-int lb_type_is_quantized(lb_type type) { return formats::traits(static_cast<uint32_t>(type)).quantized ? 1 : 0; }
+int lb_type_is_quantized(lb_type type) {
+    return formats::traits(static_cast<uint32_t>(type)).quantized ? 1 : 0;
+}
 
 int lb_type_can_quantize(lb_type type) {
     return formats::traits(static_cast<uint32_t>(type)).quantize != nullptr ? 1 : 0;
@@ -92,8 +106,8 @@ lb_status lb_row_size(size_t *out, lb_type type, int64_t n_per_row) {
     });
 }
 
-lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64_t n_per_row, const float *imatrix,
-                           void *dst, size_t dst_size) {
+lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64_t n_per_row,
+                           const float *imatrix, void *dst, size_t dst_size) {
     return guard([&] {
         const char *fn = "lb_quantize_rows";
         const formats::TypeTraits &t = checked_traits(type, fn);
@@ -104,15 +118,16 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
             require(dst, fn, "dst");
         }
         if (dst_size < total)
-            fail(LB_E_INVALID_ARG, "%s: dst_size %zu is too small: %lld rows of %s need %zu bytes", fn, dst_size,
-                 static_cast<long long>(n_rows), t.name, total);
+            fail(LB_E_INVALID_ARG, "%s: dst_size %zu is too small: %lld rows of %s need %zu bytes", fn,
+                 dst_size, static_cast<long long>(n_rows), t.name, total);
         if (t.quantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot quantize to %s yet", fn, t.name);
         if (t.requires_imatrix && imatrix == nullptr)
             fail(LB_E_UNSUPPORTED, "%s: type %s requires an importance matrix", fn, t.name);
         if (imatrix != nullptr) {
             for (int64_t j = 0; j < n_per_row; ++j)
                 if (!std::isfinite(imatrix[j]) || imatrix[j] < 0.0f)
-                    fail(LB_E_INVALID_ARG, "%s: imatrix[%lld] is %g; importance weights must be finite and >= 0", fn,
+                    fail(LB_E_INVALID_ARG,
+                         "%s: imatrix[%lld] is %g; importance weights must be finite and >= 0", fn,
                          static_cast<long long>(j), static_cast<double>(imatrix[j]));
         }
         std::vector<uint64_t> staged;
@@ -135,8 +150,8 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
     });
 }
 
-lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int64_t n_rows, int64_t n_per_row,
-                             float *dst) {
+lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int64_t n_rows,
+                             int64_t n_per_row, float *dst) {
     return guard([&] {
         const char *fn = "lb_dequantize_rows";
         const formats::TypeTraits &t = checked_traits(type, fn);
@@ -147,9 +162,10 @@ lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int
             require(dst, fn, "dst");
         }
         if (src_size < total)
-            fail(LB_E_INVALID_ARG, "%s: src_size %zu is too small: %lld rows of %s take %zu bytes", fn, src_size,
-                 static_cast<long long>(n_rows), t.name, total);
-        if (t.dequantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot dequantize %s yet", fn, t.name);
+            fail(LB_E_INVALID_ARG, "%s: src_size %zu is too small: %lld rows of %s take %zu bytes", fn,
+                 src_size, static_cast<long long>(n_rows), t.name, total);
+        if (t.dequantize == nullptr)
+            fail(LB_E_UNSUPPORTED, "%s: lowbit cannot dequantize %s yet", fn, t.name);
         std::vector<uint64_t> staged;
         for (int64_t r = 0; r < n_rows; ++r) {
             const uint8_t *q = static_cast<const uint8_t *>(src) + static_cast<size_t>(r) * row;

@@ -204,7 +204,8 @@ void AtomicFile::link_unnamed() {
     if (e == EEXIST) {
         // replace the existing file: link under a temporary name, rename over
         std::string temp;
-        for (int attempt = 0; attempt < 100 && e == EEXIST; ++attempt) e = link_fd(fd_, temp = temp_name(path_));
+        for (int attempt = 0; attempt < 100 && e == EEXIST; ++attempt)
+            e = link_fd(fd_, temp = temp_name(path_));
         if (e == 0 && ::rename(temp.c_str(), path_.c_str()) != 0) {
             e = errno;
             ::unlink(temp.c_str());

@@ -51,7 +51,9 @@ inline uint16_t fp32_to_fp16(float f) {
 }
 
 // bfloat16 -> float: exact.
-inline float bf16_to_fp32(uint16_t h) { return bits_float(static_cast<uint32_t>(h) << 16); }
+inline float bf16_to_fp32(uint16_t h) {
+    return bits_float(static_cast<uint32_t>(h) << 16);
+}
 
 // float -> bfloat16, round to nearest even.
 inline uint16_t fp32_to_bf16(float f) {
@@ -61,6 +63,8 @@ inline uint16_t fp32_to_bf16(float f) {
 }
 
 // The float a value becomes once stored as binary16 (how a scale is read back).
-inline float round_fp16(float f) { return fp16_to_fp32(fp32_to_fp16(f)); }
+inline float round_fp16(float f) {
+    return fp16_to_fp32(fp32_to_fp16(f));
+}
 
 } // namespace lb

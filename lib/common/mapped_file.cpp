@@ -45,9 +45,11 @@ void MappedFile::check_size() const {
     struct stat st;
     if (::fstat(fd_, &st) != 0) fail(LB_E_IO, "%s: cannot stat: %s", path_.c_str(), std::strerror(errno));
     if (static_cast<uint64_t>(st.st_size) < size_)
-        fail(LB_E_IO, "%s: the file shrank from %llu to %llu bytes while it was being read (truncated or rewritten by "
+        fail(LB_E_IO,
+             "%s: the file shrank from %llu to %llu bytes while it was being read (truncated or rewritten by "
              "another program)",
-             path_.c_str(), static_cast<unsigned long long>(size_), static_cast<unsigned long long>(st.st_size));
+             path_.c_str(), static_cast<unsigned long long>(size_),
+             static_cast<unsigned long long>(st.st_size));
 }
 
 void MappedFile::release(const uint8_t *p, uint64_t n) const {

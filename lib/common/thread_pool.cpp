@@ -108,7 +108,8 @@ int hardware_threads() {
     return n == 0 ? 1 : static_cast<int>(n);
 }
 
-void parallel_for(int n_threads, int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)> &fn) {
+void parallel_for(int n_threads, int64_t n, int64_t min_chunk,
+                  const std::function<void(int64_t, int64_t)> &fn) {
     if (n <= 0) return;
     min_chunk = std::max<int64_t>(1, min_chunk);
     const int64_t max_parts = (n + min_chunk - 1) / min_chunk;

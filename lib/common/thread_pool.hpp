@@ -56,6 +56,7 @@ int hardware_threads();
 // using up to n_threads threads of the shared pool (the calling thread is
 // one of them). Ranges are at least min_chunk items long. The first
 // exception thrown by any call is rethrown after all calls have finished.
-void parallel_for(int n_threads, int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)> &fn);
+void parallel_for(int n_threads, int64_t n, int64_t min_chunk,
+                  const std::function<void(int64_t, int64_t)> &fn);
 
 } // namespace lb

@@ -34,7 +34,8 @@ inline bool affine_ls(float sl, float sll, float sxl, float sw, float sx, float 
 // Fast path, the definition. For the reference (d0, m0) round every value to
 // its nearest level, then take the least-squares (d1, m1) for those levels if
 // it lowers the error (the levels stay). Stores the levels in q.
-template <int N, int NMAX> inline void affine_quantize_fast(const float *x, uint8_t *q, float *out_d, float *out_m) {
+template <int N, int NMAX>
+inline void affine_quantize_fast(const float *x, uint8_t *q, float *out_d, float *out_m) {
     float mn, mx;
     min_max(x, N, &mn, &mx);
     float sx = 0.0f;
@@ -51,8 +52,9 @@ template <int N, int NMAX> inline void affine_quantize_fast(const float *x, uint
     }
     const float sw = static_cast<float>(N);
     float d1, m1;
-    const bool better = affine_ls(sl, sll, sxl, sw, sx, &d1, &m1) &&
-                        affine_error_offset(d1, m1, sl, sll, sxl, sw, sx) < affine_error_offset(d0, m0, sl, sll, sxl, sw, sx);
+    const bool better =
+        affine_ls(sl, sll, sxl, sw, sx, &d1, &m1) &&
+        affine_error_offset(d1, m1, sl, sll, sxl, sw, sx) < affine_error_offset(d0, m0, sl, sll, sxl, sw, sx);
     *out_d = better ? d1 : d0;
     *out_m = better ? m1 : m0;
 }
@@ -82,7 +84,8 @@ template <int N, int NMAX> inline AffineFit affine_eval(const float *x, const fl
 // Alternates the least-squares (d, m) for the current levels with rounding to
 // the nearest levels, while the error strictly decreases.
 template <int N, int NMAX>
-inline AffineFit affine_refine(const float *x, const float *w, float sw, float sx, AffineFit best, int iterations) {
+inline AffineFit affine_refine(const float *x, const float *w, float sw, float sx, AffineFit best,
+                               int iterations) {
     for (int it = 0; it < iterations; ++it) {
         float d, m;
         if (!affine_ls(best.sl, best.sll, best.sxl, sw, sx, &d, &m) || (d == best.d && m == best.m)) break;
@@ -94,10 +97,12 @@ inline AffineFit affine_refine(const float *x, const float *w, float sw, float s
 }
 
 // Evaluates candidates (ds[i], ms[i]), i in [0, n), on one block, in order.
-using AffineEvalAll = void (*)(const float *x, const float *w, const float *ds, const float *ms, int n, AffineFit *fits);
+using AffineEvalAll = void (*)(const float *x, const float *w, const float *ds, const float *ms, int n,
+                               AffineFit *fits);
 
 template <int N, int NMAX>
-void affine_eval_all(const float *x, const float *w, const float *ds, const float *ms, int n, AffineFit *fits) {
+void affine_eval_all(const float *x, const float *w, const float *ds, const float *ms, int n,
+                     AffineFit *fits) {
     for (int i = 0; i < n; ++i) fits[i] = affine_eval<N, NMAX>(x, w, ds[i], ms[i]);
 }
 
@@ -145,11 +150,13 @@ inline void affine_quantize_thorough(const float *x, const float *w, uint8_t *q,
             pool.add(affine_error_offset(d1, m1, f.sl, f.sll, f.sxl, sw, sx), d1, m1);
     }
     for (int i = 0; i < pool.n; ++i) {
-        const AffineFit f = affine_refine<N, NMAX>(x, w, sw, sx, affine_eval<N, NMAX>(x, w, pool.d[i], pool.m[i]), 4);
+        const AffineFit f =
+            affine_refine<N, NMAX>(x, w, sw, sx, affine_eval<N, NMAX>(x, w, pool.d[i], pool.m[i]), 4);
         if (f.err < best.err) best = f;
     }
     const float id = inverse_or_zero(best.d);
-    for (int j = 0; j < N; ++j) q[j] = static_cast<uint8_t>(static_cast<int>(affine_level<NMAX>(x[j], best.m, id)));
+    for (int j = 0; j < N; ++j)
+        q[j] = static_cast<uint8_t>(static_cast<int>(affine_level<NMAX>(x[j], best.m, id)));
     *out_d = best.d;
     *out_m = best.m;
 }

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "formats/affine_blocks.hpp"
-#include "formats/symmetric_blocks.hpp"
 #include "formats/search_kernels.hpp"
+#include "formats/symmetric_blocks.hpp"
 
 #include <algorithm>
 
@@ -35,8 +35,9 @@ void quantize_symmetric_row(const float *x, int64_t n, const float *imatrix, con
         } else {
             for (int64_t b = 0; b < count; ++b) {
                 const float *xb = xc + b * N, *wb = imatrix + (b0 + b) * N;
-                d[b] = has_weight<N>(wb) ? symmetric_quantize_thorough<N, LO, HI, OFFSET>(xb, wb, q + b * N, k.eval_all)
-                                         : symmetric_quantize_fast<N, LO, HI, OFFSET>(xb, q + b * N);
+                d[b] = has_weight<N>(wb)
+                           ? symmetric_quantize_thorough<N, LO, HI, OFFSET>(xb, wb, q + b * N, k.eval_all)
+                           : symmetric_quantize_fast<N, LO, HI, OFFSET>(xb, q + b * N);
             }
         }
         for (int64_t b = 0; b < count; ++b) pack(b0 + b, d[b], q + b * N);
@@ -57,8 +58,10 @@ void quantize_affine_row(const float *x, int64_t n, const float *imatrix, const 
         } else {
             for (int64_t b = 0; b < count; ++b) {
                 const float *xb = xc + b * N, *wb = imatrix + (b0 + b) * N;
-                if (has_weight<N>(wb)) affine_quantize_thorough<N, NMAX>(xb, wb, q + b * N, d + b, m + b, k.eval_all);
-                else affine_quantize_fast<N, NMAX>(xb, q + b * N, d + b, m + b);
+                if (has_weight<N>(wb))
+                    affine_quantize_thorough<N, NMAX>(xb, wb, q + b * N, d + b, m + b, k.eval_all);
+                else
+                    affine_quantize_fast<N, NMAX>(xb, q + b * N, d + b, m + b);
             }
         }
         for (int64_t b = 0; b < count; ++b) pack(b0 + b, d[b], m[b], q + b * N);

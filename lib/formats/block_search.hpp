@@ -33,7 +33,9 @@ inline float float_of(uint32_t u) {
 }
 
 // Round to nearest integer, ties to even; |v| must be below 2^22.
-inline float nearest(float v) { return (v + 12582912.0f) - 12582912.0f; }
+inline float nearest(float v) {
+    return (v + 12582912.0f) - 12582912.0f;
+}
 
 inline float clamp(float v, float lo, float hi) {
     v = v < lo ? lo : v;
@@ -73,9 +75,12 @@ template <int K> struct CandidatePool {
         for (int i = 0; i < n; ++i)
             if (d[i] == dv && m[i] == mv) return;
         int i;
-        if (n < K) i = n++;
-        else if (e < err[K - 1]) i = K - 1;
-        else return;
+        if (n < K)
+            i = n++;
+        else if (e < err[K - 1])
+            i = K - 1;
+        else
+            return;
         for (; i > 0 && e < err[i - 1]; --i) err[i] = err[i - 1], d[i] = d[i - 1], m[i] = m[i - 1];
         err[i] = e, d[i] = dv, m[i] = mv;
     }

@@ -54,7 +54,8 @@ inline int code_of(float v, int lo, int hi) {
 
 // Step 1: the best float scale of one sub-block.
 template <int M, int LO, int HI>
-inline float symmetric_subblock_scale(const float *x, const float *w, const KEffort &effort, SymmetricEvalAll eval_all) {
+inline float symmetric_subblock_scale(const float *x, const float *w, const KEffort &effort,
+                                      SymmetricEvalAll eval_all) {
     float mn, mx;
     min_max(x, M, &mn, &mx);
     const float big = signed_absmax(mn, mx);
@@ -118,8 +119,10 @@ inline float symmetric_subblock_scale(const float *x, const float *w, const KEff
         SymmetricFit g[3];
         eval_all(x, w, next, k, g);
         for (int j = 0; j < k; ++j) {
-            if (g[j].err < cur[which[j]].err) cur[which[j]] = g[j];
-            else active[which[j]] = false;
+            if (g[j].err < cur[which[j]].err)
+                cur[which[j]] = g[j];
+            else
+                active[which[j]] = false;
         }
     }
     SymmetricFit best = first;
@@ -136,8 +139,8 @@ template <int S> struct SymmetricSuper {
 
 // Step 3: for super-block scale d, each sub-block's best code near s[j] / d.
 template <int S, int M, int LO, int HI, int CLO, int CHI>
-inline SymmetricSuper<S> symmetric_codes(const float *x, const float *w, const float *s, float d, const KEffort &effort,
-                                         SymmetricEvalAll eval_all) {
+inline SymmetricSuper<S> symmetric_codes(const float *x, const float *w, const float *s, float d,
+                                         const KEffort &effort, SymmetricEvalAll eval_all) {
     SymmetricSuper<S> out;
     out.d = d;
     const float id = inverse_or_zero(d);
@@ -184,8 +187,8 @@ inline float symmetric_super_ls(const float *x, const float *w, const SymmetricS
 // Quantizes one super-block: returns d, stores the S codes and the levels
 // (l - LO, in [0, HI - LO]) of the 256 values.
 template <int S, int M, int LO, int HI, int CLO, int CHI>
-inline float symmetric_super_quantize(const float *x, const float *w, const KEffort &effort, int *codes, uint8_t *levels,
-                                      SymmetricEvalAll eval_all) {
+inline float symmetric_super_quantize(const float *x, const float *w, const KEffort &effort, int *codes,
+                                      uint8_t *levels, SymmetricEvalAll eval_all) {
     float s[S];
     float big = 0.0f;
     for (int j = 0; j < S; ++j) {
@@ -203,13 +206,13 @@ inline float symmetric_super_quantize(const float *x, const float *w, const KEff
     if (sbig != 0.0f) {
         // map the largest sub-block scale to the most negative code (as
         // llama.cpp does), or near either end of the code range
-        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, storable_scale(sbig / static_cast<float>(CLO)), effort,
-                                                       eval_all);
+        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(
+            x, w, s, storable_scale(sbig / static_cast<float>(CLO)), effort, eval_all);
         if (effort.super_candidates) {
-            for (float v : {static_cast<float>(CLO) + 0.5f, static_cast<float>(CLO) - 0.5f, static_cast<float>(CHI),
-                            static_cast<float>(CHI) - 0.5f}) {
-                const SymmetricSuper<S> f =
-                    symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, storable_scale(sbig / v), effort, eval_all);
+            for (float v : {static_cast<float>(CLO) + 0.5f, static_cast<float>(CLO) - 0.5f,
+                            static_cast<float>(CHI), static_cast<float>(CHI) - 0.5f}) {
+                const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(
+                    x, w, s, storable_scale(sbig / v), effort, eval_all);
                 if (f.err < best.err) best = f;
             }
         }
@@ -225,7 +228,8 @@ inline float symmetric_super_quantize(const float *x, const float *w, const KEff
         codes[j] = best.c[j];
         const float id = inverse_or_zero(best.d * static_cast<float>(best.c[j]));
         for (int i = 0; i < M; ++i)
-            levels[j * M + i] = static_cast<uint8_t>(static_cast<int>(symmetric_level<LO, HI>(x[j * M + i], id)) - LO);
+            levels[j * M + i] =
+                static_cast<uint8_t>(static_cast<int>(symmetric_level<LO, HI>(x[j * M + i], id)) - LO);
     }
     return best.d;
 }
@@ -254,7 +258,8 @@ inline bool affine_ls_nonpositive(const AffineFit &f, float sw, float sx, float 
 
 // Step 1: the best float (scale, offset <= 0) of one sub-block.
 template <int M, int NMAX>
-inline SubblockAffine affine_subblock_fit(const float *x, const float *w, const KEffort &effort, AffineEvalAll eval_all) {
+inline SubblockAffine affine_subblock_fit(const float *x, const float *w, const KEffort &effort,
+                                          AffineEvalAll eval_all) {
     float mn, mx;
     min_max(x, M, &mn, &mx);
     const float lo = mn < 0.0f ? mn : 0.0f;
@@ -311,7 +316,8 @@ inline SubblockAffine affine_subblock_fit(const float *x, const float *w, const 
         int which[3], k = 0;
         for (int i = 0; i < pool.n; ++i) {
             float d, m;
-            if (!active[i] || !affine_ls_nonpositive(cur[i], sw, sx, &d, &m) || (d == cur[i].d && m == cur[i].m)) {
+            if (!active[i] || !affine_ls_nonpositive(cur[i], sw, sx, &d, &m) ||
+                (d == cur[i].d && m == cur[i].m)) {
                 active[i] = false;
                 continue;
             }
@@ -321,8 +327,10 @@ inline SubblockAffine affine_subblock_fit(const float *x, const float *w, const 
         AffineFit g[3];
         eval_all(x, w, nd, nm, k, g);
         for (int j = 0; j < k; ++j) {
-            if (g[j].err < cur[which[j]].err) cur[which[j]] = g[j];
-            else active[which[j]] = false;
+            if (g[j].err < cur[which[j]].err)
+                cur[which[j]] = g[j];
+            else
+                active[which[j]] = false;
         }
     }
     AffineFit best = first;
@@ -340,8 +348,8 @@ template <int S> struct AffineSuper {
 // Step 3: for (d, dmin), each sub-block's best codes near its ideal values.
 // Values are (d * c) * l - (dmin * m) with the levels nearest.
 template <int S, int M, int NMAX, int CMAX>
-inline AffineSuper<S> affine_codes(const float *x, const float *w, const SubblockAffine *fit, float d, float dmin,
-                                   const KEffort &effort, AffineEvalAll eval_all) {
+inline AffineSuper<S> affine_codes(const float *x, const float *w, const SubblockAffine *fit, float d,
+                                   float dmin, const KEffort &effort, AffineEvalAll eval_all) {
     AffineSuper<S> out;
     out.d = d;
     out.dmin = dmin;
@@ -367,7 +375,8 @@ inline AffineSuper<S> affine_codes(const float *x, const float *w, const Subbloc
             for (int dc = -r; dc <= r; ++dc)
                 for (int dm = -r; dm <= r; ++dm) add(c0 + dc, dmin > 0.0f ? m0 + dm : 0);
             float ds[25], ms[25];
-            for (int i = 0; i < n; ++i) ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
+            for (int i = 0; i < n; ++i)
+                ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
             AffineFit fits[25];
             eval_all(xj, wj, ds, ms, n, fits);
             int b = 0;
@@ -378,7 +387,8 @@ inline AffineSuper<S> affine_codes(const float *x, const float *w, const Subbloc
             // one coordinate at a time: the scale code, then the min code
             for (int dc = -r; dc <= r; ++dc) add(c0 + dc, m0);
             float ds[25], ms[25];
-            for (int i = 0; i < n; ++i) ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
+            for (int i = 0; i < n; ++i)
+                ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
             AffineFit fits[25];
             eval_all(xj, wj, ds, ms, n, fits);
             int b = 0;
@@ -405,7 +415,8 @@ inline AffineSuper<S> affine_codes(const float *x, const float *w, const Subbloc
 // Step 4: least-squares (d, dmin >= 0) for the codes and the levels they give;
 // binary16-exact. False if they are not determined.
 template <int S, int M, int NMAX>
-inline bool affine_super_ls(const float *x, const float *w, const AffineSuper<S> &cur, float *d, float *dmin) {
+inline bool affine_super_ls(const float *x, const float *w, const AffineSuper<S> &cur, float *d,
+                            float *dmin) {
     // x ~ d * a - dmin * b with a = c * l, b = m
     float saa = 0.0f, sab = 0.0f, sbb = 0.0f, sxa = 0.0f, sxb = 0.0f;
     for (int j = 0; j < S; ++j) {
@@ -446,8 +457,9 @@ inline bool affine_super_ls(const float *x, const float *w, const AffineSuper<S>
 // Quantizes one super-block: returns d and dmin, stores the S scale codes,
 // the S min codes and the levels of the 256 values.
 template <int S, int M, int NMAX, int CMAX>
-inline void affine_super_quantize(const float *x, const float *w, const KEffort &effort, float *out_d, float *out_dmin,
-                                  int *scale_codes, int *min_codes, uint8_t *levels, AffineEvalAll eval_all) {
+inline void affine_super_quantize(const float *x, const float *w, const KEffort &effort, float *out_d,
+                                  float *out_dmin, int *scale_codes, int *min_codes, uint8_t *levels,
+                                  AffineEvalAll eval_all) {
     SubblockAffine fit[S];
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < S; ++j) {
@@ -457,11 +469,11 @@ inline void affine_super_quantize(const float *x, const float *w, const KEffort 
     }
     const float cmax = static_cast<float>(CMAX);
     AffineSuper<S> best = affine_codes<S, M, NMAX, CMAX>(x, w, fit, storable_scale(max_scale / cmax),
-                                                        storable_scale(max_min / cmax), effort, eval_all);
+                                                         storable_scale(max_min / cmax), effort, eval_all);
     if (effort.super_candidates) {
         for (float v : {cmax - 0.5f, cmax + 0.5f, cmax - 1.0f}) {
-            const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(x, w, fit, storable_scale(max_scale / v),
-                                                                   storable_scale(max_min / v), effort, eval_all);
+            const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(
+                x, w, fit, storable_scale(max_scale / v), storable_scale(max_min / v), effort, eval_all);
             if (f.err < best.err) best = f;
         }
     }
@@ -481,7 +493,8 @@ inline void affine_super_quantize(const float *x, const float *w, const KEffort 
         const float ml = -(best.dmin * static_cast<float>(best.m[j]));
         const float id = inverse_or_zero(dl);
         for (int i = 0; i < M; ++i)
-            levels[j * M + i] = static_cast<uint8_t>(static_cast<int>(affine_level<NMAX>(x[j * M + i], ml, id)));
+            levels[j * M + i] =
+                static_cast<uint8_t>(static_cast<int>(affine_level<NMAX>(x[j * M + i], ml, id)));
     }
 }
 

@@ -4,8 +4,8 @@
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/kquant_levels.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "formats/kquant_levels.hpp"
 
 namespace lb::formats {
 
@@ -63,6 +63,8 @@ void decode_levels(const block_q2_K &b, KLevels &out) {
                 out.level[128 * h + 32 * g + l] = static_cast<int8_t>((b.qs[32 * h + l] >> (2 * g)) & 3);
 }
 
-float vec_dot_q2_K_q8_K(int64_t n, const void *w, const void *a) { return dot_k_q8_K<block_q2_K>(n, w, a); }
+float vec_dot_q2_K_q8_K(int64_t n, const void *w, const void *a) {
+    return dot_k_q8_K<block_q2_K>(n, w, a);
+}
 
 } // namespace lb::formats

@@ -4,8 +4,8 @@
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/kquant_levels.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "formats/kquant_levels.hpp"
 
 #include <cstring>
 
@@ -19,7 +19,8 @@ void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatri
         const KEffort effort = kquant_effort(LB_TYPE_Q3_K, imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K]; // q in [0, 7]
-        const float d = symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L, k.q3_k_sub);
+        const float d =
+            symmetric_super_quantize<16, 16, -4, 3, -32, 31>(xb, wb, effort, codes, L, k.q3_k_sub);
         y[b].d = scale_bits(d);
         std::memset(y[b].scales, 0, sizeof y[b].scales);
         for (int j = 0; j < 16; ++j) {
@@ -48,7 +49,8 @@ void dequantize_row_q3_K(const void *src, float *y, int64_t n) {
             sc[j] = (((x[b].scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) |
                      (((x[b].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) -
                     32;
-        // value i of half h: low bits in qs[32 h + i % 32] at 2 (i / 32), high bit i / 32 + 4 h of hmask[i % 32]
+        // value i of half h: low bits in qs[32 h + i % 32] at 2 (i / 32), high bit i / 32 + 4 h of hmask[i %
+        // 32]
         for (int h = 0; h < 2; ++h)
             for (int g = 0; g < 4; ++g) {
                 const int shift = 2 * g, hbit = 4 * h + g;
@@ -57,9 +59,11 @@ void dequantize_row_q3_K(const void *src, float *y, int64_t n) {
                 const float dl0 = d * static_cast<float>(sc[8 * h + 2 * g]);
                 const float dl1 = d * static_cast<float>(sc[8 * h + 2 * g + 1]);
                 for (int l = 0; l < 16; ++l)
-                    yg[l] = dl0 * static_cast<float>(((q[l] >> shift) & 3) - (((x[b].hmask[l] >> hbit) & 1) ? 0 : 4));
+                    yg[l] = dl0 * static_cast<float>(((q[l] >> shift) & 3) -
+                                                     (((x[b].hmask[l] >> hbit) & 1) ? 0 : 4));
                 for (int l = 16; l < 32; ++l)
-                    yg[l] = dl1 * static_cast<float>(((q[l] >> shift) & 3) - (((x[b].hmask[l] >> hbit) & 1) ? 0 : 4));
+                    yg[l] = dl1 * static_cast<float>(((q[l] >> shift) & 3) -
+                                                     (((x[b].hmask[l] >> hbit) & 1) ? 0 : 4));
             }
     }
 }
@@ -68,8 +72,9 @@ void decode_levels(const block_q3_K &b, KLevels &out) {
     out.d = fp16_to_fp32(b.d);
     out.dmin = 0.0f;
     for (int j = 0; j < QK_K / 16; ++j) {
-        out.scale[j] = static_cast<int16_t>(
-            (((b.scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) | (((b.scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
+        out.scale[j] = static_cast<int16_t>((((b.scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) |
+                                             (((b.scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) -
+                                            32);
         out.min[j] = 0;
     }
     for (int h = 0; h < 2; ++h)
@@ -81,6 +86,8 @@ void decode_levels(const block_q3_K &b, KLevels &out) {
             }
 }
 
-float vec_dot_q3_K_q8_K(int64_t n, const void *w, const void *a) { return dot_k_q8_K<block_q3_K>(n, w, a); }
+float vec_dot_q3_K_q8_K(int64_t n, const void *w, const void *a) {
+    return dot_k_q8_K<block_q3_K>(n, w, a);
+}
 
 } // namespace lb::formats

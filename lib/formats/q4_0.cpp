@@ -11,12 +11,10 @@ namespace lb::formats {
 
 void quantize_row_q4_0(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q4_0 *y = static_cast<block_q4_0 *>(dst);
-    quantize_symmetric_row<QK4_0, -8, 7, 8>(x, n, imatrix, k.q4_0,
-                                            [y](int64_t b, float d, const uint8_t *q) {
-                                                y[b].d = scale_bits(d);
-                                                for (int j = 0; j < QK4_0 / 2; ++j)
-                                                    y[b].qs[j] = static_cast<uint8_t>(q[j] | (q[j + QK4_0 / 2] << 4));
-                                            });
+    quantize_symmetric_row<QK4_0, -8, 7, 8>(x, n, imatrix, k.q4_0, [y](int64_t b, float d, const uint8_t *q) {
+        y[b].d = scale_bits(d);
+        for (int j = 0; j < QK4_0 / 2; ++j) y[b].qs[j] = static_cast<uint8_t>(q[j] | (q[j + QK4_0 / 2] << 4));
+    });
 }
 
 void dequantize_row_q4_0(const void *src, float *y, int64_t n) {

@@ -11,13 +11,11 @@ namespace lb::formats {
 
 void quantize_row_q4_1(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q4_1 *y = static_cast<block_q4_1 *>(dst);
-    quantize_affine_row<QK4_1, 15>(x, n, imatrix, k.q4_1,
-                                   [y](int64_t b, float d, float m, const uint8_t *q) {
-                                       y[b].d = scale_bits(d);
-                                       y[b].m = scale_bits(m);
-                                       for (int j = 0; j < QK4_1 / 2; ++j)
-                                           y[b].qs[j] = static_cast<uint8_t>(q[j] | (q[j + QK4_1 / 2] << 4));
-                                   });
+    quantize_affine_row<QK4_1, 15>(x, n, imatrix, k.q4_1, [y](int64_t b, float d, float m, const uint8_t *q) {
+        y[b].d = scale_bits(d);
+        y[b].m = scale_bits(m);
+        for (int j = 0; j < QK4_1 / 2; ++j) y[b].qs[j] = static_cast<uint8_t>(q[j] | (q[j + QK4_1 / 2] << 4));
+    });
 }
 
 void dequantize_row_q4_1(const void *src, float *y, int64_t n) {

@@ -11,14 +11,13 @@ namespace lb::formats {
 
 void quantize_row_q5_1(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_q5_1 *y = static_cast<block_q5_1 *>(dst);
-    quantize_affine_row<QK5_1, 31>(
-        x, n, imatrix, k.q5_1, [y](int64_t b, float d, float m, const uint8_t *q) {
-            y[b].d = scale_bits(d);
-            y[b].m = scale_bits(m);
-            for (int j = 0; j < QK5_1 / 2; ++j)
-                y[b].qs[j] = static_cast<uint8_t>((q[j] & 0x0f) | ((q[j + QK5_1 / 2] & 0x0f) << 4));
-            pack_high_bits(q, y[b].qh);
-        });
+    quantize_affine_row<QK5_1, 31>(x, n, imatrix, k.q5_1, [y](int64_t b, float d, float m, const uint8_t *q) {
+        y[b].d = scale_bits(d);
+        y[b].m = scale_bits(m);
+        for (int j = 0; j < QK5_1 / 2; ++j)
+            y[b].qs[j] = static_cast<uint8_t>((q[j] & 0x0f) | ((q[j + QK5_1 / 2] & 0x0f) << 4));
+        pack_high_bits(q, y[b].qh);
+    });
 }
 
 void dequantize_row_q5_1(const void *src, float *y, int64_t n) {

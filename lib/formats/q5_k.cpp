@@ -3,8 +3,8 @@
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/kquant_levels.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "formats/kquant_levels.hpp"
 #include "formats/kquant_scales.hpp"
 
 #include <cstring>
@@ -75,6 +75,8 @@ void decode_levels(const block_q5_K &b, KLevels &out) {
         }
 }
 
-float vec_dot_q5_K_q8_K(int64_t n, const void *w, const void *a) { return dot_k_q8_K<block_q5_K>(n, w, a); }
+float vec_dot_q5_K_q8_K(int64_t n, const void *w, const void *a) {
+    return dot_k_q8_K<block_q5_K>(n, w, a);
+}
 
 } // namespace lb::formats

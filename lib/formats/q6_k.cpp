@@ -4,8 +4,8 @@
 #include "common/fp16.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/kquant_levels.hpp"
 #include "formats/kquant_blocks.hpp"
+#include "formats/kquant_levels.hpp"
 
 namespace lb::formats {
 
@@ -17,7 +17,8 @@ void quantize_row_q6_K(const float *x, void *dst, int64_t n, const float *imatri
         const KEffort effort = kquant_effort(LB_TYPE_Q6_K, imatrix != nullptr);
         int codes[16];
         uint8_t L[QK_K];
-        const float d = symmetric_super_quantize<16, 16, -32, 31, -128, 127>(xb, wb, effort, codes, L, k.q6_k_sub);
+        const float d =
+            symmetric_super_quantize<16, 16, -32, 31, -128, 127>(xb, wb, effort, codes, L, k.q6_k_sub);
         y[b].d = scale_bits(d);
         for (int j = 0; j < 16; ++j) y[b].scales[j] = static_cast<int8_t>(codes[j]);
         for (int h = 0; h < 2; ++h) {
@@ -27,8 +28,8 @@ void quantize_row_q6_K(const float *x, void *dst, int64_t n, const float *imatri
             for (int l = 0; l < 32; ++l) {
                 ql[l] = static_cast<uint8_t>((Lh[l] & 0x0f) | ((Lh[l + 64] & 0x0f) << 4));
                 ql[l + 32] = static_cast<uint8_t>((Lh[l + 32] & 0x0f) | ((Lh[l + 96] & 0x0f) << 4));
-                qh[l] = static_cast<uint8_t>((Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) | ((Lh[l + 64] >> 4) << 4) |
-                                             ((Lh[l + 96] >> 4) << 6));
+                qh[l] = static_cast<uint8_t>((Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) |
+                                             ((Lh[l + 64] >> 4) << 4) | ((Lh[l + 96] >> 4) << 6));
             }
         }
     }
@@ -77,6 +78,8 @@ void decode_levels(const block_q6_K &b, KLevels &out) {
     }
 }
 
-float vec_dot_q6_K_q8_K(int64_t n, const void *w, const void *a) { return dot_k_q8_K<block_q6_K>(n, w, a); }
+float vec_dot_q6_K_q8_K(int64_t n, const void *w, const void *a) {
+    return dot_k_q8_K<block_q6_K>(n, w, a);
+}
 
 } // namespace lb::formats

@@ -2,9 +2,9 @@
 // weight. Weights get the scale symmetric_blocks.hpp defines; activations (the other side of a dot
 // product) get llama.cpp's plain max-abs scale, byte for byte.
 #include "common/fp16.hpp"
+#include "formats/block_rows.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
-#include "formats/block_rows.hpp"
 
 #include <algorithm>
 #include <cmath>

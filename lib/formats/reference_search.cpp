@@ -5,11 +5,14 @@ namespace lb::formats {
 
 namespace {
 
-template <int N, int LO, int HI, int OFFSET> void symmetric_fast(const float *x, int64_t n_blocks, float *d, uint8_t *q) {
-    for (int64_t b = 0; b < n_blocks; ++b) d[b] = symmetric_quantize_fast<N, LO, HI, OFFSET>(x + b * N, q + b * N);
+template <int N, int LO, int HI, int OFFSET>
+void symmetric_fast(const float *x, int64_t n_blocks, float *d, uint8_t *q) {
+    for (int64_t b = 0; b < n_blocks; ++b)
+        d[b] = symmetric_quantize_fast<N, LO, HI, OFFSET>(x + b * N, q + b * N);
 }
 
-template <int N, int NMAX> void affine_fast(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *q) {
+template <int N, int NMAX>
+void affine_fast(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *q) {
     for (int64_t b = 0; b < n_blocks; ++b) affine_quantize_fast<N, NMAX>(x + b * N, q + b * N, d + b, m + b);
 }
 

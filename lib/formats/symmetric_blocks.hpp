@@ -26,19 +26,24 @@ inline void min_max(const float *x, int n, float *out_min, float *out_max) {
 }
 
 // The value of largest magnitude; +a wins a tie with -a.
-inline float signed_absmax(float mn, float mx) { return mx >= -mn ? mx : mn; }
+inline float signed_absmax(float mn, float mx) {
+    return mx >= -mn ? mx : mn;
+}
 
 template <int LO, int HI> inline float symmetric_level(float x, float id) {
     return nearest(clamp(x * id, static_cast<float>(LO), static_cast<float>(HI)));
 }
 
-inline float inverse_or_zero(float d) { return d != 0.0f ? 1.0f / d : 0.0f; }
+inline float inverse_or_zero(float d) {
+    return d != 0.0f ? 1.0f / d : 0.0f;
+}
 
 // Fast path, the definition. For the reference scale d0 = big / LO, round
 // every value to its nearest level, then take the least-squares scale d1 for
 // those levels if it lowers the error (the levels stay). Returns d and stores
 // level + OFFSET in q.
-template <int N, int LO, int HI, int OFFSET> inline float symmetric_quantize_fast(const float *x, uint8_t *q) {
+template <int N, int LO, int HI, int OFFSET>
+inline float symmetric_quantize_fast(const float *x, uint8_t *q) {
     float mn, mx;
     min_max(x, N, &mn, &mx);
     const float d0 = storable_scale(signed_absmax(mn, mx) / static_cast<float>(LO));
@@ -77,7 +82,9 @@ template <int N, int LO, int HI> inline SymmetricFit symmetric_eval(const float 
     return f;
 }
 
-inline float symmetric_ls_scale(const SymmetricFit &f) { return f.sll > 0.0f ? storable_scale(f.sxl / f.sll) : f.d; }
+inline float symmetric_ls_scale(const SymmetricFit &f) {
+    return f.sll > 0.0f ? storable_scale(f.sxl / f.sll) : f.d;
+}
 
 // Alternates the least-squares scale for the current levels with rounding to
 // the nearest levels of that scale, while the error strictly decreases.
@@ -107,7 +114,8 @@ void symmetric_eval_all(const float *x, const float *w, const float *ds, int n, 
 // rescale judged from the same sums; the three most promising are refined with
 // exact passes. w holds N weights.
 template <int N, int LO, int HI, int OFFSET>
-inline float symmetric_quantize_thorough(const float *x, const float *w, uint8_t *q, SymmetricEvalAll eval_all) {
+inline float symmetric_quantize_thorough(const float *x, const float *w, uint8_t *q,
+                                         SymmetricEvalAll eval_all) {
     float mn, mx;
     min_max(x, N, &mn, &mx);
     const float big = signed_absmax(mn, mx);
@@ -136,11 +144,13 @@ inline float symmetric_quantize_thorough(const float *x, const float *w, uint8_t
         pool.add(sxx - 2.0 * d1 * fits[i].sxl + d1 * d1 * fits[i].sll, static_cast<float>(d1));
     }
     for (int i = 0; i < pool.n; ++i) {
-        const SymmetricFit f = symmetric_refine<N, LO, HI>(x, w, symmetric_eval<N, LO, HI>(x, w, pool.d[i]), 4);
+        const SymmetricFit f =
+            symmetric_refine<N, LO, HI>(x, w, symmetric_eval<N, LO, HI>(x, w, pool.d[i]), 4);
         if (f.err < best.err) best = f;
     }
     const float id = inverse_or_zero(best.d);
-    for (int j = 0; j < N; ++j) q[j] = static_cast<uint8_t>(static_cast<int>(symmetric_level<LO, HI>(x[j], id)) + OFFSET);
+    for (int j = 0; j < N; ++j)
+        q[j] = static_cast<uint8_t>(static_cast<int>(symmetric_level<LO, HI>(x[j], id)) + OFFSET);
     return best.d;
 }
 

@@ -13,22 +13,49 @@ constexpr TypeTraits kNone = {nullptr, 0, 0, false, false, nullptr, nullptr, LB_
 
 // Indexed by type id; removed ids are kNone.
 const TypeTraits kTraits[kTypeCount] = {
-    /*  0 */ {"F32", 1, 4, false, false, quantize_row_f32, dequantize_row_f32, LB_TYPE_F32, vec_dot_f32_f32, quantize_row_f32_activations},
-    /*  1 */ {"F16", 1, 2, false, false, quantize_row_f16, dequantize_row_f16, LB_TYPE_F16, vec_dot_f16_f16, quantize_row_f16_activations},
-    /*  2 */ {"Q4_0", 32, 18, true, false, quantize_row_q4_0, dequantize_row_q4_0, LB_TYPE_Q8_0, vec_dot_q4_0_q8_0, nullptr},
-    /*  3 */ {"Q4_1", 32, 20, true, false, quantize_row_q4_1, dequantize_row_q4_1, LB_TYPE_Q8_1, vec_dot_q4_1_q8_1, nullptr},
+    /*  0 */ {"F32", 1, 4, false, false, quantize_row_f32, dequantize_row_f32, LB_TYPE_F32, vec_dot_f32_f32,
+              quantize_row_f32_activations},
+    /*  1 */
+    {"F16", 1, 2, false, false, quantize_row_f16, dequantize_row_f16, LB_TYPE_F16, vec_dot_f16_f16,
+     quantize_row_f16_activations},
+    /*  2 */
+    {"Q4_0", 32, 18, true, false, quantize_row_q4_0, dequantize_row_q4_0, LB_TYPE_Q8_0, vec_dot_q4_0_q8_0,
+     nullptr},
+    /*  3 */
+    {"Q4_1", 32, 20, true, false, quantize_row_q4_1, dequantize_row_q4_1, LB_TYPE_Q8_1, vec_dot_q4_1_q8_1,
+     nullptr},
     /*  4 */ kNone, // Q4_2, removed
     /*  5 */ kNone, // Q4_3, removed
-    /*  6 */ {"Q5_0", 32, 22, true, false, quantize_row_q5_0, dequantize_row_q5_0, LB_TYPE_Q8_0, vec_dot_q5_0_q8_0, nullptr},
-    /*  7 */ {"Q5_1", 32, 24, true, false, quantize_row_q5_1, dequantize_row_q5_1, LB_TYPE_Q8_1, vec_dot_q5_1_q8_1, nullptr},
-    /*  8 */ {"Q8_0", 32, 34, true, false, quantize_row_q8_0, dequantize_row_q8_0, LB_TYPE_Q8_0, vec_dot_q8_0_q8_0, quantize_row_q8_0_activations},
-    /*  9 */ {"Q8_1", 32, 36, true, false, nullptr, dequantize_row_q8_1, LB_TYPE_NONE, nullptr, quantize_row_q8_1_activations},
-    /* 10 */ {"Q2_K", 256, 84, true, false, quantize_row_q2_K, dequantize_row_q2_K, LB_TYPE_Q8_K, vec_dot_q2_K_q8_K, nullptr},
-    /* 11 */ {"Q3_K", 256, 110, true, false, quantize_row_q3_K, dequantize_row_q3_K, LB_TYPE_Q8_K, vec_dot_q3_K_q8_K, nullptr},
-    /* 12 */ {"Q4_K", 256, 144, true, false, quantize_row_q4_K, dequantize_row_q4_K, LB_TYPE_Q8_K, vec_dot_q4_K_q8_K, nullptr},
-    /* 13 */ {"Q5_K", 256, 176, true, false, quantize_row_q5_K, dequantize_row_q5_K, LB_TYPE_Q8_K, vec_dot_q5_K_q8_K, nullptr},
-    /* 14 */ {"Q6_K", 256, 210, true, false, quantize_row_q6_K, dequantize_row_q6_K, LB_TYPE_Q8_K, vec_dot_q6_K_q8_K, nullptr},
-    /* 15 */ {"Q8_K", 256, 292, true, false, nullptr, dequantize_row_q8_K, LB_TYPE_NONE, nullptr, quantize_row_q8_K_activations},
+                    /*  6 */
+    {"Q5_0", 32, 22, true, false, quantize_row_q5_0, dequantize_row_q5_0, LB_TYPE_Q8_0, vec_dot_q5_0_q8_0,
+     nullptr},
+    /*  7 */
+    {"Q5_1", 32, 24, true, false, quantize_row_q5_1, dequantize_row_q5_1, LB_TYPE_Q8_1, vec_dot_q5_1_q8_1,
+     nullptr},
+    /*  8 */
+    {"Q8_0", 32, 34, true, false, quantize_row_q8_0, dequantize_row_q8_0, LB_TYPE_Q8_0, vec_dot_q8_0_q8_0,
+     quantize_row_q8_0_activations},
+    /*  9 */
+    {"Q8_1", 32, 36, true, false, nullptr, dequantize_row_q8_1, LB_TYPE_NONE, nullptr,
+     quantize_row_q8_1_activations},
+    /* 10 */
+    {"Q2_K", 256, 84, true, false, quantize_row_q2_K, dequantize_row_q2_K, LB_TYPE_Q8_K, vec_dot_q2_K_q8_K,
+     nullptr},
+    /* 11 */
+    {"Q3_K", 256, 110, true, false, quantize_row_q3_K, dequantize_row_q3_K, LB_TYPE_Q8_K, vec_dot_q3_K_q8_K,
+     nullptr},
+    /* 12 */
+    {"Q4_K", 256, 144, true, false, quantize_row_q4_K, dequantize_row_q4_K, LB_TYPE_Q8_K, vec_dot_q4_K_q8_K,
+     nullptr},
+    /* 13 */
+    {"Q5_K", 256, 176, true, false, quantize_row_q5_K, dequantize_row_q5_K, LB_TYPE_Q8_K, vec_dot_q5_K_q8_K,
+     nullptr},
+    /* 14 */
+    {"Q6_K", 256, 210, true, false, quantize_row_q6_K, dequantize_row_q6_K, LB_TYPE_Q8_K, vec_dot_q6_K_q8_K,
+     nullptr},
+    /* 15 */
+    {"Q8_K", 256, 292, true, false, nullptr, dequantize_row_q8_K, LB_TYPE_NONE, nullptr,
+     quantize_row_q8_K_activations},
     /* 16 */ {"IQ2_XXS", 256, 66, true, true, nullptr, nullptr},
     /* 17 */ {"IQ2_XS", 256, 74, true, true, nullptr, nullptr},
     /* 18 */ {"IQ3_XXS", 256, 98, true, false, nullptr, nullptr},
@@ -43,7 +70,9 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 27 */ {"I64", 1, 8, false, false, nullptr, nullptr},
     /* 28 */ {"F64", 1, 8, false, false, nullptr, nullptr},
     /* 29 */ {"IQ1_M", 256, 56, true, false, nullptr, nullptr},
-    /* 30 */ {"BF16", 1, 2, false, false, quantize_row_bf16, dequantize_row_bf16, LB_TYPE_BF16, vec_dot_bf16_bf16, quantize_row_bf16_activations},
+    /* 30 */
+    {"BF16", 1, 2, false, false, quantize_row_bf16, dequantize_row_bf16, LB_TYPE_BF16, vec_dot_bf16_bf16,
+     quantize_row_bf16_activations},
     /* 31 */ kNone, // Q4_0_4_4, removed (repacked at load time now)
     /* 32 */ kNone, // Q4_0_4_8, removed
     /* 33 */ kNone, // Q4_0_8_8, removed
@@ -60,6 +89,8 @@ const TypeTraits kTraits[kTypeCount] = {
 
 } // namespace
 
-const TypeTraits &traits(uint32_t type) { return type < kTypeCount ? kTraits[type] : kNone; }
+const TypeTraits &traits(uint32_t type) {
+    return type < kTypeCount ? kTraits[type] : kNone;
+}
 
 } // namespace lb::formats

@@ -27,12 +27,12 @@ using VecDotFn = float (*)(int64_t n, const void *w, const void *a);
 constexpr uint32_t kTypeCount = 43;
 
 struct TypeTraits {
-    const char *name;         // "Q4_0"; nullptr for ids that are not types
-    int64_t block_size;       // elements per block; 0 for ids that are not types
-    size_t block_bytes;       // bytes per block
-    bool quantized;           // stores blocks with scales
-    bool requires_imatrix;    // cannot be quantized without an importance matrix
-    QuantizeRowFn quantize;   // nullptr if lowbit cannot produce the type
+    const char *name;           // "Q4_0"; nullptr for ids that are not types
+    int64_t block_size;         // elements per block; 0 for ids that are not types
+    size_t block_bytes;         // bytes per block
+    bool quantized;             // stores blocks with scales
+    bool requires_imatrix;      // cannot be quantized without an importance matrix
+    QuantizeRowFn quantize;     // nullptr if lowbit cannot produce the type
     DequantizeRowFn dequantize; // nullptr if lowbit cannot read the type
     // As weights in a dot product: the activation type they pair with and
     // the reference dot product (LB_TYPE_NONE / nullptr: not supported).
@@ -46,7 +46,9 @@ struct TypeTraits {
 const TypeTraits &traits(uint32_t type);
 
 // Whether the id names a type that may appear in a GGUF file.
-inline bool is_valid_type(uint32_t type) { return traits(type).block_size != 0; }
+inline bool is_valid_type(uint32_t type) {
+    return traits(type).block_size != 0;
+}
 
 // Row size in bytes; n must be a multiple of the block size.
 inline size_t row_bytes(uint32_t type, int64_t n) {

@@ -106,6 +106,8 @@ uint32_t alignment_of(const std::vector<KeyValue> &kvs, const std::string &path)
 uint64_t tensor_bytes(const TensorInfo &t, const std::string &path);
 
 // Round x up to a multiple of alignment (a power of two).
-inline uint64_t pad_to(uint64_t x, uint64_t alignment) { return (x + alignment - 1) & ~(alignment - 1); }
+inline uint64_t pad_to(uint64_t x, uint64_t alignment) {
+    return (x + alignment - 1) & ~(alignment - 1);
+}
 
 } // namespace lb::gguf

@@ -31,7 +31,7 @@ size_t value_type_size(ValueType type) {
 }
 
 const char *value_type_name(uint32_t type) {
-    static const char *const names[kValueTypeCount] = {"u8",  "i8",  "u16", "i16", "u32", "i32", "f32",
+    static const char *const names[kValueTypeCount] = {"u8",   "i8",  "u16", "i16", "u32", "i32", "f32",
                                                        "bool", "str", "arr", "u64", "i64", "f64"};
     return type < kValueTypeCount ? names[type] : nullptr;
 }
@@ -76,7 +76,8 @@ uint64_t tensor_bytes(const TensorInfo &t, const std::string &path) {
     if (tt.block_size == 0)
         fail(LB_E_FORMAT, "%s: tensor '%s' has invalid type id %u", path.c_str(), t.name.c_str(), t.type);
     if (t.ne[0] % tt.block_size != 0)
-        fail(LB_E_FORMAT, "%s: tensor '%s' of type %s has %lld elements per row, not a multiple of the block size %lld",
+        fail(LB_E_FORMAT,
+             "%s: tensor '%s' of type %s has %lld elements per row, not a multiple of the block size %lld",
              path.c_str(), t.name.c_str(), tt.name, static_cast<long long>(t.ne[0]),
              static_cast<long long>(tt.block_size));
     // n_elements() does not overflow: the reader checked the product.
@@ -91,7 +92,8 @@ namespace {
 // A bounds-checked little-endian cursor over the file.
 class Cursor {
   public:
-    Cursor(const uint8_t *data, uint64_t size, const std::string &path) : data_(data), size_(size), path_(path) {}
+    Cursor(const uint8_t *data, uint64_t size, const std::string &path)
+        : data_(data), size_(size), path_(path) {}
 
     uint64_t pos() const { return pos_; }
     uint64_t remaining() const { return size_ - pos_; }
@@ -99,9 +101,10 @@ class Cursor {
     // Throws the "truncated" error unless n more bytes exist.
     void need(uint64_t n, const std::string &what) const {
         if (n > remaining())
-            fail(LB_E_FORMAT, "%s: file is truncated: %s needs %llu bytes at offset %llu but the file has %llu",
-                 path_.c_str(), what.c_str(), static_cast<unsigned long long>(n), static_cast<unsigned long long>(pos_),
-                 static_cast<unsigned long long>(size_));
+            fail(LB_E_FORMAT,
+                 "%s: file is truncated: %s needs %llu bytes at offset %llu but the file has %llu",
+                 path_.c_str(), what.c_str(), static_cast<unsigned long long>(n),
+                 static_cast<unsigned long long>(pos_), static_cast<unsigned long long>(size_));
     }
 
     template <typename T> T read(const std::string &what) {
@@ -121,8 +124,9 @@ class Cursor {
     std::string read_string(const std::string &what) {
         const uint64_t len = read<uint64_t>(what + " length");
         if (len > kMaxStringLength)
-            fail(LB_E_FORMAT, "%s: %s has length %llu, more than the limit of %llu bytes", path_.c_str(), what.c_str(),
-                 static_cast<unsigned long long>(len), static_cast<unsigned long long>(kMaxStringLength));
+            fail(LB_E_FORMAT, "%s: %s has length %llu, more than the limit of %llu bytes", path_.c_str(),
+                 what.c_str(), static_cast<unsigned long long>(len),
+                 static_cast<unsigned long long>(kMaxStringLength));
         need(len, what);
         std::string s(reinterpret_cast<const char *>(data_ + pos_), len);
         pos_ += len;
@@ -141,8 +145,10 @@ std::string quoted(const std::string &s) {
     std::string out;
     for (char c : s.substr(0, 80)) {
         const unsigned char u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f) out += c;
-        else out += strformat("\\x%02x", u);
+        if (u >= 0x20 && u < 0x7f)
+            out += c;
+        else
+            out += strformat("\\x%02x", u);
     }
     if (s.size() > 80) out += "...";
     return "'" + out + "'";
@@ -163,12 +169,12 @@ void read_value(Cursor &cur, Value &v, const std::string &key, const std::string
             fail(LB_E_FORMAT, "%s: key %s is an array of arrays, which GGUF does not allow", path.c_str(),
                  quoted(key).c_str());
         if (elem >= kValueTypeCount)
-            fail(LB_E_FORMAT, "%s: key %s is an array of invalid value type %u", path.c_str(), quoted(key).c_str(),
-                 elem);
+            fail(LB_E_FORMAT, "%s: key %s is an array of invalid value type %u", path.c_str(),
+                 quoted(key).c_str(), elem);
         count = cur.read<uint64_t>("array length of key " + quoted(key));
         if (count > kMaxArrayElements)
-            fail(LB_E_FORMAT, "%s: key %s is an array of %llu elements, more than the limit of %llu", path.c_str(),
-                 quoted(key).c_str(), static_cast<unsigned long long>(count),
+            fail(LB_E_FORMAT, "%s: key %s is an array of %llu elements, more than the limit of %llu",
+                 path.c_str(), quoted(key).c_str(), static_cast<unsigned long long>(count),
                  static_cast<unsigned long long>(kMaxArrayElements));
         v.elem_type = static_cast<ValueType>(elem);
         v.count = count;
@@ -195,14 +201,15 @@ void read_value(Cursor &cur, Value &v, const std::string &key, const std::string
                 v.bytes[j] = 1;
             }
         if (odd == 1 && !v.is_array())
-            warnings.push_back(strformat("%s: key %s holds bool value %u, which is neither 0 nor 1; read as true, as "
-                                         "ggml does",
-                                         path.c_str(), quoted(key).c_str(), first));
+            warnings.push_back(
+                strformat("%s: key %s holds bool value %u, which is neither 0 nor 1; read as true, as "
+                          "ggml does",
+                          path.c_str(), quoted(key).c_str(), first));
         else if (odd > 0)
-            warnings.push_back(strformat("%s: key %s holds %llu bool values that are neither 0 nor 1 (the first is "
-                                         "%u); read as true, as ggml does",
-                                         path.c_str(), quoted(key).c_str(), static_cast<unsigned long long>(odd),
-                                         first));
+            warnings.push_back(
+                strformat("%s: key %s holds %llu bool values that are neither 0 nor 1 (the first is "
+                          "%u); read as true, as ggml does",
+                          path.c_str(), quoted(key).c_str(), static_cast<unsigned long long>(odd), first));
     }
 }
 
@@ -212,8 +219,9 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
     Cursor cur(data, size, path);
     Header h;
 
-    if (size < 4) fail(LB_E_FORMAT, "%s: not a GGUF file: it is only %llu bytes long", path.c_str(),
-                       static_cast<unsigned long long>(size));
+    if (size < 4)
+        fail(LB_E_FORMAT, "%s: not a GGUF file: it is only %llu bytes long", path.c_str(),
+             static_cast<unsigned long long>(size));
     const uint32_t magic = cur.read<uint32_t>("magic");
     if (magic != kMagic) {
         std::string m;
@@ -226,25 +234,30 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
 
     h.version = cur.read<uint32_t>("version");
     if (h.version != 0 && (h.version & 0xffffu) == 0)
-        fail(LB_E_UNSUPPORTED, "%s: GGUF version %u: the file is big-endian (or corrupt); lowbit reads little-endian files",
+        fail(LB_E_UNSUPPORTED,
+             "%s: GGUF version %u: the file is big-endian (or corrupt); lowbit reads little-endian files",
              path.c_str(), h.version);
     if (h.version == 0) fail(LB_E_FORMAT, "%s: invalid GGUF version 0", path.c_str());
     if (h.version == 1)
-        fail(LB_E_UNSUPPORTED, "%s: GGUF version 1 is no longer supported; convert the file to version 3", path.c_str());
+        fail(LB_E_UNSUPPORTED, "%s: GGUF version 1 is no longer supported; convert the file to version 3",
+             path.c_str());
     if (h.version > kVersion)
-        fail(LB_E_UNSUPPORTED, "%s: GGUF version %u is newer than the versions lowbit reads (2 and 3)", path.c_str(),
-             h.version);
+        fail(LB_E_UNSUPPORTED, "%s: GGUF version %u is newer than the versions lowbit reads (2 and 3)",
+             path.c_str(), h.version);
 
     const int64_t n_tensors = cur.read<int64_t>("tensor count");
     const int64_t n_kv = cur.read<int64_t>("metadata count");
     // A key/value pair takes at least 13 bytes (key length, type, one byte of
     // value) and a tensor info at least 24 (name length, dims, type, offset).
     if (n_kv < 0 || static_cast<uint64_t>(n_kv) > cur.remaining() / 13)
-        fail(LB_E_FORMAT, "%s: file is truncated or corrupt: metadata count %lld does not fit in the %llu bytes left",
+        fail(LB_E_FORMAT,
+             "%s: file is truncated or corrupt: metadata count %lld does not fit in the %llu bytes left",
              path.c_str(), static_cast<long long>(n_kv), static_cast<unsigned long long>(cur.remaining()));
     if (n_tensors < 0 || static_cast<uint64_t>(n_tensors) > cur.remaining() / 24)
-        fail(LB_E_FORMAT, "%s: file is truncated or corrupt: tensor count %lld does not fit in the %llu bytes left",
-             path.c_str(), static_cast<long long>(n_tensors), static_cast<unsigned long long>(cur.remaining()));
+        fail(LB_E_FORMAT,
+             "%s: file is truncated or corrupt: tensor count %lld does not fit in the %llu bytes left",
+             path.c_str(), static_cast<long long>(n_tensors),
+             static_cast<unsigned long long>(cur.remaining()));
 
     // metadata
     std::unordered_set<std::string> keys, c_keys;
@@ -252,7 +265,8 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
     for (int64_t i = 0; i < n_kv; ++i) {
         KeyValue kv;
         kv.key = cur.read_string(strformat("key %lld", static_cast<long long>(i)));
-        if (kv.key.empty()) fail(LB_E_FORMAT, "%s: key %lld is empty", path.c_str(), static_cast<long long>(i));
+        if (kv.key.empty())
+            fail(LB_E_FORMAT, "%s: key %lld is empty", path.c_str(), static_cast<long long>(i));
         // ggml compares whole keys for duplicates (as here) ...
         if (!keys.insert(kv.key).second)
             fail(LB_E_FORMAT, "%s: duplicate key %s", path.c_str(), quoted(kv.key).c_str());
@@ -264,21 +278,22 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
             const std::string whole = quoted(kv.key);
             kv.key.resize(nul);
             if (kv.key.empty() || c_keys.count(kv.key) != 0) {
-                h.warnings.push_back(strformat("%s: key %lld (%s) contains a NUL byte and reads as %s, %s; it is "
-                                               "ignored, as runtimes ignore it",
-                                               path.c_str(), static_cast<long long>(i), whole.c_str(),
-                                               quoted(kv.key).c_str(),
-                                               kv.key.empty() ? "an empty key" : "a key that comes earlier"));
+                h.warnings.push_back(
+                    strformat("%s: key %lld (%s) contains a NUL byte and reads as %s, %s; it is "
+                              "ignored, as runtimes ignore it",
+                              path.c_str(), static_cast<long long>(i), whole.c_str(), quoted(kv.key).c_str(),
+                              kv.key.empty() ? "an empty key" : "a key that comes earlier"));
                 continue;
             }
-            h.warnings.push_back(strformat("%s: key %lld (%s) contains a NUL byte; read as %s, as runtimes read it",
-                                           path.c_str(), static_cast<long long>(i), whole.c_str(),
-                                           quoted(kv.key).c_str()));
+            h.warnings.push_back(
+                strformat("%s: key %lld (%s) contains a NUL byte; read as %s, as runtimes read it",
+                          path.c_str(), static_cast<long long>(i), whole.c_str(), quoted(kv.key).c_str()));
         } else if (c_keys.count(kv.key) != 0) {
             // an earlier key with a NUL byte read as this one: that one wins
-            h.warnings.push_back(strformat("%s: key %s comes after a key with a NUL byte that reads the same; it is "
-                                           "ignored, as runtimes ignore it",
-                                           path.c_str(), quoted(kv.key).c_str()));
+            h.warnings.push_back(
+                strformat("%s: key %s comes after a key with a NUL byte that reads the same; it is "
+                          "ignored, as runtimes ignore it",
+                          path.c_str(), quoted(kv.key).c_str()));
             continue;
         }
         c_keys.insert(kv.key);
@@ -293,17 +308,18 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
         TensorInfo t;
         t.name = cur.read_string(strformat("name of tensor %lld", static_cast<long long>(i)));
         if (t.name.size() > kMaxTensorName)
-            fail(LB_E_FORMAT, "%s: name of tensor %lld is %zu bytes long, more than the limit of %zu: %s", path.c_str(),
-                 static_cast<long long>(i), t.name.size(), kMaxTensorName, quoted(t.name).c_str());
+            fail(LB_E_FORMAT, "%s: name of tensor %lld is %zu bytes long, more than the limit of %zu: %s",
+                 path.c_str(), static_cast<long long>(i), t.name.size(), kMaxTensorName,
+                 quoted(t.name).c_str());
         // ggml keeps a tensor's name as a C string: the part before a NUL byte
         const size_t nul = t.name.find('\0');
         if (nul != std::string::npos) {
             const std::string whole = quoted(t.name);
             t.name.resize(nul);
-            h.warnings.push_back(strformat("%s: name of tensor %lld (%s) contains a NUL byte; read as %s, as ggml "
-                                           "reads it",
-                                           path.c_str(), static_cast<long long>(i), whole.c_str(),
-                                           quoted(t.name).c_str()));
+            h.warnings.push_back(
+                strformat("%s: name of tensor %lld (%s) contains a NUL byte; read as %s, as ggml "
+                          "reads it",
+                          path.c_str(), static_cast<long long>(i), whole.c_str(), quoted(t.name).c_str()));
         }
         if (!names.insert(t.name).second)
             fail(LB_E_FORMAT, "%s: duplicate tensor name %s", path.c_str(), quoted(t.name).c_str());
@@ -311,7 +327,8 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
 
         t.n_dims = cur.read<uint32_t>("dimension count of " + tn);
         if (t.n_dims > kMaxDims)
-            fail(LB_E_FORMAT, "%s: %s has %u dimensions; GGUF allows at most 4", path.c_str(), tn.c_str(), t.n_dims);
+            fail(LB_E_FORMAT, "%s: %s has %u dimensions; GGUF allows at most 4", path.c_str(), tn.c_str(),
+                 t.n_dims);
         const uint32_t stored_dims = t.n_dims;
         // 0 dimensions is a scalar, which ggml reads (and writes back) as one
         // dimension of one element
@@ -329,16 +346,18 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
         for (uint32_t d = 0; d < kMaxDims; ++d) {
             if (t.ne[d] == 0) continue;
             if (prod > std::numeric_limits<int64_t>::max() / t.ne[d])
-                fail(LB_E_FORMAT, "%s: %s has too many elements (shape %lld x %lld x %lld x %lld)", path.c_str(),
-                     tn.c_str(), static_cast<long long>(t.ne[0]), static_cast<long long>(t.ne[1]),
-                     static_cast<long long>(t.ne[2]), static_cast<long long>(t.ne[3]));
+                fail(LB_E_FORMAT, "%s: %s has too many elements (shape %lld x %lld x %lld x %lld)",
+                     path.c_str(), tn.c_str(), static_cast<long long>(t.ne[0]),
+                     static_cast<long long>(t.ne[1]), static_cast<long long>(t.ne[2]),
+                     static_cast<long long>(t.ne[3]));
             prod *= t.ne[d];
         }
         t.type = cur.read<uint32_t>("type of " + tn);
         if (!formats::is_valid_type(t.type))
-            fail(LB_E_FORMAT, "%s: %s has type id %u, which is not a GGUF tensor type%s", path.c_str(), tn.c_str(),
-                 t.type,
-                 (t.type == 4 || t.type == 5 || (t.type >= 31 && t.type <= 33) || (t.type >= 36 && t.type <= 38))
+            fail(LB_E_FORMAT, "%s: %s has type id %u, which is not a GGUF tensor type%s", path.c_str(),
+                 tn.c_str(), t.type,
+                 (t.type == 4 || t.type == 5 || (t.type >= 31 && t.type <= 33) ||
+                  (t.type >= 36 && t.type <= 38))
                      ? " (the type was removed from the format)"
                      : "");
         t.size = tensor_bytes(t, path);
@@ -351,20 +370,25 @@ Header parse(const uint8_t *data, uint64_t size, const std::string &path) {
     if (!h.tensors.empty()) {
         h.data_offset = pad_to(cur.pos(), h.alignment);
         if (h.data_offset > size)
-            fail(LB_E_FORMAT, "%s: file is truncated: the tensor data should start at offset %llu but the file has %llu bytes",
-                 path.c_str(), static_cast<unsigned long long>(h.data_offset), static_cast<unsigned long long>(size));
+            fail(LB_E_FORMAT,
+                 "%s: file is truncated: the tensor data should start at offset %llu but the file has %llu "
+                 "bytes",
+                 path.c_str(), static_cast<unsigned long long>(h.data_offset),
+                 static_cast<unsigned long long>(size));
     }
     // tensors are stored contiguously, in order, each padded to the alignment
     uint64_t expected = 0;
     const uint64_t data_size = size - std::min(size, h.data_offset);
     for (const TensorInfo &t : h.tensors) {
         if (t.offset != expected)
-            fail(LB_E_FORMAT, "%s: tensor %s has data offset %llu, expected %llu (tensors must be contiguous, in order, "
+            fail(LB_E_FORMAT,
+                 "%s: tensor %s has data offset %llu, expected %llu (tensors must be contiguous, in order, "
                  "each padded to %u bytes)",
                  path.c_str(), quoted(t.name).c_str(), static_cast<unsigned long long>(t.offset),
                  static_cast<unsigned long long>(expected), h.alignment);
         if (t.size > data_size || t.offset > data_size - t.size)
-            fail(LB_E_FORMAT, "%s: file is truncated: data of tensor %s (%llu bytes at offset %llu) ends past the end of "
+            fail(LB_E_FORMAT,
+                 "%s: file is truncated: data of tensor %s (%llu bytes at offset %llu) ends past the end of "
                  "the file",
                  path.c_str(), quoted(t.name).c_str(), static_cast<unsigned long long>(t.size),
                  static_cast<unsigned long long>(h.data_offset + t.offset));

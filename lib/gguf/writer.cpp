@@ -95,7 +95,8 @@ void Writer::end_tensor() {
 
 uint64_t Writer::finish() {
     if (current_ != tensors_.size())
-        fail(LB_E_INTERNAL, "%s: %zu of %zu tensors written", file_.path().c_str(), current_, tensors_.size());
+        fail(LB_E_INTERNAL, "%s: %zu of %zu tensors written", file_.path().c_str(), current_,
+             tensors_.size());
     const uint64_t size = file_.bytes_written();
     file_.finish();
     return size;

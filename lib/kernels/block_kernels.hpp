@@ -46,7 +46,8 @@ inline void symmetric_fast_lanes(const float *x, float *d, uint8_t *q) {
     // the same levels again, block by block, in the blocks' own layout
     for (int b = 0; b < W; ++b)
         for (int j = 0; j < N; ++j)
-            q[b * N + j] = static_cast<uint8_t>(static_cast<int>(formats::symmetric_level<LO, HI>(x[b * N + j], id[b])) + OFFSET);
+            q[b * N + j] = static_cast<uint8_t>(
+                static_cast<int>(formats::symmetric_level<LO, HI>(x[b * N + j], id[b])) + OFFSET);
     const typename L::I positive = sll > L::splat(0.0f);
     const F d1 = L::select(positive, L::storable_scale(sxl / L::select(positive, sll, L::splat(1.0f))), d0);
     const F delta = (d1 - d0) * ((d1 + d0) * sll - L::splat(2.0f) * sxl);
@@ -59,7 +60,8 @@ template <int W, int N, int LO, int HI, int OFFSET>
 void symmetric_fast(const float *x, int64_t n_blocks, float *d, uint8_t *q) {
     int64_t b = 0;
     for (; b + W <= n_blocks; b += W) symmetric_fast_lanes<W, N, LO, HI, OFFSET>(x + b * N, d + b, q + b * N);
-    for (; b < n_blocks; ++b) d[b] = formats::symmetric_quantize_fast<N, LO, HI, OFFSET>(x + b * N, q + b * N);
+    for (; b < n_blocks; ++b)
+        d[b] = formats::symmetric_quantize_fast<N, LO, HI, OFFSET>(x + b * N, q + b * N);
 }
 
 // symmetric_eval_all: one candidate per lane.
@@ -91,7 +93,8 @@ void symmetric_eval_all(const float *x, const float *w, const float *ds, int n, 
 }
 
 // Fast path of affine_quantize_fast for W consecutive blocks of N values.
-template <int W, int N, int NMAX> inline void affine_fast_lanes(const float *x, float *d, float *m, uint8_t *q) {
+template <int W, int N, int NMAX>
+inline void affine_fast_lanes(const float *x, float *d, float *m, uint8_t *q) {
     using L = Lanes<W>;
     using F = typename L::F;
     float xt[N * W];
@@ -118,7 +121,8 @@ template <int W, int N, int NMAX> inline void affine_fast_lanes(const float *x, 
     // the same levels again, block by block, in the blocks' own layout
     for (int b = 0; b < W; ++b)
         for (int j = 0; j < N; ++j)
-            q[b * N + j] = static_cast<uint8_t>(static_cast<int>(formats::affine_level<NMAX>(x[b * N + j], m0[b], id[b])));
+            q[b * N + j] = static_cast<uint8_t>(
+                static_cast<int>(formats::affine_level<NMAX>(x[b * N + j], m0[b], id[b])));
     // formats::affine_ls and formats::affine_error_offset, lane-wise
     const F sw = L::splat(static_cast<float>(N)), two = L::splat(2.0f);
     const F det = sll * sw - sl * sl;
@@ -136,7 +140,8 @@ template <int W, int N, int NMAX> inline void affine_fast_lanes(const float *x, 
     }
 }
 
-template <int W, int N, int NMAX> void affine_fast(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *q) {
+template <int W, int N, int NMAX>
+void affine_fast(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *q) {
     int64_t b = 0;
     for (; b + W <= n_blocks; b += W) affine_fast_lanes<W, N, NMAX>(x + b * N, d + b, m + b, q + b * N);
     for (; b < n_blocks; ++b) formats::affine_quantize_fast<N, NMAX>(x + b * N, q + b * N, d + b, m + b);

@@ -19,7 +19,9 @@ bool has_f16c() {
 }
 
 // the AVX2 set's dot kernels also use FMA and F16C (every AVX2 CPU has them)
-bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c(); }
+bool has_avx2() {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
+}
 #endif
 
 } // namespace
@@ -34,7 +36,8 @@ const KernelSet *find(const char *name) {
     return nullptr;
 }
 
-const KernelSet kScalarKernels = {.name = "scalar", .search = formats::kReferenceSearch, .dot = reference_dot};
+const KernelSet kScalarKernels = {
+    .name = "scalar", .search = formats::kReferenceSearch, .dot = reference_dot};
 
 const KernelSet &active() {
     static const KernelSet *const set = [] {

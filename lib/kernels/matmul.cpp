@@ -16,8 +16,8 @@ constexpr int64_t kTileTokens = 32;
 
 } // namespace
 
-void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_t n_tokens, float *y, int n_threads,
-            MatmulScratch &scratch) {
+void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_t n_tokens, float *y,
+            int n_threads, MatmulScratch &scratch) {
     const WeightKernels &k = dot.by_type[static_cast<uint32_t>(w.type) < formats::kTypeCount ? w.type : 0];
     if (static_cast<uint32_t>(w.type) >= formats::kTypeCount || k.tile == nullptr)
         fail(LB_E_UNSUPPORTED, "no matrix product for weights of type %s", formats::traits(w.type).name);
@@ -28,7 +28,8 @@ void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_
     a += (64 - reinterpret_cast<uintptr_t>(a) % 64) % 64;
     if (n_tokens > 1) {
         parallel_for(n_threads, n_tokens, 4, [&](int64_t t0, int64_t t1) {
-            for (int64_t t = t0; t < t1; ++t) k.quantize_activations(x + t * w.n, a + static_cast<size_t>(t) * a_row, w.n);
+            for (int64_t t = t0; t < t1; ++t)
+                k.quantize_activations(x + t * w.n, a + static_cast<size_t>(t) * a_row, w.n);
         });
     } else if (n_tokens == 1) {
         k.quantize_activations(x, a, w.n);

@@ -29,7 +29,7 @@ struct MatmulScratch {
 // y[t * w.rows + r] = sum_k W[r][k] x[t * w.n + k] for t < n_tokens, with the
 // weight type's kernels of `dot`. Throws lb::Error (LB_E_UNSUPPORTED) if the
 // set cannot multiply the type.
-void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_t n_tokens, float *y, int n_threads,
-            MatmulScratch &scratch);
+void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_t n_tokens, float *y,
+            int n_threads, MatmulScratch &scratch);
 
 } // namespace lb::kernels

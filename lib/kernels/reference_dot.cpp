@@ -10,14 +10,17 @@ void tile_by_dots(const MatmulTile &t, formats::VecDotFn dot) {
     for (int64_t j = 0; j < t.n_tokens; ++j) {
         const uint8_t *a = t.a + static_cast<size_t>(j) * t.a_stride;
         float *out = t.out + j * t.out_stride;
-        for (int64_t r = 0; r < t.n_rows; ++r) out[r] = dot(t.n, t.w + static_cast<size_t>(r) * t.w_stride, a);
+        for (int64_t r = 0; r < t.n_rows; ++r)
+            out[r] = dot(t.n, t.w + static_cast<size_t>(r) * t.w_stride, a);
     }
 }
 
 namespace {
 
 // The tile of weight type T by its reference dot product.
-template <uint32_t T> void reference_tile(const MatmulTile &t) { tile_by_dots(t, formats::traits(T).vec_dot); }
+template <uint32_t T> void reference_tile(const MatmulTile &t) {
+    tile_by_dots(t, formats::traits(T).vec_dot);
+}
 
 template <uint32_t T> size_t activation_row_bytes(int64_t n) {
     return formats::row_bytes(static_cast<uint32_t>(formats::traits(T).vec_dot_type), n);

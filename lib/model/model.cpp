@@ -15,7 +15,8 @@ int64_t split_key(const gguf::GgufFile &f, const char *key) {
     const long i = gguf::find_key(f.header().kvs, key);
     if (i < 0) return -1;
     const gguf::Value &v = f.header().kvs[static_cast<size_t>(i)].value;
-    if (v.is_array() || v.bytes.empty()) fail(LB_E_FORMAT, "%s: key '%s' is not an integer", f.path().c_str(), key);
+    if (v.is_array() || v.bytes.empty())
+        fail(LB_E_FORMAT, "%s: key '%s' is not an integer", f.path().c_str(), key);
     switch (v.type) {
     case gguf::ValueType::U16: {
         uint16_t x;
@@ -61,12 +62,15 @@ Model::Model(const std::string &path) {
     if (count > 1) {
         const int64_t no = split_key(first, "split.no");
         if (no != 0)
-            fail(LB_E_INVALID_ARG, "%s: this is shard %lld of a split model; open the first shard", path.c_str(),
-                 static_cast<long long>(no + 1));
-        if (count > 9999) fail(LB_E_FORMAT, "%s: split.count %lld is too large", path.c_str(), static_cast<long long>(count));
+            fail(LB_E_INVALID_ARG, "%s: this is shard %lld of a split model; open the first shard",
+                 path.c_str(), static_cast<long long>(no + 1));
+        if (count > 9999)
+            fail(LB_E_FORMAT, "%s: split.count %lld is too large", path.c_str(),
+                 static_cast<long long>(count));
         const std::string prefix = split_prefix(path, 1, static_cast<int>(count));
         if (prefix.empty())
-            fail(LB_E_INVALID_ARG, "%s: the first shard of a %lld-shard model must be named <name>-00001-of-%05lld.gguf",
+            fail(LB_E_INVALID_ARG,
+                 "%s: the first shard of a %lld-shard model must be named <name>-00001-of-%05lld.gguf",
                  path.c_str(), static_cast<long long>(count), static_cast<long long>(count));
         for (int64_t i = 1; i < count; ++i) {
             const std::string shard = split_path(prefix, static_cast<int>(i + 1), static_cast<int>(count));
@@ -74,14 +78,15 @@ Model::Model(const std::string &path) {
                 shards_.push_back(std::make_unique<gguf::GgufFile>(shard));
             } catch (const Error &e) {
                 if (e.status() == LB_E_IO)
-                    fail(LB_E_IO, "%s: shard %lld of %lld of the split model is missing or unreadable: %s", shard.c_str(),
-                         static_cast<long long>(i + 1), static_cast<long long>(count), e.what());
+                    fail(LB_E_IO, "%s: shard %lld of %lld of the split model is missing or unreadable: %s",
+                         shard.c_str(), static_cast<long long>(i + 1), static_cast<long long>(count),
+                         e.what());
                 throw;
             }
             const gguf::GgufFile &s = *shards_.back();
             if (split_key(s, "split.no") != i || split_key(s, "split.count") != count)
-                fail(LB_E_FORMAT, "%s: split.no / split.count say this is not shard %lld of %lld", shard.c_str(),
-                     static_cast<long long>(i + 1), static_cast<long long>(count));
+                fail(LB_E_FORMAT, "%s: split.no / split.count say this is not shard %lld of %lld",
+                     shard.c_str(), static_cast<long long>(i + 1), static_cast<long long>(count));
         }
     }
     std::unordered_set<std::string> names;
@@ -91,14 +96,15 @@ Model::Model(const std::string &path) {
         for (size_t i = 0; i < f.header().tensors.size(); ++i) {
             const gguf::TensorInfo &t = f.header().tensors[i];
             if (!names.insert(t.name).second)
-                fail(LB_E_FORMAT, "%s: tensor '%s' appears in more than one shard", f.path().c_str(), t.name.c_str());
+                fail(LB_E_FORMAT, "%s: tensor '%s' appears in more than one shard", f.path().c_str(),
+                     t.name.c_str());
             tensors_.push_back({&t, s, f.tensor_data(i)});
         }
     }
     const int64_t expected = split_key(first, "split.tensors.count");
     if (count > 1 && expected >= 0 && static_cast<size_t>(expected) != tensors_.size())
-        fail(LB_E_FORMAT, "%s: split.tensors.count is %lld but the %lld shards hold %zu tensors", path.c_str(),
-             static_cast<long long>(expected), static_cast<long long>(count), tensors_.size());
+        fail(LB_E_FORMAT, "%s: split.tensors.count is %lld but the %lld shards hold %zu tensors",
+             path.c_str(), static_cast<long long>(expected), static_cast<long long>(count), tensors_.size());
 }
 
 } // namespace lb

@@ -98,7 +98,8 @@ struct Job {
 gguf::KeyValue parse_kv_override(const std::string &spec) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq >= 128)
-        fail(LB_E_INVALID_ARG, "malformed --override-kv '%s': expected KEY=TYPE:VALUE with a key of 1 to 127 bytes",
+        fail(LB_E_INVALID_ARG,
+             "malformed --override-kv '%s': expected KEY=TYPE:VALUE with a key of 1 to 127 bytes",
              spec.c_str());
     gguf::KeyValue kv;
     kv.key = spec.substr(0, eq);
@@ -107,7 +108,8 @@ gguf::KeyValue parse_kv_override(const std::string &spec) {
     if (rest.rfind("int:", 0) == 0) {
         // llama.cpp stores integer overrides as u32 of the absolute value
         const long long v = std::atoll(value_of("int:").c_str());
-        const uint32_t u = static_cast<uint32_t>(v < 0 ? -static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v));
+        const uint32_t u = static_cast<uint32_t>(v < 0 ? -static_cast<unsigned long long>(v)
+                                                       : static_cast<unsigned long long>(v));
         kv.value = gguf::Value::u32(u);
     } else if (rest.rfind("float:", 0) == 0) {
         const float f = static_cast<float>(std::atof(value_of("float:").c_str()));
@@ -121,10 +123,12 @@ gguf::KeyValue parse_kv_override(const std::string &spec) {
     } else if (rest.rfind("str:", 0) == 0) {
         const std::string s = value_of("str:");
         if (s.size() > 127)
-            fail(LB_E_INVALID_ARG, "malformed --override-kv '%s': a string value is at most 127 bytes", spec.c_str());
+            fail(LB_E_INVALID_ARG, "malformed --override-kv '%s': a string value is at most 127 bytes",
+                 spec.c_str());
         kv.value = gguf::Value::string(s);
     } else {
-        fail(LB_E_INVALID_ARG, "malformed --override-kv '%s': the type must be int, float, bool or str", spec.c_str());
+        fail(LB_E_INVALID_ARG, "malformed --override-kv '%s': the type must be int, float, bool or str",
+             spec.c_str());
     }
     return kv;
 }
@@ -151,7 +155,8 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         out_paths.push_back(out_path);
     } else { // as llama-quantize names them, even for one shard
         std::string prefix = out_path;
-        if (prefix.size() > 5 && prefix.compare(prefix.size() - 5, 5, ".gguf") == 0) prefix.resize(prefix.size() - 5);
+        if (prefix.size() > 5 && prefix.compare(prefix.size() - 5, 5, ".gguf") == 0)
+            prefix.resize(prefix.size() - 5);
         for (size_t i = 0; i < n_out; ++i)
             out_paths.push_back(split_path(prefix, static_cast<int>(i + 1), static_cast<int>(n_out)));
     }
@@ -159,7 +164,8 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         for (const std::string &p : out_paths) {
             for (size_t s = 0; s < in.shard_count(); ++s)
                 if (same_file(p, in.shard(s).mapping()))
-                    fail(LB_E_INVALID_ARG, "%s: the output path names an input file; choose another output", p.c_str());
+                    fail(LB_E_INVALID_ARG, "%s: the output path names an input file; choose another output",
+                         p.c_str());
             struct stat st;
             if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
                 fail(LB_E_INVALID_ARG, "%s: the output path is a folder; give a file name", p.c_str());
@@ -173,7 +179,8 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
             for (const std::string &x : o.imatrix_exclude) keep = keep && name.find(x) == std::string::npos;
             if (!o.imatrix_include.empty()) {
                 keep = false;
-                for (const std::string &x : o.imatrix_include) keep = keep || name.find(x) != std::string::npos;
+                for (const std::string &x : o.imatrix_include)
+                    keep = keep || name.find(x) != std::string::npos;
             }
             if (keep) entries[name] = &values;
         }
@@ -217,32 +224,37 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
             const formats::TypeTraits &tf = formats::traits(from), &tt = formats::traits(to);
             if (tf.quantized && !o.allow_requantize)
                 fail(LB_E_UNSUPPORTED,
-                     "%s: tensor '%s' is already quantized (%s); requantizing to %s loses quality and is refused "
+                     "%s: tensor '%s' is already quantized (%s); requantizing to %s loses quality and is "
+                     "refused "
                      "unless allowed (--allow-requantize)",
                      path.c_str(), t.name.c_str(), tf.name, tt.name);
             if (tf.dequantize == nullptr)
-                fail(LB_E_UNSUPPORTED, "%s: tensor '%s' has type %s, which lowbit cannot convert", path.c_str(),
-                     t.name.c_str(), tf.name);
+                fail(LB_E_UNSUPPORTED, "%s: tensor '%s' has type %s, which lowbit cannot convert",
+                     path.c_str(), t.name.c_str(), tf.name);
             if (tt.quantize == nullptr)
-                fail(LB_E_UNSUPPORTED, "%s: tensor '%s' needs type %s, which this build of lowbit cannot produce",
-                     path.c_str(), t.name.c_str(), tt.name);
+                fail(LB_E_UNSUPPORTED,
+                     "%s: tensor '%s' needs type %s, which this build of lowbit cannot produce", path.c_str(),
+                     t.name.c_str(), tt.name);
             // the importance of its columns, as llama-quantize matches it
             const auto it = entries.find(job.input_name);
             if (it != entries.end()) {
                 const std::vector<float> &m = *it->second;
                 const size_t expected = static_cast<size_t>(t.ne[0] * t.ne[2]);
-                if (m.size() == expected) job.importance = m;
+                if (m.size() == expected)
+                    job.importance = m;
                 else if (recipes::category_of(job.input_name) != recipes::Category::TokenEmbd)
                     fail(LB_E_FORMAT,
-                         "%s: imatrix entry '%s' has %zu values but tensor '%s' needs %zu (one per input column%s); "
+                         "%s: imatrix entry '%s' has %zu values but tensor '%s' needs %zu (one per input "
+                         "column%s); "
                          "is the imatrix for another model?",
                          o.imatrix->path.c_str(), job.input_name.c_str(), m.size(), t.name.c_str(), expected,
                          t.ne[2] > 1 ? " and expert" : "");
             }
             if (job.importance.empty() && plan[i].requires_imatrix && !o.dry_run)
                 fail(LB_E_UNSUPPORTED,
-                     "%s: tensor '%s' gets type %s, which needs an importance matrix%s (use --imatrix)", path.c_str(),
-                     job.out.name.c_str(), tt.name, o.imatrix ? ", but the imatrix has no entry for it" : "");
+                     "%s: tensor '%s' gets type %s, which needs an importance matrix%s (use --imatrix)",
+                     path.c_str(), job.out.name.c_str(), tt.name,
+                     o.imatrix ? ", but the imatrix has no entry for it" : "");
             ++stats.quantized;
         }
         if (plan[i].fallback) {
@@ -257,10 +269,12 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
     stats.tensors = jobs.size();
     if (o.dry_run) {
         bool needs = false;
-        for (size_t i = 0; i < jobs.size(); ++i) needs = needs || (plan[i].requires_imatrix && jobs[i].importance.empty());
+        for (size_t i = 0; i < jobs.size(); ++i)
+            needs = needs || (plan[i].requires_imatrix && jobs[i].importance.empty());
         if (needs) log(LB_LOG_WARN, "a real run of this quantization needs an importance matrix (--imatrix)");
         stats.elapsed_us = static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+                .count());
         return stats;
     }
 
@@ -275,15 +289,19 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
     if (!entries.empty()) {
         set_kv(kvs, {"quantize.imatrix.file", gguf::Value::string(o.imatrix->path.substr(0, 127))});
         if (!o.imatrix->datasets.empty())
-            set_kv(kvs, {"quantize.imatrix.dataset", gguf::Value::string(o.imatrix->datasets.front().substr(0, 127))});
-        set_kv(kvs, {"quantize.imatrix.entries_count", gguf::Value::u32(static_cast<uint32_t>(entries.size()))});
+            set_kv(kvs, {"quantize.imatrix.dataset",
+                         gguf::Value::string(o.imatrix->datasets.front().substr(0, 127))});
+        set_kv(kvs,
+               {"quantize.imatrix.entries_count", gguf::Value::u32(static_cast<uint32_t>(entries.size()))});
         if (o.imatrix->chunk_count > 0)
             set_kv(kvs, {"quantize.imatrix.chunks_count", gguf::Value::u32(o.imatrix->chunk_count)});
     }
     if (!o.prune_layers.empty() && facts.n_layer > 0) {
-        const int removed = static_cast<int>(
-            std::lower_bound(o.prune_layers.begin(), o.prune_layers.end(), facts.n_layer) - o.prune_layers.begin());
-        set_kv(kvs, {facts.arch + ".block_count", gguf::Value::u32(static_cast<uint32_t>(facts.n_layer - removed))});
+        const int removed =
+            static_cast<int>(std::lower_bound(o.prune_layers.begin(), o.prune_layers.end(), facts.n_layer) -
+                             o.prune_layers.begin());
+        set_kv(kvs, {facts.arch + ".block_count",
+                     gguf::Value::u32(static_cast<uint32_t>(facts.n_layer - removed))});
     }
 
     // One writer per output file; all are committed together at the end.
@@ -368,8 +386,8 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
                             job.importance.empty()
                                 ? nullptr
                                 : job.importance.data() + (row_index / rows_per_expert) * n_per_row;
-                        tt.quantize(row.data(), out.data() + static_cast<size_t>(r) * out_row, n_per_row, importance,
-                                    search);
+                        tt.quantize(row.data(), out.data() + static_cast<size_t>(r) * out_row, n_per_row,
+                                    importance, search);
                     }
                 });
                 writer.write(out.data(), static_cast<size_t>(nr) * out_row);
@@ -389,7 +407,8 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
     }
     for (auto &w : writers) w->publish();
     stats.elapsed_us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+            .count());
     return stats;
 }
 

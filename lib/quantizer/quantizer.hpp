@@ -32,7 +32,7 @@ struct QuantizeOptions {
     bool allow_requantize = false;
     bool keep_split = false;
     bool dry_run = false;
-    std::vector<int> prune_layers;          // sorted, unique
+    std::vector<int> prune_layers;            // sorted, unique
     std::vector<gguf::KeyValue> kv_overrides; // applied in order
     std::shared_ptr<const ImportanceData> imatrix;
     std::vector<std::string> imatrix_include, imatrix_exclude; // substring filters

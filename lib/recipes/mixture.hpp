@@ -14,11 +14,11 @@ namespace lb::recipes {
 
 // What the model's metadata says about its shape.
 struct ModelFacts {
-    std::string arch;  // general.architecture
-    int n_layer = 0;   // <arch>.block_count
-    int n_head = 0;    // <arch>.attention.head_count (of layer 0 if per layer)
-    int n_head_kv = 0; // <arch>.attention.head_count_kv (likewise)
-    int n_expert = 0;  // <arch>.expert_count
+    std::string arch;    // general.architecture
+    int n_layer = 0;     // <arch>.block_count
+    int n_head = 0;      // <arch>.attention.head_count (of layer 0 if per layer)
+    int n_head_kv = 0;   // <arch>.attention.head_count_kv (likewise)
+    int n_expert = 0;    // <arch>.expert_count
     bool is_70b = false; // llama.cpp's LLM_TYPE_70B (it bumps attn_v)
 
     int n_gqa() const { return n_head_kv > 0 ? n_head / n_head_kv : 0; }
@@ -33,15 +33,17 @@ struct RuleContext {
     Category category;
     const ModelFacts *model;
     bool has_imatrix;
-    int64_t ncols;            // ne[0]
+    int64_t ncols;               // ne[0]
     int64_t n_experts_in_tensor; // ne[2]
-    int i_layer, n_layer;     // ffn_* tensors: layer index and layer count
-    int i_wv, n_wv;           // attn_v-like tensors: index among them and their count
-    int i_ffn_down, n_ffn_down; // the raw ffn_down counter (the IQ1/IQ2 rules use it)
+    int i_layer, n_layer;        // ffn_* tensors: layer index and layer count
+    int i_wv, n_wv;              // attn_v-like tensors: index among them and their count
+    int i_ffn_down, n_ffn_down;  // the raw ffn_down counter (the IQ1/IQ2 rules use it)
 };
 
 // llama.cpp's use_more_bits: the layers that get more bits in the _M mixtures.
-inline bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+inline bool use_more_bits(int i, int n) {
+    return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
 
 // The stage of llama.cpp's decision a tensor falls in, in order of priority.
 enum class Stage {

@@ -33,37 +33,84 @@ struct Rule {
 constexpr bool ADJUST = true;
 
 // --- conditions -------------------------------------------------------------
-bool gqa4(const RuleContext &c) { return c.model->n_gqa() >= 4; }
-bool gqa4_or_experts4(const RuleContext &c) { return c.model->n_gqa() >= 4 || c.model->n_expert >= 4; }
-bool experts8(const RuleContext &c) { return c.model->n_expert == 8; }
-bool not_experts8_not_falcon(const RuleContext &c) { return c.model->n_expert != 8 && !c.model->falcon(); }
-bool experts8_not_falcon(const RuleContext &c) { return c.model->n_expert == 8 && !c.model->falcon(); }
-bool falcon(const RuleContext &c) { return c.model->falcon(); }
-bool no_imatrix(const RuleContext &c) { return !c.has_imatrix; }
-bool first_eighth(const RuleContext &c) { return c.i_layer < c.n_layer / 8; }
-bool first_sixteenth(const RuleContext &c) { return c.i_layer < c.n_layer / 16; }
-bool more_bits(const RuleContext &c) { return use_more_bits(c.i_layer, c.n_layer); }
-bool middle_layers(const RuleContext &c) { return c.i_layer >= c.n_layer / 8 && c.i_layer < 7 * c.n_layer / 8; }
-bool not_falcon_or_more_bits(const RuleContext &c) { return !c.model->falcon() || more_bits(c); }
-bool falcon_first_sixteenth(const RuleContext &c) { return c.model->falcon() && first_sixteenth(c); }
-bool falcon_more_bits(const RuleContext &c) { return c.model->falcon() && more_bits(c); }
-bool not_falcon_more_bits(const RuleContext &c) { return !c.model->falcon() && more_bits(c); }
-bool not_falcon_first_eighth(const RuleContext &c) { return !c.model->falcon() && first_eighth(c); }
-bool no_imatrix_first_eighth(const RuleContext &c) { return !c.has_imatrix && first_eighth(c); }
-bool imatrix_first_eighth(const RuleContext &c) { return c.has_imatrix && first_eighth(c); }
+bool gqa4(const RuleContext &c) {
+    return c.model->n_gqa() >= 4;
+}
+bool gqa4_or_experts4(const RuleContext &c) {
+    return c.model->n_gqa() >= 4 || c.model->n_expert >= 4;
+}
+bool experts8(const RuleContext &c) {
+    return c.model->n_expert == 8;
+}
+bool not_experts8_not_falcon(const RuleContext &c) {
+    return c.model->n_expert != 8 && !c.model->falcon();
+}
+bool experts8_not_falcon(const RuleContext &c) {
+    return c.model->n_expert == 8 && !c.model->falcon();
+}
+bool falcon(const RuleContext &c) {
+    return c.model->falcon();
+}
+bool no_imatrix(const RuleContext &c) {
+    return !c.has_imatrix;
+}
+bool first_eighth(const RuleContext &c) {
+    return c.i_layer < c.n_layer / 8;
+}
+bool first_sixteenth(const RuleContext &c) {
+    return c.i_layer < c.n_layer / 16;
+}
+bool more_bits(const RuleContext &c) {
+    return use_more_bits(c.i_layer, c.n_layer);
+}
+bool middle_layers(const RuleContext &c) {
+    return c.i_layer >= c.n_layer / 8 && c.i_layer < 7 * c.n_layer / 8;
+}
+bool not_falcon_or_more_bits(const RuleContext &c) {
+    return !c.model->falcon() || more_bits(c);
+}
+bool falcon_first_sixteenth(const RuleContext &c) {
+    return c.model->falcon() && first_sixteenth(c);
+}
+bool falcon_more_bits(const RuleContext &c) {
+    return c.model->falcon() && more_bits(c);
+}
+bool not_falcon_more_bits(const RuleContext &c) {
+    return !c.model->falcon() && more_bits(c);
+}
+bool not_falcon_first_eighth(const RuleContext &c) {
+    return !c.model->falcon() && first_eighth(c);
+}
+bool no_imatrix_first_eighth(const RuleContext &c) {
+    return !c.has_imatrix && first_eighth(c);
+}
+bool imatrix_first_eighth(const RuleContext &c) {
+    return c.has_imatrix && first_eighth(c);
+}
 bool first_eighth_or_experts8_more_bits(const RuleContext &c) {
     return first_eighth(c) || (c.model->n_expert == 8 && more_bits(c));
 }
-bool counter_first_eighth(const RuleContext &c) { return c.i_ffn_down < c.n_ffn_down / 8; }
-bool wv_first_2(const RuleContext &c) { return c.i_wv < 2; }
-bool wv_first_4(const RuleContext &c) { return c.i_wv < 4; }
-bool wv_more_bits(const RuleContext &c) { return use_more_bits(c.i_wv, c.n_wv); }
+bool counter_first_eighth(const RuleContext &c) {
+    return c.i_ffn_down < c.n_ffn_down / 8;
+}
+bool wv_first_2(const RuleContext &c) {
+    return c.i_wv < 2;
+}
+bool wv_first_4(const RuleContext &c) {
+    return c.i_wv < 4;
+}
+bool wv_more_bits(const RuleContext &c) {
+    return use_more_bits(c.i_wv, c.n_wv);
+}
 bool output_misfit(const RuleContext &c) {
     return c.model->falcon() || c.ncols % formats::traits(c.default_type).block_size != 0;
 }
-bool default_not_q8_0(const RuleContext &c) { return c.default_type != LB_TYPE_Q8_0; }
+bool default_not_q8_0(const RuleContext &c) {
+    return c.default_type != LB_TYPE_Q8_0;
+}
 bool expert_tensor(const RuleContext &c) {
-    const bool ffn = c.category == Category::FfnUp || c.category == Category::FfnGate || c.category == Category::FfnDown;
+    const bool ffn =
+        c.category == Category::FfnUp || c.category == Category::FfnGate || c.category == Category::FfnDown;
     return c.n_experts_in_tensor > 1 && (c.model->arch != "bailingmoe3" || ffn);
 }
 bool is_70b_q3_or_q4(const RuleContext &c) {
@@ -79,9 +126,12 @@ const std::vector<Rule> &rules() {
         // output.weight (or the tied token_embd.weight)
         {Output, Any, {LB_FTYPE_MXFP4_MOE}, nullptr, LB_TYPE_Q8_0},
         {Output, Any, {}, output_misfit, LB_TYPE_Q8_0},
-        {Output, Any, {LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ3_XXS, LB_FTYPE_IQ1_S, LB_FTYPE_IQ2_S,
-                       LB_FTYPE_IQ2_M, LB_FTYPE_IQ1_M},
-         nullptr, LB_TYPE_Q5_K},
+        {Output,
+         Any,
+         {LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ3_XXS, LB_FTYPE_IQ1_S, LB_FTYPE_IQ2_S, LB_FTYPE_IQ2_M,
+          LB_FTYPE_IQ1_M},
+         nullptr,
+         LB_TYPE_Q5_K},
         {Output, Any, {}, default_not_q8_0, LB_TYPE_Q6_K},
 
         // MXFP4_MOE: expert tensors MXFP4, the rest Q8_0
@@ -89,7 +139,11 @@ const std::vector<Rule> &rules() {
         {MoeFtype, Any, {}, nullptr, LB_TYPE_Q8_0},
 
         // token_embd.weight
-        {TokenEmbd, Any, {LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ1_S, LB_FTYPE_IQ1_M}, nullptr, LB_TYPE_Q2_K},
+        {TokenEmbd,
+         Any,
+         {LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ1_S, LB_FTYPE_IQ1_M},
+         nullptr,
+         LB_TYPE_Q2_K},
         {TokenEmbd, Any, {LB_FTYPE_IQ2_S, LB_FTYPE_IQ2_M, LB_FTYPE_IQ3_XXS}, nullptr, LB_TYPE_IQ3_S},
         {TokenEmbd, Any, {LB_FTYPE_TQ1_0, LB_FTYPE_TQ2_0, LB_FTYPE_Q2_0}, nullptr, LB_TYPE_Q4_K},
 
@@ -151,10 +205,12 @@ const std::vector<Rule> &rules() {
         {Regular, FfnDown, {LB_FTYPE_Q5_0}, imatrix_first_eighth, LB_TYPE_Q5_1},
 
         // attn_output
-        {Regular, AttnOutput,
+        {Regular,
+         AttnOutput,
          {LB_FTYPE_Q2_K, LB_FTYPE_IQ3_XS, LB_FTYPE_IQ3_XXS, LB_FTYPE_Q3_K_S, LB_FTYPE_Q3_K_M, LB_FTYPE_IQ4_NL,
           LB_FTYPE_Q4_K_S, LB_FTYPE_Q4_K_M, LB_FTYPE_IQ3_S, LB_FTYPE_IQ3_M, LB_FTYPE_IQ4_XS},
-         experts8_not_falcon, LB_TYPE_Q5_K},
+         experts8_not_falcon,
+         LB_TYPE_Q5_K},
         {Regular, AttnOutput, {LB_FTYPE_Q2_K}, not_experts8_not_falcon, LB_TYPE_Q3_K},
         {Regular, AttnOutput, {LB_FTYPE_IQ3_XXS}, not_experts8_not_falcon, LB_TYPE_IQ3_S},
         {Regular, AttnOutput, {LB_FTYPE_Q3_K_M}, not_experts8_not_falcon, LB_TYPE_Q4_K},
@@ -198,7 +254,8 @@ bool is_low_bit(lb_ftype f) {
 } // namespace
 
 Stage stage_of(lb_ftype ftype, Category category, bool tied_output) {
-    if (category == Category::Output || (tied_output && category == Category::TokenEmbd)) return Stage::Output;
+    if (category == Category::Output || (tied_output && category == Category::TokenEmbd))
+        return Stage::Output;
     if (ftype == LB_FTYPE_MXFP4_MOE) return Stage::MoeFtype;
     if (category == Category::TokenEmbd) return Stage::TokenEmbd;
     if (is_low_bit(ftype)) return Stage::LowBit;

@@ -68,29 +68,34 @@ ModelFacts model_facts(const std::vector<gguf::KeyValue> &kvs, const std::string
         f.arch = kvs[static_cast<size_t>(a)].value.strings[0];
     if (f.arch.empty())
         fail(LB_E_FORMAT,
-             "%s: no general.architecture (a string naming the model's architecture): llama.cpp cannot load the "
+             "%s: no general.architecture (a string naming the model's architecture): llama.cpp cannot load "
+             "the "
              "model, and lowbit needs it to choose tensor types",
              path.c_str());
     const std::string blocks = f.arch + ".block_count";
     uint64_t n_layer = 0;
     if (gguf::find_key(kvs, blocks) < 0)
-        fail(LB_E_FORMAT, "%s: key '%s' is missing: the layer count is needed to choose tensor types (llama.cpp "
+        fail(LB_E_FORMAT,
+             "%s: key '%s' is missing: the layer count is needed to choose tensor types (llama.cpp "
              "requires it too)",
              path.c_str(), blocks.c_str());
     if (!read_count(kvs, blocks, &n_layer))
         fail(LB_E_FORMAT, "%s: key '%s' must be an unsigned integer", path.c_str(), blocks.c_str());
     if (n_layer > static_cast<uint64_t>(kMaxLayers))
-        fail(LB_E_FORMAT, "%s: key '%s' is %llu; llama.cpp supports at most %d layers", path.c_str(), blocks.c_str(),
-             static_cast<unsigned long long>(n_layer), kMaxLayers);
+        fail(LB_E_FORMAT, "%s: key '%s' is %llu; llama.cpp supports at most %d layers", path.c_str(),
+             blocks.c_str(), static_cast<unsigned long long>(n_layer), kMaxLayers);
     f.n_layer = static_cast<int>(n_layer);
     f.n_head = count_or_zero(kvs, f.arch + ".attention.head_count");
     f.n_head_kv = count_or_zero(kvs, f.arch + ".attention.head_count_kv");
     if (f.n_head_kv == 0) f.n_head_kv = f.n_head; // llama.cpp's default
     f.n_expert = count_or_zero(kvs, f.arch + ".expert_count");
     // llama.cpp's LLM_TYPE_70B, which the attn_v rules look at
-    if (f.arch == "llama") f.is_70b = f.n_expert != 8 && f.n_layer == 80 && f.n_head != f.n_head_kv;
-    else if (f.arch == "qwen2" || f.arch == "deci" || f.arch == "olmo") f.is_70b = f.n_layer == 80;
-    else if (f.arch == "jais2") f.is_70b = f.n_layer == 68;
+    if (f.arch == "llama")
+        f.is_70b = f.n_expert != 8 && f.n_layer == 80 && f.n_head != f.n_head_kv;
+    else if (f.arch == "qwen2" || f.arch == "deci" || f.arch == "olmo")
+        f.is_70b = f.n_layer == 80;
+    else if (f.arch == "jais2")
+        f.is_70b = f.n_layer == 68;
     return f;
 }
 
@@ -103,7 +108,8 @@ void check_layers(const std::vector<const gguf::TensorInfo *> &tensors, const Mo
             fail(LB_E_FORMAT, "%s: tensor '%s' starts with 'blk.' but names no layer (blk.N.)", path.c_str(),
                  t->name.c_str());
         if (layer >= facts.n_layer)
-            fail(LB_E_FORMAT, "%s: tensor '%s' is in layer %d, but %s.block_count says the model has %d layers",
+            fail(LB_E_FORMAT,
+                 "%s: tensor '%s' is in layer %d, but %s.block_count says the model has %d layers",
                  path.c_str(), t->name.c_str(), layer, facts.arch.c_str(), facts.n_layer);
     }
 }

@@ -16,7 +16,8 @@ namespace {
 
 // llama.cpp's tensor_requires_imatrix.
 bool requires_imatrix(const std::string &name, lb_type type, lb_ftype ftype) {
-    if (name == "token_embd.weight" || name == "per_layer_token_embd.weight" || name == "output.weight") return false;
+    if (name == "token_embd.weight" || name == "per_layer_token_embd.weight" || name == "output.weight")
+        return false;
     switch (type) {
     case LB_TYPE_IQ3_XXS:
     case LB_TYPE_IQ2_XXS:
@@ -33,7 +34,9 @@ bool requires_imatrix(const std::string &name, lb_type type, lb_ftype ftype) {
 void check_fits(const gguf::TensorInfo &t, lb_type type, const char *what, const std::string &path) {
     const int64_t block = formats::traits(type).block_size;
     if (block > 0 && t.ne[0] % block != 0)
-        fail(LB_E_INVALID_ARG, "%s: tensor '%s': %s %s needs rows that are a multiple of %lld wide, but this tensor's rows are %lld wide",
+        fail(LB_E_INVALID_ARG,
+             "%s: tensor '%s': %s %s needs rows that are a multiple of %lld wide, but this tensor's rows are "
+             "%lld wide",
              path.c_str(), t.name.c_str(), what, formats::traits(type).name, static_cast<long long>(block),
              static_cast<long long>(t.ne[0]));
 }
@@ -60,8 +63,9 @@ std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, 
     std::vector<size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     if (!options.visit_in_file_order)
-        std::stable_sort(order.begin(), order.end(),
-                         [&](size_t a, size_t b) { return weight_name_less(tensors[a].name, tensors[b].name); });
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return weight_name_less(tensors[a].name, tensors[b].name);
+        });
 
     const int n_expert = std::max(1, facts.n_expert);
     int i_wv = 0, i_ffn_down = 0, i_ffn_gate = 0, i_ffn_up = 0;
@@ -78,7 +82,8 @@ std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, 
             // per_layer_token_embd follows it unless a --tensor-type pattern names it
             bool named = false;
             if (t.name == "per_layer_token_embd.weight")
-                for (const TypePattern &tp : options.tensor_types) named = named || std::regex_search(t.name, tp.regex);
+                for (const TypePattern &tp : options.tensor_types)
+                    named = named || std::regex_search(t.name, tp.regex);
             if (!named) {
                 check_fits(t, options.token_embd_type, "--token-embedding-type", path);
                 p.type = options.token_embd_type;
@@ -115,14 +120,17 @@ std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, 
                 ctx.i_ffn_down = i_ffn_down;
                 ctx.n_layer = facts.n_layer;
                 // the layer of an ffn tensor: its counter, or its name with experts
-                const int counter = cat == Category::FfnDown ? i_ffn_down : cat == Category::FfnGate ? i_ffn_gate : i_ffn_up;
+                const int counter = cat == Category::FfnDown   ? i_ffn_down
+                                    : cat == Category::FfnGate ? i_ffn_gate
+                                                               : i_ffn_up;
                 ctx.i_layer = counter;
                 const Stage stage = stage_of(options.ftype, cat, tied);
                 if (n_expert > 1 && stage == Stage::Regular &&
                     (cat == Category::FfnDown || cat == Category::FfnGate || cat == Category::FfnUp)) {
                     const int layer = layer_of(t.name);
                     if (layer < 0 || layer >= facts.n_layer)
-                        fail(LB_E_FORMAT, "%s: tensor '%s': cannot tell its layer (must be blk.N. with N below %d)",
+                        fail(LB_E_FORMAT,
+                             "%s: tensor '%s': cannot tell its layer (must be blk.N. with N below %d)",
                              path.c_str(), t.name.c_str(), facts.n_layer);
                     ctx.i_layer = layer;
                 }
@@ -139,14 +147,18 @@ std::vector<TensorPlan> make_plan(const std::vector<gguf::TensorInfo> &tensors, 
             }
             const lb_type to = fallback_type(type, t.ne[0]);
             if (to == LB_TYPE_NONE)
-                fail(LB_E_UNSUPPORTED, "%s: tensor '%s': row width %lld does not fit type %s and llama.cpp defines no fallback for it",
-                     path.c_str(), t.name.c_str(), static_cast<long long>(t.ne[0]), formats::traits(type).name);
+                fail(LB_E_UNSUPPORTED,
+                     "%s: tensor '%s': row width %lld does not fit type %s and llama.cpp defines no fallback "
+                     "for it",
+                     path.c_str(), t.name.c_str(), static_cast<long long>(t.ne[0]),
+                     formats::traits(type).name);
             if (to != type) {
                 p.fallback = true;
-                p.note = strformat("%s: row width %lld is not a multiple of %lld (required for %s), falling back to %s",
-                                   t.name.c_str(), static_cast<long long>(t.ne[0]),
-                                   static_cast<long long>(formats::traits(type).block_size),
-                                   formats::traits(type).name, formats::traits(to).name);
+                p.note = strformat(
+                    "%s: row width %lld is not a multiple of %lld (required for %s), falling back to %s",
+                    t.name.c_str(), static_cast<long long>(t.ne[0]),
+                    static_cast<long long>(formats::traits(type).block_size), formats::traits(type).name,
+                    formats::traits(to).name);
                 type = to;
             }
         }

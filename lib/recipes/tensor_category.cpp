@@ -6,7 +6,9 @@ namespace lb::recipes {
 
 namespace {
 
-bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string &s, const char *part) {
+    return s.find(part) != std::string::npos;
+}
 
 // Substrings of tensors that llama.cpp never quantizes (small or special).
 const char *const kNeverQuantized[] = {
@@ -86,7 +88,8 @@ int layer_of(const std::string &name) {
     if (i < name.size() && (name[i] == '-' || name[i] == '+')) neg = name[i++] == '-';
     const size_t digits = i;
     long v = 0;
-    while (i < name.size() && name[i] >= '0' && name[i] <= '9' && v < 100000000) v = v * 10 + (name[i++] - '0');
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9' && v < 100000000)
+        v = v * 10 + (name[i++] - '0');
     if (i == digits) return -1;
     return static_cast<int>(neg ? -v : v);
 }

@@ -14,8 +14,8 @@ namespace lb::session {
 void KvCache::reset(const ModelConfig &c, int n_ctx, lb_type type) {
     n_ctx_ = n_ctx;
     type_ = type;
-    layer_bytes_ = static_cast<size_t>(n_ctx) * static_cast<size_t>(c.n_head_kv) * static_cast<size_t>(c.head_dim) *
-                   element_bytes();
+    layer_bytes_ = static_cast<size_t>(n_ctx) * static_cast<size_t>(c.n_head_kv) *
+                   static_cast<size_t>(c.head_dim) * element_bytes();
     keys_.assign(layer_bytes_ * static_cast<size_t>(c.n_layer), 0);
     values_.assign(layer_bytes_ * static_cast<size_t>(c.n_layer), 0);
 }
@@ -53,7 +53,8 @@ void yarn_corr_dims(int n_dims, int n_ctx_orig, float base, float beta_fast, flo
 void rope_angles(const Rope &r, const std::vector<float> &freq_factors, int pos, float *cache) {
     const float theta_scale = std::pow(r.freq_base, -2.0f / static_cast<float>(r.n_rot));
     float corr[2] = {0.0f, 0.0f};
-    if (r.ext_factor != 0.0f) yarn_corr_dims(r.n_rot, r.n_ctx_orig, r.freq_base, r.beta_fast, r.beta_slow, corr);
+    if (r.ext_factor != 0.0f)
+        yarn_corr_dims(r.n_rot, r.n_ctx_orig, r.freq_base, r.beta_fast, r.beta_slow, corr);
     float theta_extrap = static_cast<float>(pos);
     for (int i0 = 0; i0 < r.n_rot; i0 += 2) {
         const float ff = freq_factors.empty() ? 1.0f : freq_factors[static_cast<size_t>(i0 / 2)];
@@ -73,8 +74,8 @@ void rope_angles(const Rope &r, const std::vector<float> &freq_factors, int pos,
 
 // Rotates each head of the rows x[t] (n_heads heads of head_dim) at position
 // n_past + t.
-void apply_rope(const Rope &r, const std::vector<float> &freq_factors, float *x, int n, int n_heads, int head_dim,
-                int n_past) {
+void apply_rope(const Rope &r, const std::vector<float> &freq_factors, float *x, int n, int n_heads,
+                int head_dim, int n_past) {
     std::vector<float> cache(static_cast<size_t>(r.n_rot));
     const int half = r.n_rot / 2;
     for (int t = 0; t < n; ++t) {
@@ -84,8 +85,10 @@ void apply_rope(const Rope &r, const std::vector<float> &freq_factors, float *x,
             for (int i0 = 0; i0 < r.n_rot; i0 += 2) {
                 const float c = cache[static_cast<size_t>(i0)], s = cache[static_cast<size_t>(i0) + 1];
                 float *a, *b;
-                if (r.order == RopeOrder::Normal) a = v + i0, b = v + i0 + 1;
-                else a = v + i0 / 2, b = v + i0 / 2 + half;
+                if (r.order == RopeOrder::Normal)
+                    a = v + i0, b = v + i0 + 1;
+                else
+                    a = v + i0 / 2, b = v + i0 / 2 + half;
                 const float x0 = *a, x1 = *b;
                 *a = x0 * c - x1 * s;
                 *b = x0 * s + x1 * c;
@@ -94,7 +97,9 @@ void apply_rope(const Rope &r, const std::vector<float> &freq_factors, float *x,
     }
 }
 
-float silu(float x) { return x / (1.0f + std::exp(-x)); }
+float silu(float x) {
+    return x / (1.0f + std::exp(-x));
+}
 
 void store(uint8_t *dst, float v, lb_type type) {
     if (type == LB_TYPE_F16) {
@@ -121,12 +126,16 @@ void Forward::attention(int layer, int n, int n_past, KvCache &cache, const kern
         const size_t pos = static_cast<size_t>(n_past + t);
         for (int i = 0; i < n_kv * hd; ++i)
             store(keys + (pos * static_cast<size_t>(n_kv * hd) + static_cast<size_t>(i)) * eb,
-                  k_[static_cast<size_t>(t) * static_cast<size_t>(n_kv * hd) + static_cast<size_t>(i)], cache.type());
+                  k_[static_cast<size_t>(t) * static_cast<size_t>(n_kv * hd) + static_cast<size_t>(i)],
+                  cache.type());
         for (int g = 0; g < n_kv; ++g)
             for (int d = 0; d < hd; ++d)
-                store(values + ((static_cast<size_t>(g) * hd + static_cast<size_t>(d)) * static_cast<size_t>(cache.n_ctx()) +
-                                pos) * eb,
-                      v_[static_cast<size_t>(t) * static_cast<size_t>(n_kv * hd) + static_cast<size_t>(g * hd + d)],
+                store(values + ((static_cast<size_t>(g) * hd + static_cast<size_t>(d)) *
+                                    static_cast<size_t>(cache.n_ctx()) +
+                                pos) *
+                                   eb,
+                      v_[static_cast<size_t>(t) * static_cast<size_t>(n_kv * hd) +
+                         static_cast<size_t>(g * hd + d)],
                       cache.type());
     }
     const kernels::WeightKernels &kk = kernels.dot().by_type[cache.type()];
@@ -188,10 +197,12 @@ void Forward::attention(int layer, int n, int n_past, KvCache &cache, const kern
 }
 
 void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<int> &outputs, float *logits,
-                   KvCache &cache, const kernels::KernelSet &kernels, int n_threads, const MatmulObserver &observer) {
+                   KvCache &cache, const kernels::KernelSet &kernels, int n_threads,
+                   const MatmulObserver &observer) {
     if (n <= 0) return;
     if (n_past + n > cache.n_ctx())
-        fail(LB_E_INVALID_ARG, "the batch ends at position %d, past the context of %d tokens", n_past + n, cache.n_ctx());
+        fail(LB_E_INVALID_ARG, "the batch ends at position %d, past the context of %d tokens", n_past + n,
+             cache.n_ctx());
     const int64_t E = c_.n_embd, Q = static_cast<int64_t>(c_.n_head) * c_.head_dim,
                   KV = static_cast<int64_t>(c_.n_head_kv) * c_.head_dim, F = c_.n_ff;
     const size_t un = static_cast<size_t>(n);
@@ -233,9 +244,11 @@ void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<i
         add_bias(v_.data(), n, L.v_bias);
         if (!L.q_norm.empty()) { // qwen3: RMSNorm of every head
             for (int64_t i = 0; i < n * static_cast<int64_t>(c_.n_head); ++i)
-                rms_norm(q_.data() + i * c_.head_dim, L.q_norm.data(), c_.head_dim, c_.rms_eps, q_.data() + i * c_.head_dim);
+                rms_norm(q_.data() + i * c_.head_dim, L.q_norm.data(), c_.head_dim, c_.rms_eps,
+                         q_.data() + i * c_.head_dim);
             for (int64_t i = 0; i < n * static_cast<int64_t>(c_.n_head_kv); ++i)
-                rms_norm(k_.data() + i * c_.head_dim, L.k_norm.data(), c_.head_dim, c_.rms_eps, k_.data() + i * c_.head_dim);
+                rms_norm(k_.data() + i * c_.head_dim, L.k_norm.data(), c_.head_dim, c_.rms_eps,
+                         k_.data() + i * c_.head_dim);
         }
         apply_rope(c_.rope, w_.rope_freqs, q_.data(), n, c_.n_head, c_.head_dim, n_past);
         apply_rope(c_.rope, w_.rope_freqs, k_.data(), n, c_.n_head_kv, c_.head_dim, n_past);
@@ -258,8 +271,8 @@ void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<i
     const int64_t n_out = static_cast<int64_t>(outputs.size());
     if (n_out == 0) return;
     for (int64_t j = 0; j < n_out; ++j)
-        rms_norm(x_.data() + static_cast<size_t>(outputs[static_cast<size_t>(j)]) * E, w_.output_norm.data(), E,
-                 c_.rms_eps, h_.data() + static_cast<size_t>(j) * E);
+        rms_norm(x_.data() + static_cast<size_t>(outputs[static_cast<size_t>(j)]) * E, w_.output_norm.data(),
+                 E, c_.rms_eps, h_.data() + static_cast<size_t>(j) * E);
     product(w_.output, h_.data(), n_out, logits);
 }
 

@@ -53,12 +53,14 @@ class Forward {
     // Evaluates n tokens at positions [n_past, n_past + n) of the cache
     // (which must hold them) and writes, for each batch index in `outputs`
     // (ascending), n_vocab logits to logits (outputs.size() * n_vocab floats).
-    void eval(const int32_t *tokens, int n, int n_past, const std::vector<int> &outputs, float *logits, KvCache &cache,
-              const kernels::KernelSet &kernels, int n_threads, const MatmulObserver &observer);
+    void eval(const int32_t *tokens, int n, int n_past, const std::vector<int> &outputs, float *logits,
+              KvCache &cache, const kernels::KernelSet &kernels, int n_threads,
+              const MatmulObserver &observer);
 
   private:
     struct Scratch;
-    void attention(int layer, int n, int n_past, KvCache &cache, const kernels::KernelSet &kernels, int n_threads);
+    void attention(int layer, int n, int n_past, KvCache &cache, const kernels::KernelSet &kernels,
+                   int n_threads);
 
     const ModelConfig &c_;
     const Weights &w_;

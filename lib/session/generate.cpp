@@ -22,8 +22,9 @@ int32_t sample(const float *logits, int64_t n, const GenerateOptions &o, std::mt
     std::vector<int32_t> ids(static_cast<size_t>(n));
     std::iota(ids.begin(), ids.end(), 0);
     const size_t k = o.top_k > 0 ? std::min<size_t>(static_cast<size_t>(o.top_k), ids.size()) : ids.size();
-    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(),
-                      [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+    std::partial_sort(
+        ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(),
+        [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
     ids.resize(k);
     std::vector<double> p(k);
     const double max = logits[ids[0]];
@@ -51,8 +52,9 @@ std::vector<int32_t> Session::generate(const std::string &prompt, const Generate
     if (tokens.empty()) fail(LB_E_INVALID_ARG, "generate: the prompt gives no tokens");
     ensure_cache();
     if (tokens.size() + static_cast<size_t>(o.max_tokens) > static_cast<size_t>(context()))
-        fail(LB_E_INVALID_ARG, "generate: the prompt (%zu tokens) and %d more exceed the context of %d tokens",
-             tokens.size(), o.max_tokens, context());
+        fail(LB_E_INVALID_ARG,
+             "generate: the prompt (%zu tokens) and %d more exceed the context of %d tokens", tokens.size(),
+             o.max_tokens, context());
     clear();
     cancelled_.store(false);
     eval_step(tokens.data(), tokens.size(), nullptr);

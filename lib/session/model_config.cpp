@@ -33,28 +33,34 @@ class Keys {
         int64_t first = 0;
         for (uint64_t i = 0; i < n; ++i) {
             const int64_t x = element(*v, i, suffix);
-            if (i == 0) first = x;
+            if (i == 0)
+                first = x;
             else if (x != first)
-                fail(LB_E_UNSUPPORTED, "%s: key '%s' differs between layers (%lld and %lld); lowbit runs models whose "
+                fail(LB_E_UNSUPPORTED,
+                     "%s: key '%s' differs between layers (%lld and %lld); lowbit runs models whose "
                      "layers are alike",
-                     path_.c_str(), name(suffix).c_str(), static_cast<long long>(first), static_cast<long long>(x));
+                     path_.c_str(), name(suffix).c_str(), static_cast<long long>(first),
+                     static_cast<long long>(x));
         }
         if (first < 0 || first > (1ll << 30))
-            fail(LB_E_FORMAT, "%s: key '%s' is %lld", path_.c_str(), name(suffix).c_str(), static_cast<long long>(first));
+            fail(LB_E_FORMAT, "%s: key '%s' is %lld", path_.c_str(), name(suffix).c_str(),
+                 static_cast<long long>(first));
         *out = first;
         return true;
     }
 
     int64_t required(const std::string &suffix) const {
         int64_t v = 0;
-        if (!count(suffix, &v)) fail(LB_E_FORMAT, "%s: key '%s' is missing", path_.c_str(), name(suffix).c_str());
+        if (!count(suffix, &v))
+            fail(LB_E_FORMAT, "%s: key '%s' is missing", path_.c_str(), name(suffix).c_str());
         return v;
     }
 
     bool real(const std::string &suffix, float *out) const {
         const Value *v = find(suffix);
         if (v == nullptr) return false;
-        if (v->type == ValueType::F32) std::memcpy(out, v->bytes.data(), 4);
+        if (v->type == ValueType::F32)
+            std::memcpy(out, v->bytes.data(), 4);
         else if (v->type == ValueType::F64) {
             double d;
             std::memcpy(&d, v->bytes.data(), 8);
@@ -111,11 +117,15 @@ ModelConfig read_config(const std::vector<gguf::KeyValue> &kvs, const std::strin
     if (a < 0 || kvs[static_cast<size_t>(a)].value.type != ValueType::STRING)
         fail(LB_E_FORMAT, "%s: no general.architecture (a string)", path.c_str());
     c.arch_name = kvs[static_cast<size_t>(a)].value.strings[0];
-    if (c.arch_name == "llama") c.arch = Arch::Llama;
-    else if (c.arch_name == "qwen2") c.arch = Arch::Qwen2;
-    else if (c.arch_name == "qwen3") c.arch = Arch::Qwen3;
+    if (c.arch_name == "llama")
+        c.arch = Arch::Llama;
+    else if (c.arch_name == "qwen2")
+        c.arch = Arch::Qwen2;
+    else if (c.arch_name == "qwen3")
+        c.arch = Arch::Qwen3;
     else
-        fail(LB_E_UNSUPPORTED, "%s: architecture '%s' cannot be run by lowbit's sessions (they run llama, qwen2 and qwen3)",
+        fail(LB_E_UNSUPPORTED,
+             "%s: architecture '%s' cannot be run by lowbit's sessions (they run llama, qwen2 and qwen3)",
              path.c_str(), c.arch_name.c_str());
     const Keys k(kvs, c.arch_name, path);
 
@@ -128,31 +138,33 @@ ModelConfig read_config(const std::vector<gguf::KeyValue> &kvs, const std::strin
     c.n_ctx_train = k.count("context_length", &v) ? static_cast<int>(v) : 0;
     if (c.n_layer <= 0) fail(LB_E_FORMAT, "%s: key '%s' is 0", path.c_str(), k.name("block_count").c_str());
     if (c.n_embd <= 0 || c.n_ff <= 0 || c.n_head <= 0 || c.n_head_kv <= 0)
-        fail(LB_E_FORMAT, "%s: a shape key (%s, %s, %s, %s) is 0", path.c_str(), k.name("embedding_length").c_str(),
-             k.name("feed_forward_length").c_str(), k.name("attention.head_count").c_str(),
-             k.name("attention.head_count_kv").c_str());
+        fail(LB_E_FORMAT, "%s: a shape key (%s, %s, %s, %s) is 0", path.c_str(),
+             k.name("embedding_length").c_str(), k.name("feed_forward_length").c_str(),
+             k.name("attention.head_count").c_str(), k.name("attention.head_count_kv").c_str());
     if (c.n_head % c.n_head_kv != 0)
-        fail(LB_E_FORMAT, "%s: %d attention heads cannot share %d key/value heads evenly", path.c_str(), c.n_head,
-             c.n_head_kv);
+        fail(LB_E_FORMAT, "%s: %d attention heads cannot share %d key/value heads evenly", path.c_str(),
+             c.n_head, c.n_head_kv);
     c.head_dim = c.n_embd / c.n_head;
     if (k.count("attention.key_length", &v)) c.head_dim = static_cast<int>(v);
     int64_t value_length = c.head_dim;
     if (k.count("attention.value_length", &v)) value_length = v;
     if (value_length != c.head_dim)
-        fail(LB_E_UNSUPPORTED, "%s: keys and values of different lengths (%d and %lld) are not supported", path.c_str(),
-             c.head_dim, static_cast<long long>(value_length));
+        fail(LB_E_UNSUPPORTED, "%s: keys and values of different lengths (%d and %lld) are not supported",
+             path.c_str(), c.head_dim, static_cast<long long>(value_length));
     if (c.head_dim <= 0 || c.head_dim % 2 != 0)
-        fail(LB_E_FORMAT, "%s: the attention head size is %d; it must be even and positive", path.c_str(), c.head_dim);
+        fail(LB_E_FORMAT, "%s: the attention head size is %d; it must be even and positive", path.c_str(),
+             c.head_dim);
     if (!k.real("attention.layer_norm_rms_epsilon", &c.rms_eps))
-        fail(LB_E_FORMAT, "%s: key '%s' is missing", path.c_str(), k.name("attention.layer_norm_rms_epsilon").c_str());
+        fail(LB_E_FORMAT, "%s: key '%s' is missing", path.c_str(),
+             k.name("attention.layer_norm_rms_epsilon").c_str());
 
     Rope &r = c.rope;
     r.order = c.arch == Arch::Llama ? RopeOrder::Normal : RopeOrder::Neox;
     r.n_rot = c.head_dim;
     if (k.count("rope.dimension_count", &v)) r.n_rot = static_cast<int>(v);
     if (r.n_rot <= 0 || r.n_rot > c.head_dim || r.n_rot % 2 != 0)
-        fail(LB_E_FORMAT, "%s: key '%s' is %d; it must be even, positive and at most the head size %d", path.c_str(),
-             k.name("rope.dimension_count").c_str(), r.n_rot, c.head_dim);
+        fail(LB_E_FORMAT, "%s: key '%s' is %d; it must be even, positive and at most the head size %d",
+             path.c_str(), k.name("rope.dimension_count").c_str(), r.n_rot, c.head_dim);
     if (c.arch == Arch::Llama && r.n_rot != c.head_dim)
         fail(LB_E_FORMAT, "%s: key '%s' is %d, but llama rotates the whole head (%d)", path.c_str(),
              k.name("rope.dimension_count").c_str(), r.n_rot, c.head_dim);
@@ -162,11 +174,13 @@ ModelConfig read_config(const std::vector<gguf::KeyValue> &kvs, const std::strin
     std::string scaling = "linear";
     k.text("rope.scaling.type", &scaling);
     if (scaling != "none" && scaling != "linear" && scaling != "yarn")
-        fail(LB_E_UNSUPPORTED, "%s: rope scaling '%s' (%s) is not supported (lowbit reads none, linear and yarn)",
-             path.c_str(), scaling.c_str(), k.name("rope.scaling.type").c_str());
+        fail(LB_E_UNSUPPORTED,
+             "%s: rope scaling '%s' (%s) is not supported (lowbit reads none, linear and yarn)", path.c_str(),
+             scaling.c_str(), k.name("rope.scaling.type").c_str());
     float factor = 0.0f;
     if (!k.real("rope.scaling.factor", &factor)) k.real("rope.scale_linear", &factor);
-    if (factor < 0.0f) fail(LB_E_FORMAT, "%s: key '%s' is negative", path.c_str(), k.name("rope.scaling.factor").c_str());
+    if (factor < 0.0f)
+        fail(LB_E_FORMAT, "%s: key '%s' is negative", path.c_str(), k.name("rope.scaling.factor").c_str());
     r.freq_scale = factor == 0.0f ? 1.0f : 1.0f / factor;
     if (scaling == "none") r.freq_scale = 1.0f;
     r.n_ctx_orig = c.n_ctx_train;

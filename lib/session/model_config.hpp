@@ -26,7 +26,7 @@ enum class RopeOrder {
 // ggml's rope_ext parameters, as llama.cpp derives them from the metadata.
 struct Rope {
     RopeOrder order = RopeOrder::Normal;
-    int n_rot = 0;          // dimensions rotated (rope.dimension_count)
+    int n_rot = 0; // dimensions rotated (rope.dimension_count)
     float freq_base = 10000.0f;
     float freq_scale = 1.0f; // 1 / rope.scaling.factor
     int n_ctx_orig = 0;      // YaRN: rope.scaling.original_context_length

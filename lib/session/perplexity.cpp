@@ -57,8 +57,9 @@ PerplexityResult Session::perplexity(const std::string &text, int n_ctx, int max
             clear();
             eval_step(chunk.data(), chunk.size(), want.data());
             for (int i = first; i < n_ctx - 1; ++i) {
-                const double x = negative_log_likelihood(logits(static_cast<size_t>(i - first)), config_.n_vocab,
-                                                         tokens[c * n_ctx + static_cast<size_t>(i) + 1]);
+                const double x =
+                    negative_log_likelihood(logits(static_cast<size_t>(i - first)), config_.n_vocab,
+                                            tokens[c * n_ctx + static_cast<size_t>(i) + 1]);
                 nll += x;
                 nll2 += x * x;
             }

@@ -14,13 +14,16 @@ Session::Session(const Model &model) : model_(model), config_(read_config(model.
     const tokenizer::Vocab &v = tokenizer_->vocab();
     if (static_cast<int64_t>(v.size()) > config_.n_vocab)
         fail(LB_E_FORMAT,
-             "%s: the vocabulary has %zu tokens but token_embd.weight only %lld rows: token ids would point outside "
+             "%s: the vocabulary has %zu tokens but token_embd.weight only %lld rows: token ids would point "
+             "outside "
              "the embedding",
              model.path().c_str(), v.size(), static_cast<long long>(config_.n_vocab));
     forward_ = std::make_unique<Forward>(config_, weights_);
 }
 
-int Session::threads() const { return params.n_threads > 0 ? params.n_threads : hardware_threads(); }
+int Session::threads() const {
+    return params.n_threads > 0 ? params.n_threads : hardware_threads();
+}
 
 int Session::context() const {
     if (params.n_ctx > 0) return params.n_ctx;
@@ -44,8 +47,8 @@ void Session::eval_step(const int32_t *tokens, size_t n, const uint8_t *want) {
     ensure_cache();
     if (n == 0) fail(LB_E_INVALID_ARG, "no tokens to evaluate");
     if (static_cast<size_t>(n_past_) + n > static_cast<size_t>(cache_.n_ctx()))
-        fail(LB_E_INVALID_ARG, "%zu tokens after the %d in the cache exceed the context of %d tokens", n, n_past_,
-             cache_.n_ctx());
+        fail(LB_E_INVALID_ARG, "%zu tokens after the %d in the cache exceed the context of %d tokens", n,
+             n_past_, cache_.n_ctx());
     for (size_t i = 0; i < n; ++i)
         if (tokens[i] < 0 || tokens[i] >= config_.n_vocab)
             fail(LB_E_INVALID_ARG, "token %d (at %zu) is outside the vocabulary of %lld tokens", tokens[i], i,
@@ -79,8 +82,9 @@ void Session::eval_batches(const int32_t *tokens, size_t n, const uint8_t *want,
             const size_t at = start + static_cast<size_t>(i);
             if (want == nullptr ? at + 1 == n : want[at] != 0) outputs.push_back(i);
         }
-        forward_->eval(tokens + start, count, n_past_, outputs, logits_.data() + n_logits_ * static_cast<size_t>(config_.n_vocab),
-                       cache_, k, threads(), observe);
+        forward_->eval(tokens + start, count, n_past_, outputs,
+                       logits_.data() + n_logits_ * static_cast<size_t>(config_.n_vocab), cache_, k,
+                       threads(), observe);
         n_past_ += count;
         n_logits_ += outputs.size();
     }

@@ -39,7 +39,7 @@ struct GenerateOptions {
     int top_k = 40;           // 0: off
     float top_p = 0.95f;      // 1: off
     uint64_t seed = 0;
-    bool stop_at_end = true;  // stop at the end-of-sequence (or -turn) token
+    bool stop_at_end = true; // stop at the end-of-sequence (or -turn) token
 };
 
 class Session {
@@ -90,8 +90,8 @@ class Session {
     // eval() without clearing an earlier cancel: the steps of perplexity()
     // and generate()
     void eval_step(const int32_t *tokens, size_t n, const uint8_t *want);
-    void eval_batches(const int32_t *tokens, size_t n, const uint8_t *want, size_t batch, const kernels::KernelSet &k,
-                      const MatmulObserver &observe);
+    void eval_batches(const int32_t *tokens, size_t n, const uint8_t *want, size_t batch,
+                      const kernels::KernelSet &k, const MatmulObserver &observe);
 
     const Model &model_;
     ModelConfig config_;

@@ -24,7 +24,8 @@ class Lookup {
 
     const Model::Tensor &get(const std::string &name) const {
         const Model::Tensor *t = find(name);
-        if (t == nullptr) fail(LB_E_FORMAT, "%s: tensor '%s' is missing", model_.path().c_str(), name.c_str());
+        if (t == nullptr)
+            fail(LB_E_FORMAT, "%s: tensor '%s' is missing", model_.path().c_str(), name.c_str());
         return *t;
     }
 
@@ -42,8 +43,8 @@ class Lookup {
         std::string shape;
         for (uint32_t d = 0; d < t.info->n_dims; ++d)
             shape += strformat(d ? ", %lld" : "%lld", static_cast<long long>(t.info->ne[d]));
-        fail(LB_E_FORMAT, "%s: tensor '%s' has shape [%s], expected %s", model_.path().c_str(), t.info->name.c_str(),
-             shape.c_str(), expected.c_str());
+        fail(LB_E_FORMAT, "%s: tensor '%s' has shape [%s], expected %s", model_.path().c_str(),
+             t.info->name.c_str(), shape.c_str(), expected.c_str());
     }
 
     Matrix matrix(const std::string &name, int64_t n_in, int64_t n_out, int layer, bool optional = false) {
@@ -54,7 +55,8 @@ class Lookup {
         }
         const gguf::TensorInfo &i = *t->info;
         if (i.ne[0] != n_in || i.ne[1] != n_out || i.ne[2] != 1 || i.ne[3] != 1)
-            wrong_shape(*t, strformat("[%lld, %lld]", static_cast<long long>(n_in), static_cast<long long>(n_out)));
+            wrong_shape(
+                *t, strformat("[%lld, %lld]", static_cast<long long>(n_in), static_cast<long long>(n_out)));
         const lb_type type = static_cast<lb_type>(i.type);
         if (kernels::reference_dot().by_type[i.type].tile == nullptr)
             fail(LB_E_UNSUPPORTED, "%s: tensor '%s' has type %s, which lowbit's sessions cannot multiply yet",
@@ -73,11 +75,12 @@ class Lookup {
             get(name);
         }
         const gguf::TensorInfo &i = *t->info;
-        if (i.ne[0] != n || i.ne[1] != 1 || i.ne[2] != 1 || i.ne[3] != 1) wrong_shape(*t, strformat("[%lld]", static_cast<long long>(n)));
+        if (i.ne[0] != n || i.ne[1] != 1 || i.ne[2] != 1 || i.ne[3] != 1)
+            wrong_shape(*t, strformat("[%lld]", static_cast<long long>(n)));
         const formats::TypeTraits &tt = formats::traits(i.type);
         if (tt.dequantize == nullptr)
-            fail(LB_E_UNSUPPORTED, "%s: tensor '%s' has type %s, which lowbit cannot read", model_.path().c_str(),
-                 name.c_str(), tt.name);
+            fail(LB_E_UNSUPPORTED, "%s: tensor '%s' has type %s, which lowbit cannot read",
+                 model_.path().c_str(), name.c_str(), tt.name);
         std::vector<float> out(static_cast<size_t>(n));
         tt.dequantize(data(*t), out.data(), n);
         return out;
@@ -95,11 +98,13 @@ Weights load_weights(const Model &model, const ModelConfig &c) {
     Weights w;
     w.layers.resize(static_cast<size_t>(c.n_layer));
     Lookup l(model, w);
-    const int64_t n_q = static_cast<int64_t>(c.n_head) * c.head_dim, n_kv = static_cast<int64_t>(c.n_head_kv) * c.head_dim;
+    const int64_t n_q = static_cast<int64_t>(c.n_head) * c.head_dim,
+                  n_kv = static_cast<int64_t>(c.n_head_kv) * c.head_dim;
 
     // the vocabulary size is the embedding's row count
     const Model::Tensor &embd = l.get("token_embd.weight");
-    if (embd.info->ne[0] != c.n_embd || embd.info->ne[1] < 1 || embd.info->ne[2] != 1 || embd.info->ne[3] != 1)
+    if (embd.info->ne[0] != c.n_embd || embd.info->ne[1] < 1 || embd.info->ne[2] != 1 ||
+        embd.info->ne[3] != 1)
         l.wrong_shape(embd, strformat("[%d, n_vocab]", c.n_embd));
     const int64_t n_vocab = embd.info->ne[1];
     if (formats::traits(embd.info->type).dequantize == nullptr)

@@ -5,9 +5,9 @@
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
 #include "formats/type_traits.hpp"
-#include "kernels/kernels.hpp"
 #include "gguf/gguf_file.hpp"
 #include "gguf/writer.hpp"
+#include "kernels/kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -56,12 +56,9 @@ gguf::Value string_array(std::vector<std::string> v) {
 
 uint32_t file_type_of(lb_type type) {
     switch (type) {
-    case LB_TYPE_F32:
-        return LB_FTYPE_ALL_F32;
-    case LB_TYPE_F16:
-        return LB_FTYPE_F16;
-    default:
-        return LB_FTYPE_BF16;
+    case LB_TYPE_F32: return LB_FTYPE_ALL_F32;
+    case LB_TYPE_F16: return LB_FTYPE_F16;
+    default: return LB_FTYPE_BF16;
     }
 }
 
@@ -287,8 +284,12 @@ std::vector<TensorSpec> model_tensors(const lb_synth_options &o, int64_t n_vocab
     auto matrix = [&](const std::string &name, int64_t ne0, int64_t ne1) {
         t.push_back({name, 2, ne0, ne1, o.type, Kind::Matrix});
     };
-    auto norm = [&](const std::string &name, int64_t n) { t.push_back({name, 1, n, 1, LB_TYPE_F32, Kind::Norm}); };
-    auto bias = [&](const std::string &name, int64_t n) { t.push_back({name, 1, n, 1, LB_TYPE_F32, Kind::Bias}); };
+    auto norm = [&](const std::string &name, int64_t n) {
+        t.push_back({name, 1, n, 1, LB_TYPE_F32, Kind::Norm});
+    };
+    auto bias = [&](const std::string &name, int64_t n) {
+        t.push_back({name, 1, n, 1, LB_TYPE_F32, Kind::Bias});
+    };
     const int64_t head_dim = embd / o.n_head;
     matrix("token_embd.weight", embd, n_vocab);
     norm("output_norm.weight", embd);

@@ -16,18 +16,19 @@ namespace {
 // llama.cpp's pre-tokenizer patterns, applied one after the other, each
 // splitting the pieces the previous one left.
 const char *const kGpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
-const char *const kLlama3 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
-                            "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const char *const kQwen2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
-                           "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char *const kLlama3 =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char *const kQwen2 =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+    "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 std::vector<std::string> patterns_of(const std::string &pre) {
     if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe") return {kLlama3};
     if (pre == "qwen2") return {kQwen2};
     if (pre == "smollm") return {"\\p{N}", kGpt2};
     if (pre == "gpt-2") return {kGpt2};
-    if (pre == "default")
-        return {"[\\p{P}\\$\\+<=>\\^~\\|]+", kGpt2, "\\p{N}+", "[0-9][0-9][0-9]"};
+    if (pre == "default") return {"[\\p{P}\\$\\+<=>\\^~\\|]+", kGpt2, "\\p{N}+", "[0-9][0-9][0-9]"};
     fail(LB_E_UNSUPPORTED, "pre-tokenizer '%s' is not supported", pre.c_str());
 }
 
@@ -90,7 +91,9 @@ struct Later {
     }
 };
 
-bool ignores_merges(const std::string &pre) { return pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe"; }
+bool ignores_merges(const std::string &pre) {
+    return pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe";
+}
 
 // One pre-tokenized word, already in GPT-2 code points.
 void encode_word(const Vocab &vocab, const std::string &word, std::vector<int32_t> &out) {
@@ -182,8 +185,10 @@ std::string bpe_decode(const std::string &token_text) {
     std::string out;
     for (const uint32_t cp : utf8_decode(token_text)) {
         const auto it = m.to_byte.find(cp);
-        if (it != m.to_byte.end()) out += static_cast<char>(it->second);
-        else utf8_append(out, cp); // not a byte's code point: kept as it is
+        if (it != m.to_byte.end())
+            out += static_cast<char>(it->second);
+        else
+            utf8_append(out, cp); // not a byte's code point: kept as it is
     }
     return out;
 }

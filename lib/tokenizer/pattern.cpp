@@ -40,9 +40,9 @@ constexpr int kUnbounded = std::numeric_limits<int>::max();
 // A cheap, non-owning reference to a callable bool(size_t).
 class Continuation {
   public:
-    template <typename F> Continuation(const F &f) : object_(&f), call_([](const void *o, size_t p) {
-        return (*static_cast<const F *>(o))(p);
-    }) {}
+    template <typename F>
+    Continuation(const F &f)
+        : object_(&f), call_([](const void *o, size_t p) { return (*static_cast<const F *>(o))(p); }) {}
     bool operator()(size_t p) const { return call_(object_, p); }
 
   private:
@@ -54,9 +54,9 @@ class Continuation {
 
 struct Pattern::Node {
     enum Kind { Class, Group, Lookahead } kind = Class;
-    CharClass set;                          // Class
+    CharClass set;                               // Class
     std::vector<std::vector<Node>> alternatives; // Group, Lookahead
-    bool negative = false;                  // Lookahead
+    bool negative = false;                       // Lookahead
     int min = 1, max = 1;
     bool lazy = false;
 };
@@ -101,7 +101,8 @@ class Parser {
         const uint32_t c = s_[i_++];
         Node n;
         if (c == '(') {
-            if (i_ + 1 < s_.size() && s_[i_] == '?' && (s_[i_ + 1] == ':' || s_[i_ + 1] == '=' || s_[i_ + 1] == '!')) {
+            if (i_ + 1 < s_.size() && s_[i_] == '?' &&
+                (s_[i_ + 1] == ':' || s_[i_ + 1] == '=' || s_[i_ + 1] == '!')) {
                 const uint32_t k = s_[i_ + 1];
                 i_ += 2;
                 n.kind = k == ':' ? Node::Group : Node::Lookahead;
@@ -149,8 +150,7 @@ class Parser {
         case 's': return {{ClassItem::Flags, 0, 0, kWhitespace}};
         case 'S': return {{ClassItem::NotFlags, 0, 0, kWhitespace}};
         case 'd': return {{ClassItem::Range, '0', '9'}};
-        case 'D':
-            return {{ClassItem::Range, 0, '0' - 1}, {ClassItem::Range, '9' + 1, 0x10ffff}};
+        case 'D': return {{ClassItem::Range, 0, '0' - 1}, {ClassItem::Range, '9' + 1, 0x10ffff}};
         case 'p':
         case 'P': {
             uint8_t flags = 0;
@@ -166,7 +166,8 @@ class Parser {
                 default: break;
                 }
             }
-            if (flags == 0) refuse(regex_, i_, "unknown Unicode class (lowbit knows \\p{L}, N, P, S, M, Z, C)");
+            if (flags == 0)
+                refuse(regex_, i_, "unknown Unicode class (lowbit knows \\p{L}, N, P, S, M, Z, C)");
             i_ += 3;
             return {{c == 'p' ? ClassItem::Flags : ClassItem::NotFlags, 0, 0, flags}};
         }
@@ -225,9 +226,12 @@ class Parser {
     void quantifier(Node &n) {
         if (i_ >= s_.size()) return;
         const uint32_t c = s_[i_];
-        if (c == '?') n.min = 0, n.max = 1;
-        else if (c == '*') n.min = 0, n.max = kUnbounded;
-        else if (c == '+') n.min = 1, n.max = kUnbounded;
+        if (c == '?')
+            n.min = 0, n.max = 1;
+        else if (c == '*')
+            n.min = 0, n.max = kUnbounded;
+        else if (c == '+')
+            n.min = 1, n.max = kUnbounded;
         else if (c == '{') {
             ++i_;
             n.min = n.max = number();
@@ -263,7 +267,8 @@ struct Matcher {
         switch (n.kind) {
         case Node::Class: {
             size_t count = 0;
-            while (count < static_cast<size_t>(n.max) && pos + count < end && n.set.matches(s[pos + count])) ++count;
+            while (count < static_cast<size_t>(n.max) && pos + count < end && n.set.matches(s[pos + count]))
+                ++count;
             if (count < static_cast<size_t>(n.min)) return false;
             if (n.lazy) {
                 for (size_t c = static_cast<size_t>(n.min); c <= count; ++c)

@@ -85,8 +85,10 @@ void spm_tokenize(const Vocab &vocab, const std::string &text, std::vector<int32
             }
             bytes.push_back(b);
         }
-        if (!bytes.empty()) out.insert(out.end(), bytes.begin(), bytes.end());
-        else if (vocab.unk != kNoToken) out.push_back(vocab.unk);
+        if (!bytes.empty())
+            out.insert(out.end(), bytes.begin(), bytes.end());
+        else if (vocab.unk != kNoToken)
+            out.push_back(vocab.unk);
     }
 }
 

@@ -17,8 +17,10 @@ std::string escape_spaces(const std::string &s) {
     std::string out;
     out.reserve(s.size() + s.size() / 4);
     for (char c : s) {
-        if (c == ' ') out += kSpaceMark;
-        else out += c;
+        if (c == ' ')
+            out += kSpaceMark;
+        else
+            out += c;
     }
     return out;
 }
@@ -43,7 +45,9 @@ struct Fragment {
     std::string_view text;
 };
 
-bool is_special(TokenType t) { return t == TokenType::Control || t == TokenType::Unknown; }
+bool is_special(TokenType t) {
+    return t == TokenType::Control || t == TokenType::Unknown;
+}
 
 } // namespace
 
@@ -111,7 +115,8 @@ std::string Tokenizer::piece(int32_t token, bool special) const {
         if (vocab_.model == Model::Spm) {
             // "<0xNN>"
             unsigned v = 0;
-            if (text.size() == 6 && std::sscanf(text.c_str(), "<0x%2X>", &v) == 1) return std::string(1, static_cast<char>(v));
+            if (text.size() == 6 && std::sscanf(text.c_str(), "<0x%2X>", &v) == 1)
+                return std::string(1, static_cast<char>(v));
             return text;
         }
         return bpe_decode(text);

@@ -29,7 +29,8 @@ std::vector<uint32_t> utf8_decode(std::string_view s) {
             out.push_back((static_cast<uint32_t>(c & 0x0f) << 12) | (byte(1) << 6) | byte(2));
             i += 3;
         } else if ((c & 0xf8) == 0xf0 && cont(i + 1) && cont(i + 2) && cont(i + 3)) {
-            out.push_back((static_cast<uint32_t>(c & 0x07) << 18) | (byte(1) << 12) | (byte(2) << 6) | byte(3));
+            out.push_back((static_cast<uint32_t>(c & 0x07) << 18) | (byte(1) << 12) | (byte(2) << 6) |
+                          byte(3));
             i += 4;
         } else { // not UTF-8: the replacement character, as llama.cpp
             out.push_back(0xfffd);

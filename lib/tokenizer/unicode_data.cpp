@@ -3,6 +3,7 @@
 
 namespace lb::tokenizer {
 
+// clang-format off
 const UnicodeRun kUnicodeRuns[] = {
     {0x00000, 64}, {0x00009, 192}, {0x0000e, 64}, {0x00020, 160}, {0x00021, 8}, {0x00024, 16},
     {0x00025, 8}, {0x0002b, 16}, {0x0002c, 8}, {0x00030, 4}, {0x0003a, 8}, {0x0003c, 16},
@@ -375,6 +376,7 @@ const UnicodeRun kUnicodeRuns[] = {
     {0x2cea2, 64}, {0x2ceb0, 1}, {0x2ebe1, 64}, {0x2f800, 1}, {0x2fa1e, 64}, {0x30000, 1},
     {0x3134b, 64}, {0xe0100, 2}, {0xe01f0, 64},
 };
+// clang-format on
 
 const size_t kUnicodeRunCount = 2217;
 

@@ -12,7 +12,9 @@
 
 namespace {
 
-std::string last_error() { return lb_last_error(); }
+std::string last_error() {
+    return lb_last_error();
+}
 
 TEST(CApi, Version) {
     EXPECT_STREQ(lb_version(), LB_VERSION_STRING);
@@ -95,13 +97,15 @@ TEST(CApi, RowsAtUnalignedAddresses) {
         size_t row = 0;
         ASSERT_EQ(lb_row_size(&row, type, cols), LB_OK);
         std::vector<uint8_t> aligned(rows * row), buffer(rows * row + 8);
-        ASSERT_EQ(lb_quantize_rows(type, x.data(), rows, cols, nullptr, aligned.data(), aligned.size()), LB_OK);
+        ASSERT_EQ(lb_quantize_rows(type, x.data(), rows, cols, nullptr, aligned.data(), aligned.size()),
+                  LB_OK);
         std::vector<float> want(x.size()), got(x.size());
         ASSERT_EQ(lb_dequantize_rows(type, aligned.data(), aligned.size(), rows, cols, want.data()), LB_OK);
         for (size_t offset : {1, 2, 3, 5}) {
             uint8_t *p = buffer.data() + offset;
             ASSERT_EQ(lb_quantize_rows(type, x.data(), rows, cols, nullptr, p, aligned.size()), LB_OK);
-            EXPECT_EQ(std::memcmp(p, aligned.data(), aligned.size()), 0) << lb_type_name(type) << " +" << offset;
+            EXPECT_EQ(std::memcmp(p, aligned.data(), aligned.size()), 0)
+                << lb_type_name(type) << " +" << offset;
             ASSERT_EQ(lb_dequantize_rows(type, p, aligned.size(), rows, cols, got.data()), LB_OK);
             EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0)
                 << lb_type_name(type) << " +" << offset;
@@ -126,7 +130,8 @@ TEST(CApi, RowsWithLargeScales) {
         ASSERT_EQ(lb_row_size(&row, type, cols), LB_OK);
         std::vector<uint8_t> q(rows * row);
         std::vector<float> back(x.size());
-        ASSERT_EQ(lb_quantize_rows(type, x.data(), rows, cols, nullptr, q.data(), q.size()), LB_OK) << last_error();
+        ASSERT_EQ(lb_quantize_rows(type, x.data(), rows, cols, nullptr, q.data(), q.size()), LB_OK)
+            << last_error();
         ASSERT_EQ(lb_dequantize_rows(type, q.data(), q.size(), rows, cols, back.data()), LB_OK);
         double err = 0.0, norm = 0.0;
         for (size_t i = 0; i < x.size(); ++i) {
@@ -144,17 +149,20 @@ TEST(CApi, RowsRejectBadArguments) {
     EXPECT_EQ(lb_quantize_rows(LB_TYPE_Q8_0, x.data(), 2, 32, nullptr, q.data(), 67), LB_E_INVALID_ARG);
     EXPECT_NE(last_error().find("dst_size"), std::string::npos);
     EXPECT_EQ(lb_quantize_rows(LB_TYPE_Q8_0, x.data(), 1, 33, nullptr, q.data(), q.size()), LB_E_INVALID_ARG);
-    EXPECT_EQ(lb_quantize_rows(LB_TYPE_Q8_0, x.data(), -1, 32, nullptr, q.data(), q.size()), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_quantize_rows(LB_TYPE_Q8_0, x.data(), -1, 32, nullptr, q.data(), q.size()),
+              LB_E_INVALID_ARG);
     EXPECT_EQ(lb_quantize_rows(static_cast<lb_type>(99), x.data(), 1, 32, nullptr, q.data(), q.size()),
               LB_E_INVALID_ARG);
-    EXPECT_EQ(lb_quantize_rows(LB_TYPE_IQ2_XXS, x.data(), 0, 256, nullptr, q.data(), q.size()), LB_E_UNSUPPORTED);
+    EXPECT_EQ(lb_quantize_rows(LB_TYPE_IQ2_XXS, x.data(), 0, 256, nullptr, q.data(), q.size()),
+              LB_E_UNSUPPORTED);
     x[7] = NAN;
     EXPECT_EQ(lb_quantize_rows(LB_TYPE_Q8_0, x.data(), 2, 32, nullptr, q.data(), q.size()), LB_E_FORMAT);
     EXPECT_NE(last_error().find("row 0 column 7"), std::string::npos);
     x[7] = 1.0f;
     std::vector<float> im(32, 1.0f);
     im[3] = -1.0f;
-    EXPECT_EQ(lb_quantize_rows(LB_TYPE_Q8_0, x.data(), 2, 32, im.data(), q.data(), q.size()), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_quantize_rows(LB_TYPE_Q8_0, x.data(), 2, 32, im.data(), q.data(), q.size()),
+              LB_E_INVALID_ARG);
     EXPECT_NE(last_error().find("imatrix[3]"), std::string::npos);
     std::vector<float> y(64);
     EXPECT_EQ(lb_dequantize_rows(LB_TYPE_Q8_0, q.data(), 33, 1, 32, y.data()), LB_E_INVALID_ARG);
@@ -163,7 +171,9 @@ TEST(CApi, RowsRejectBadArguments) {
 
 class Stories : public ::testing::Test {
   protected:
-    void SetUp() override { ASSERT_EQ(lb_model_open(&m, testdata::stories_path().c_str()), LB_OK) << lb_last_error(); }
+    void SetUp() override {
+        ASSERT_EQ(lb_model_open(&m, testdata::stories_path().c_str()), LB_OK) << lb_last_error();
+    }
     void TearDown() override { lb_model_close(m); }
     size_t key(const char *name) {
         size_t i = 0;

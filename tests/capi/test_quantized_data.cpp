@@ -40,7 +40,8 @@ std::map<std::string, std::vector<float>> imatrix_means(const std::string &path)
     const std::string suffix = ".in_sum2";
     for (size_t i = 0; i < lb_model_tensor_count(f.m); ++i) {
         const std::string name = lb_model_tensor_name(f.m, i);
-        if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        if (name.size() <= suffix.size() ||
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
             continue;
         const std::string stem = name.substr(0, name.size() - suffix.size());
         size_t c = 0;
@@ -58,7 +59,8 @@ std::map<std::string, std::vector<float>> imatrix_means(const std::string &path)
 
 // Quantizes `in` to `ftype` (with `imatrix` if not empty), then checks every
 // output tensor against the row API. Returns how many tensors were converted.
-size_t check_file_type(const std::string &in, lb_ftype ftype, const std::string &imatrix, const std::string &out) {
+size_t check_file_type(const std::string &in, lb_ftype ftype, const std::string &imatrix,
+                       const std::string &out) {
     lb_quantizer *q = nullptr;
     EXPECT_EQ(lb_quantizer_new(&q), LB_OK);
     EXPECT_EQ(lb_quantizer_set_ftype(q, ftype), LB_OK);
@@ -87,10 +89,12 @@ size_t check_file_type(const std::string &in, lb_ftype ftype, const std::string 
         EXPECT_EQ(lb_model_tensor_data(&got, &got_size, output.m, o), LB_OK);
         EXPECT_EQ(lb_model_tensor_data(&src, &src_size, input.m, i), LB_OK);
         const lb_type from = lb_model_tensor_type(input.m, i), to = lb_model_tensor_type(output.m, o);
-        const std::string what = std::string(lb_ftype_name(ftype)) + (imatrix.empty() ? "" : " with imatrix") +
-                                 ": " + name + " (" + lb_type_name(from) + " -> " + lb_type_name(to) + ")";
+        const std::string what = std::string(lb_ftype_name(ftype)) +
+                                 (imatrix.empty() ? "" : " with imatrix") + ": " + name + " (" +
+                                 lb_type_name(from) + " -> " + lb_type_name(to) + ")";
         if (from == to) {
-            EXPECT_TRUE(got_size == src_size && std::memcmp(got, src, got_size) == 0) << what << " was not copied";
+            EXPECT_TRUE(got_size == src_size && std::memcmp(got, src, got_size) == 0)
+                << what << " was not copied";
             continue;
         }
         ++converted;
@@ -125,7 +129,8 @@ size_t check_file_type(const std::string &in, lb_ftype ftype, const std::string 
 std::vector<lb_ftype> file_types() {
     std::vector<lb_ftype> all;
     for (int id = 0; id < 64; ++id)
-        if (lb_ftype_name(static_cast<lb_ftype>(id)) != nullptr && lb_ftype_is_supported(static_cast<lb_ftype>(id)))
+        if (lb_ftype_name(static_cast<lb_ftype>(id)) != nullptr &&
+            lb_ftype_is_supported(static_cast<lb_ftype>(id)))
             all.push_back(static_cast<lb_ftype>(id));
     return all;
 }
@@ -174,11 +179,17 @@ TEST(QuantizedData, ExpertRowsUseTheirExpertsImportance) {
     m.tensors = {
         {.name = "token_embd.weight", .ne = {kEmbd, kVocab}, .type = 0, .data = random_f32(kEmbd * kVocab)},
         {.name = "blk.0.attn_q.weight", .ne = {kEmbd, kEmbd}, .type = 0, .data = random_f32(kEmbd * kEmbd)},
-        {.name = "blk.0.ffn_gate_exps.weight", .ne = {kEmbd, kFf, kExperts}, .type = 0,
+        {.name = "blk.0.ffn_gate_exps.weight",
+         .ne = {kEmbd, kFf, kExperts},
+         .type = 0,
          .data = random_f32(kEmbd * kFf * kExperts)},
-        {.name = "blk.0.ffn_up_exps.weight", .ne = {kEmbd, kFf, kExperts}, .type = 0,
+        {.name = "blk.0.ffn_up_exps.weight",
+         .ne = {kEmbd, kFf, kExperts},
+         .type = 0,
          .data = random_f32(kEmbd * kFf * kExperts)},
-        {.name = "blk.0.ffn_down_exps.weight", .ne = {kFf, kEmbd, kExperts}, .type = 0,
+        {.name = "blk.0.ffn_down_exps.weight",
+         .ne = {kFf, kEmbd, kExperts},
+         .type = 0,
          .data = random_f32(kFf * kEmbd * kExperts)},
         {.name = "output_norm.weight", .ne = {kEmbd}, .type = 0, .data = random_f32(kEmbd)},
         {.name = "output.weight", .ne = {kEmbd, kVocab}, .type = 0, .data = random_f32(kEmbd * kVocab)},
@@ -189,17 +200,20 @@ TEST(QuantizedData, ExpertRowsUseTheirExpertsImportance) {
               {.key = "imatrix.datasets", .value = string_array_value({"test"})},
               {.key = "imatrix.chunk_count", .value = u32_value(3)},
               {.key = "imatrix.chunk_size", .value = u32_value(64)}};
-    for (const char *name : {"blk.0.attn_q.weight", "blk.0.ffn_down_exps.weight", "blk.0.ffn_gate_exps.weight",
-                             "blk.0.ffn_up_exps.weight"}) {
+    for (const char *name : {"blk.0.attn_q.weight", "blk.0.ffn_down_exps.weight",
+                             "blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight"}) {
         const bool exps = std::strstr(name, "exps") != nullptr;
         const int64_t n_mat = exps ? kExperts : 1, ne0 = kEmbd;
         Bytes sums, counts;
         for (int64_t e = 0; e < n_mat; ++e) {
             counts.f32(static_cast<float>(10 * (e + 1)));
-            for (int64_t j = 0; j < ne0; ++j) sums.f32(static_cast<float>(10 * (e + 1)) * std::exp(rng.normal()));
+            for (int64_t j = 0; j < ne0; ++j)
+                sums.f32(static_cast<float>(10 * (e + 1)) * std::exp(rng.normal()));
         }
-        im.tensors.push_back({.name = std::string(name) + ".in_sum2", .ne = {ne0, n_mat}, .type = 0, .data = sums});
-        im.tensors.push_back({.name = std::string(name) + ".counts", .ne = {1, n_mat}, .type = 0, .data = counts});
+        im.tensors.push_back(
+            {.name = std::string(name) + ".in_sum2", .ne = {ne0, n_mat}, .type = 0, .data = sums});
+        im.tensors.push_back(
+            {.name = std::string(name) + ".counts", .ne = {1, n_mat}, .type = 0, .data = counts});
     }
     testdata::TempDir dir;
     const std::string model = dir.file("moe.gguf"), imatrix = dir.file("moe.imatrix.gguf");

@@ -119,7 +119,8 @@ TEST(Quantizer, CancelFromProgressLeavesNoFile) {
     Job job;
     int calls = 0;
     ASSERT_EQ(lb_quantizer_set_progress(
-                  job.q, [](const lb_progress *, void *user) { return ++*static_cast<int *>(user) >= 10 ? 1 : 0; },
+                  job.q,
+                  [](const lb_progress *, void *user) { return ++*static_cast<int *>(user) >= 10 ? 1 : 0; },
                   &calls),
               LB_OK);
     EXPECT_EQ(lb_quantizer_run(job.q, model.m, dir.file("out.gguf").c_str()), LB_E_CANCELLED);
@@ -192,13 +193,15 @@ TEST(Quantizer, RefusesToOverwriteTheInput) {
 
 TEST(Quantizer, RequantizingNeedsPermission) {
     testdata::TempDir dir;
-    ASSERT_EQ(quantize(testdata::stories_path(), dir.file("q8.gguf"), LB_FTYPE_Q8_0), LB_OK) << lb_last_error();
+    ASSERT_EQ(quantize(testdata::stories_path(), dir.file("q8.gguf"), LB_FTYPE_Q8_0), LB_OK)
+        << lb_last_error();
     EXPECT_EQ(quantize(dir.file("q8.gguf"), dir.file("q4.gguf"), LB_FTYPE_Q4_0), LB_E_UNSUPPORTED);
     const std::string msg = lb_last_error();
     EXPECT_NE(msg.find("already quantized"), std::string::npos) << msg;
     EXPECT_NE(msg.find("--allow-requantize"), std::string::npos) << msg;
     EXPECT_FALSE(testdata::file_exists(dir.file("q4.gguf")));
-    EXPECT_EQ(quantize(dir.file("q8.gguf"), dir.file("q4.gguf"), LB_FTYPE_Q4_0, 1, true), LB_OK) << lb_last_error();
+    EXPECT_EQ(quantize(dir.file("q8.gguf"), dir.file("q4.gguf"), LB_FTYPE_Q4_0, 1, true), LB_OK)
+        << lb_last_error();
     // the same type is copied, which needs no permission
     EXPECT_EQ(quantize(dir.file("q8.gguf"), dir.file("q8b.gguf"), LB_FTYPE_Q8_0), LB_OK) << lb_last_error();
 }

@@ -19,7 +19,9 @@
 namespace {
 
 struct Model {
-    explicit Model(const std::string &path) { EXPECT_EQ(lb_model_open(&m, path.c_str()), LB_OK) << lb_last_error(); }
+    explicit Model(const std::string &path) {
+        EXPECT_EQ(lb_model_open(&m, path.c_str()), LB_OK) << lb_last_error();
+    }
     ~Model() { lb_model_close(m); }
     lb_model *m = nullptr;
 };
@@ -37,23 +39,30 @@ std::string validation_text(size_t n) {
     return s.str().substr(0, n);
 }
 
-std::vector<int32_t> tokenize(const lb_session *s, const std::string &text, uint32_t flags = LB_TOKENIZE_ADD_SPECIAL) {
+std::vector<int32_t> tokenize(const lb_session *s, const std::string &text,
+                              uint32_t flags = LB_TOKENIZE_ADD_SPECIAL) {
     size_t n = 0;
     EXPECT_EQ(lb_session_tokenize(s, text.data(), text.size(), flags, nullptr, 0, &n),
               text.empty() && !(flags & LB_TOKENIZE_ADD_SPECIAL) ? LB_OK : LB_E_INVALID_ARG);
     std::vector<int32_t> t(n);
-    EXPECT_EQ(lb_session_tokenize(s, text.data(), text.size(), flags, t.data(), t.size(), &n), LB_OK) << lb_last_error();
+    EXPECT_EQ(lb_session_tokenize(s, text.data(), text.size(), flags, t.data(), t.size(), &n), LB_OK)
+        << lb_last_error();
     return t;
 }
 
-bool mentions(const char *what) { return std::strstr(lb_last_error(), what) != nullptr; }
+bool mentions(const char *what) {
+    return std::strstr(lb_last_error(), what) != nullptr;
+}
 
 TEST(SessionApi, ParamsAreCheckedAndReadBack) {
     Model model(testdata::stories_path());
     Session s(model.m);
     int64_t v = -1;
-    for (const auto &[param, value] : std::map<lb_session_param, int64_t>{
-             {LB_SESSION_THREADS, 2}, {LB_SESSION_CONTEXT, 128}, {LB_SESSION_BATCH, 32}, {LB_SESSION_CACHE_TYPE, LB_TYPE_F32}}) {
+    for (const auto &[param, value] :
+         std::map<lb_session_param, int64_t>{{LB_SESSION_THREADS, 2},
+                                             {LB_SESSION_CONTEXT, 128},
+                                             {LB_SESSION_BATCH, 32},
+                                             {LB_SESSION_CACHE_TYPE, LB_TYPE_F32}}) {
         ASSERT_EQ(lb_session_set_param(s.s, param, value), LB_OK) << lb_last_error();
         ASSERT_EQ(lb_session_get_param(&v, s.s, param), LB_OK);
         EXPECT_EQ(v, value);
@@ -82,9 +91,11 @@ TEST(SessionApi, TokensAndTheirText) {
     EXPECT_EQ(with[0], 1);
     // the pieces spell the text (with the space SentencePiece puts first)
     size_t len = 0;
-    EXPECT_EQ(lb_session_detokenize(s.s, without.data(), without.size(), 0, nullptr, 0, &len), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_session_detokenize(s.s, without.data(), without.size(), 0, nullptr, 0, &len),
+              LB_E_INVALID_ARG);
     std::string back(len, '\0');
-    ASSERT_EQ(lb_session_detokenize(s.s, without.data(), without.size(), 0, back.data(), back.size(), &len), LB_OK);
+    ASSERT_EQ(lb_session_detokenize(s.s, without.data(), without.size(), 0, back.data(), back.size(), &len),
+              LB_OK);
     EXPECT_EQ(back, " " + text);
     // control tokens: shown only when asked
     const int32_t bos = 1;
@@ -124,7 +135,8 @@ TEST(SessionApi, EvalInStepsEqualsEvalAtOnce) {
         std::vector<uint8_t> all(n, 1);
         ASSERT_EQ(lb_session_eval(s.s, tokens.data(), n, all.data()), LB_OK) << lb_last_error();
         ASSERT_EQ(lb_session_n_logits(s.s), n);
-        for (size_t k = 0; k < n; ++k) once.insert(once.end(), lb_session_logits(s.s, k), lb_session_logits(s.s, k) + V);
+        for (size_t k = 0; k < n; ++k)
+            once.insert(once.end(), lb_session_logits(s.s, k), lb_session_logits(s.s, k) + V);
         EXPECT_EQ(lb_session_logits(s.s, n), nullptr);
         EXPECT_EQ(lb_session_position(s.s), n);
     }
@@ -137,7 +149,8 @@ TEST(SessionApi, EvalInStepsEqualsEvalAtOnce) {
         at += step;
         ASSERT_EQ(lb_session_n_logits(s.s), 1u);
         const float *l = lb_session_logits(s.s, 0);
-        for (size_t i = 0; i < V; ++i) ASSERT_NEAR(l[i], once[(at - 1) * V + i], 1e-4) << "after " << at << " tokens";
+        for (size_t i = 0; i < V; ++i)
+            ASSERT_NEAR(l[i], once[(at - 1) * V + i], 1e-4) << "after " << at << " tokens";
     }
     EXPECT_EQ(lb_session_position(s.s), n);
     ASSERT_EQ(lb_session_clear(s.s), LB_OK);
@@ -180,8 +193,10 @@ TEST(SessionApi, ObserverSeesEveryMatmulInput) {
                       v->rows.push_back(in->n_rows);
                       v->cols.push_back(in->n_cols);
                       if (v->names.size() == 1)
-                          for (int64_t i = 0; i < in->n_rows * in->n_cols; ++i) v->first_sum += std::fabs(in->rows[i]);
-                      return v->cancel_after >= 0 && static_cast<int>(v->names.size()) > v->cancel_after ? 1 : 0;
+                          for (int64_t i = 0; i < in->n_rows * in->n_cols; ++i)
+                              v->first_sum += std::fabs(in->rows[i]);
+                      return v->cancel_after >= 0 && static_cast<int>(v->names.size()) > v->cancel_after ? 1
+                                                                                                         : 0;
                   },
                   &seen),
               LB_OK);
@@ -258,13 +273,17 @@ TEST(SessionApi, PerplexityAndItsRefusals) {
     EXPECT_EQ(lb_session_perplexity(s.s, text.data(), 500, 256, 0, nullptr, nullptr, &r), LB_E_INVALID_ARG);
     EXPECT_TRUE(mentions("tokens long")) << lb_last_error();
     EXPECT_EQ(lb_session_perplexity(s.s, "", 0, 256, 0, nullptr, nullptr, &r), LB_E_INVALID_ARG);
-    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 4096, 0, nullptr, nullptr, &r), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 4096, 0, nullptr, nullptr, &r),
+              LB_E_INVALID_ARG);
     EXPECT_TRUE(mentions("larger than the model")) << lb_last_error();
-    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 1, 0, nullptr, nullptr, &r), LB_E_INVALID_ARG);
-    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 256, 0, nullptr, nullptr, nullptr), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 1, 0, nullptr, nullptr, &r),
+              LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 256, 0, nullptr, nullptr, nullptr),
+              LB_E_INVALID_ARG);
     // cancelled by its progress callback
-    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 256, 0,
-                                    [](const lb_perplexity *, void *) { return 1; }, nullptr, &r),
+    EXPECT_EQ(lb_session_perplexity(
+                  s.s, text.data(), text.size(), 256, 0, [](const lb_perplexity *, void *) { return 1; },
+                  nullptr, &r),
               LB_E_CANCELLED);
 }
 
@@ -278,12 +297,13 @@ TEST(SessionApi, GenerateGreedyIsTheArgmaxChain) {
     EXPECT_EQ(o.temperature, 0.0f);
     o.max_tokens = 12;
     std::vector<int32_t> got;
-    ASSERT_EQ(lb_session_generate(s.s, "Once upon a time", 16, &o,
-                                  [](int32_t t, const char *, size_t, void *user) {
-                                      static_cast<std::vector<int32_t> *>(user)->push_back(t);
-                                      return 0;
-                                  },
-                                  &got),
+    ASSERT_EQ(lb_session_generate(
+                  s.s, "Once upon a time", 16, &o,
+                  [](int32_t t, const char *, size_t, void *user) {
+                      static_cast<std::vector<int32_t> *>(user)->push_back(t);
+                      return 0;
+                  },
+                  &got),
               LB_OK)
         << lb_last_error();
     ASSERT_EQ(got.size(), 12u);
@@ -299,13 +319,14 @@ TEST(SessionApi, GenerateGreedyIsTheArgmaxChain) {
     }
     // stopping from the callback
     std::vector<int32_t> two;
-    ASSERT_EQ(lb_session_generate(s.s, "Once upon a time", 16, &o,
-                                  [](int32_t t, const char *, size_t, void *user) {
-                                      auto *v = static_cast<std::vector<int32_t> *>(user);
-                                      v->push_back(t);
-                                      return v->size() >= 2 ? 1 : 0;
-                                  },
-                                  &two),
+    ASSERT_EQ(lb_session_generate(
+                  s.s, "Once upon a time", 16, &o,
+                  [](int32_t t, const char *, size_t, void *user) {
+                      auto *v = static_cast<std::vector<int32_t> *>(user);
+                      v->push_back(t);
+                      return v->size() >= 2 ? 1 : 0;
+                  },
+                  &two),
               LB_OK);
     EXPECT_EQ(two.size(), 2u);
     // sampling: the same seed, the same text; options checked

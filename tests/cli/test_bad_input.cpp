@@ -429,19 +429,13 @@ TEST_P(BadInput, InfoAndQuantizeFailCleanly) {
         bytes = c.make();
         testdata::write_file(input, bytes);
         break;
-    case InputKind::Directory:
-        input = in_dir.path();
-        break;
-    case InputKind::Missing:
-        input = in_dir.file("does-not-exist.gguf");
-        break;
+    case InputKind::Directory: input = in_dir.path(); break;
+    case InputKind::Missing: input = in_dir.file("does-not-exist.gguf"); break;
     case InputKind::Fifo:
         input = in_dir.file("fifo.gguf");
         ASSERT_EQ(::mkfifo(input.c_str(), 0600), 0);
         break;
-    case InputKind::CharDevice:
-        input = "/dev/null";
-        break;
+    case InputKind::CharDevice: input = "/dev/null"; break;
     }
     EXPECT_TRUE(both_fail_cleanly(input, c.kind == InputKind::File ? &bytes : nullptr, out_dir, c.fragments));
     // lowbit refuses what ggml refuses, and more only for memory safety
@@ -450,8 +444,9 @@ TEST_P(BadInput, InfoAndQuantizeFailCleanly) {
         if (c.data_out_of_bounds)
             EXPECT_TRUE(ggml_accepts) << "ggml refuses this file too: drop data_out_of_bounds";
         else
-            EXPECT_FALSE(ggml_accepts) << "ggml's gguf_init_from_file accepts this file, so every runtime loads "
-                                          "it: lowbit must accept it too (see test_lenient_input.cpp)";
+            EXPECT_FALSE(ggml_accepts)
+                << "ggml's gguf_init_from_file accepts this file, so every runtime loads "
+                   "it: lowbit must accept it too (see test_lenient_input.cpp)";
     }
 }
 

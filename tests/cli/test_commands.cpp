@@ -11,7 +11,9 @@ namespace {
 
 using clitest::run_cli;
 
-bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string &s, const std::string &part) {
+    return s.find(part) != std::string::npos;
+}
 
 TEST(InfoCommand, TextShowsMetadataAndTensors) {
     const clitest::Outcome o = run_cli({"info", testdata::stories_path()});
@@ -36,7 +38,8 @@ TEST(InfoCommand, JsonIsValidAndComplete) {
         "python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); "
         "assert d['gguf_version']==3; assert len(d['metadata'])==19; assert len(d['tensors'])==48; "
         "kv={m['key']:m for m in d['metadata']}; "
-        "assert kv['tokenizer.ggml.tokens']['count']==512 and len(kv['tokenizer.ggml.tokens']['value'])==512; "
+        "assert kv['tokenizer.ggml.tokens']['count']==512 and "
+        "len(kv['tokenizer.ggml.tokens']['value'])==512; "
         "assert kv['tokenizer.ggml.tokens']['value'][1]=='<s>'; assert kv['llama.block_count']['value']==5; "
         "t={x['name']:x for x in d['tensors']}; assert t['blk.4.ffn_down.weight']['shape']==[172,64]; "
         "assert t['token_embd.weight']['type']=='F32'\" " +

@@ -56,7 +56,9 @@ struct Case {
     std::vector<std::vector<std::string>> warnings;
 };
 
-void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+void PrintTo(const Case &c, std::ostream *os) {
+    *os << c.name;
+}
 
 std::vector<Case> cases() {
     return {
@@ -184,13 +186,15 @@ View lowbit_view(const std::string &path) {
         begin = end == std::string::npos ? err.size() : end + 1;
     }
     if (lines.size() != expected.size())
-        return ::testing::AssertionFailure() << "expected " << expected.size() << " warning(s), stderr is:\n" << err;
+        return ::testing::AssertionFailure() << "expected " << expected.size() << " warning(s), stderr is:\n"
+                                             << err;
     for (size_t i = 0; i < lines.size(); ++i) {
         if (lines[i].rfind("lowbit: warning: " + input, 0) != 0)
             return ::testing::AssertionFailure() << "not a warning naming the file: " << lines[i];
         for (const std::string &f : expected[i])
             if (lines[i].find(f) == std::string::npos)
-                return ::testing::AssertionFailure() << "the warning does not mention '" << f << "': " << lines[i];
+                return ::testing::AssertionFailure()
+                       << "the warning does not mention '" << f << "': " << lines[i];
     }
     return ::testing::AssertionSuccess();
 }
@@ -264,7 +268,9 @@ TEST(LenientInputAlignment, RowsAtOddAddressesQuantizeAsAlignedOnes) {
     auto model = [&](uint32_t alignment, int64_t pad) {
         Model m = valid_model();
         m.tensors[0] = {.name = kAttnQ, .ne = {32, 2}, .type = LB_TYPE_F16, .data = f16};
-        m.tensors.insert(m.tensors.begin(), {.name = "pad", .ne = {pad}, .type = LB_TYPE_I8,
+        m.tensors.insert(m.tensors.begin(), {.name = "pad",
+                                             .ne = {pad},
+                                             .type = LB_TYPE_I8,
                                              .data = std::vector<uint8_t>(static_cast<size_t>(pad), 0)});
         if (alignment != 32) m.kvs.push_back({.key = "general.alignment", .value = u32_value(alignment)});
         m.alignment = alignment;
@@ -286,7 +292,8 @@ TEST(LenientInputAlignment, RowsAtOddAddressesQuantizeAsAlignedOnes) {
         const Outcome b = run_cli({"quantize", even, dir.file("even-out.gguf"), type});
         ASSERT_EQ(a.exit_code, 0) << a.describe();
         ASSERT_EQ(b.exit_code, 0) << b.describe();
-        EXPECT_EQ(tensor_bytes(dir.file("odd-out.gguf"), kAttnQ), tensor_bytes(dir.file("even-out.gguf"), kAttnQ))
+        EXPECT_EQ(tensor_bytes(dir.file("odd-out.gguf"), kAttnQ),
+                  tensor_bytes(dir.file("even-out.gguf"), kAttnQ))
             << type;
     }
 }

@@ -37,7 +37,9 @@ Model valid_model() {
     return m;
 }
 
-bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string &s, const std::string &part) {
+    return s.find(part) != std::string::npos;
+}
 
 ::testing::AssertionResult failed_cleanly(const Outcome &r, const std::string &file,
                                           const std::vector<std::string> &fragments) {
@@ -45,9 +47,11 @@ bool contains(const std::string &s, const std::string &part) { return s.find(par
         return ::testing::AssertionFailure() << "not a clean failure: " << r.describe();
     if (r.err.rfind("lowbit: error:", 0) != 0 || std::count(r.err.begin(), r.err.end(), '\n') != 1)
         return ::testing::AssertionFailure() << "not one error line: " << r.describe();
-    if (!contains(r.err, file)) return ::testing::AssertionFailure() << "does not name " << file << ": " << r.err;
+    if (!contains(r.err, file))
+        return ::testing::AssertionFailure() << "does not name " << file << ": " << r.err;
     for (const std::string &f : fragments)
-        if (!contains(r.err, f)) return ::testing::AssertionFailure() << "does not mention '" << f << "': " << r.err;
+        if (!contains(r.err, f))
+            return ::testing::AssertionFailure() << "does not mention '" << f << "': " << r.err;
     return ::testing::AssertionSuccess();
 }
 
@@ -59,7 +63,9 @@ struct MetaCase {
     std::vector<std::string> fragments;
 };
 
-void PrintTo(const MetaCase &c, std::ostream *os) { *os << c.name; }
+void PrintTo(const MetaCase &c, std::ostream *os) {
+    *os << c.name;
+}
 
 std::vector<MetaCase> meta_cases() {
     auto drop = [](Model &m, const std::string &key) {
@@ -67,14 +73,22 @@ std::vector<MetaCase> meta_cases() {
     };
     return {
         {"NoArchitecture", [=](Model &m) { drop(m, kArch); }, {"general.architecture"}},
-        {"ArchitectureNotAString", [](Model &m) { m.kv(kArch).value = u32_value(1); }, {"general.architecture"}},
-        {"EmptyArchitecture", [](Model &m) { m.kv(kArch).value = string_value(""); }, {"general.architecture"}},
+        {"ArchitectureNotAString",
+         [](Model &m) { m.kv(kArch).value = u32_value(1); },
+         {"general.architecture"}},
+        {"EmptyArchitecture",
+         [](Model &m) { m.kv(kArch).value = string_value(""); },
+         {"general.architecture"}},
         {"BlockCountMissing", [=](Model &m) { drop(m, kBlocks); }, {kBlocks, "missing"}},
-        {"BlockCountAString", [](Model &m) { m.kv(kBlocks).value = string_value("1"); }, {kBlocks, "unsigned"}},
+        {"BlockCountAString",
+         [](Model &m) { m.kv(kBlocks).value = string_value("1"); },
+         {kBlocks, "unsigned"}},
         {"BlockCountNegative",
          [](Model &m) { m.kv(kBlocks).value = Bytes().u32(kI32).u32(0xffffffffu); },
          {kBlocks, "unsigned"}},
-        {"BlockCountHuge", [](Model &m) { m.kv(kBlocks).value = u32_value(4294967295u); }, {kBlocks, "at most 512"}},
+        {"BlockCountHuge",
+         [](Model &m) { m.kv(kBlocks).value = u32_value(4294967295u); },
+         {kBlocks, "at most 512"}},
         {"BlockCount513", [](Model &m) { m.kv(kBlocks).value = u32_value(513); }, {kBlocks, "at most 512"}},
         {"TensorInALayerBeyondTheCount",
          [](Model &m) { m.tensors[1].name = "blk.3.ffn_down.weight"; },
@@ -100,7 +114,8 @@ TEST_P(ModelMetadata, InfoShowsItQuantizeRefusesIt) {
     testdata::write_file(out, previous);
     for (const char *type : {"Q8_0", "Q4_K_M", "COPY"}) {
         EXPECT_TRUE(failed_cleanly(run_cli({"quantize", input, out, type}), input, c.fragments)) << type;
-        EXPECT_TRUE(failed_cleanly(run_cli({"quantize", "--dry-run", input, out, type}), input, c.fragments)) << type;
+        EXPECT_TRUE(failed_cleanly(run_cli({"quantize", "--dry-run", input, out, type}), input, c.fragments))
+            << type;
     }
     EXPECT_EQ(testdata::read_file(out), previous);
     EXPECT_EQ(out_dir.entries(), std::vector<std::string>{"out.gguf"});
@@ -159,37 +174,61 @@ struct SplitCase {
     std::vector<std::string> fragments;
 };
 
-void PrintTo(const SplitCase &c, std::ostream *os) { *os << c.name; }
+void PrintTo(const SplitCase &c, std::ostream *os) {
+    *os << c.name;
+}
 
 std::vector<SplitCase> split_cases() {
     auto nothing = [](SplitSet &) {};
     auto as_is = [](const testdata::TempDir &) {};
     return {
-        {"MissingShard", nothing,
-         [](const testdata::TempDir &d) { ::unlink(SplitSet::name(d, 2).c_str()); }, 2, {"missing"}},
+        {"MissingShard",
+         nothing,
+         [](const testdata::TempDir &d) { ::unlink(SplitSet::name(d, 2).c_str()); },
+         2,
+         {"missing"}},
         // the second shard's file holds a copy of the third
-        {"DuplicatedShard", nothing,
+        {"DuplicatedShard",
+         nothing,
          [](const testdata::TempDir &d) {
              testdata::write_file(SplitSet::name(d, 2), testdata::read_file(SplitSet::name(d, 3)));
          },
-         2, {"not shard 2 of 3"}},
-        {"ShardsOutOfOrder", nothing,
+         2,
+         {"not shard 2 of 3"}},
+        {"ShardsOutOfOrder",
+         nothing,
          [](const testdata::TempDir &d) {
              ::rename(SplitSet::name(d, 2).c_str(), SplitSet::name(d, 9).c_str());
              ::rename(SplitSet::name(d, 3).c_str(), SplitSet::name(d, 2).c_str());
              ::rename(SplitSet::name(d, 9).c_str(), SplitSet::name(d, 3).c_str());
          },
-         2, {"not shard 2 of 3"}},
+         2,
+         {"not shard 2 of 3"}},
         // a shard of another split (of four)
-        {"ShardOfAnotherSet", [](SplitSet &s) { s.key(2, "split.count").value = Bytes().u32(kU16).u16(4); }, as_is,
-         3, {"not shard 3 of 3"}},
-        {"TensorInTwoShards", [](SplitSet &s) { s.shards[2].tensors.push_back(s.shards[1].tensors[0]); }, as_is, 3,
+        {"ShardOfAnotherSet",
+         [](SplitSet &s) { s.key(2, "split.count").value = Bytes().u32(kU16).u16(4); },
+         as_is,
+         3,
+         {"not shard 3 of 3"}},
+        {"TensorInTwoShards",
+         [](SplitSet &s) { s.shards[2].tensors.push_back(s.shards[1].tensors[0]); },
+         as_is,
+         3,
          {"blk.0.ffn_down.weight", "more than one shard"}},
-        {"TensorCountDisagrees", [](SplitSet &s) { s.key(0, "split.tensors.count").value = Bytes().u32(kI32).u32(5); },
-         as_is, 1, {"split.tensors.count", "5"}},
-        {"SplitCountTooLarge", [](SplitSet &s) { s.key(0, "split.count").value = Bytes().u32(kU16).u16(65535); },
-         as_is, 1, {"split.count", "too large"}},
-        {"SplitNoNotAnInteger", [](SplitSet &s) { s.key(1, "split.no").value = string_value("1"); }, as_is, 2,
+        {"TensorCountDisagrees",
+         [](SplitSet &s) { s.key(0, "split.tensors.count").value = Bytes().u32(kI32).u32(5); },
+         as_is,
+         1,
+         {"split.tensors.count", "5"}},
+        {"SplitCountTooLarge",
+         [](SplitSet &s) { s.key(0, "split.count").value = Bytes().u32(kU16).u16(65535); },
+         as_is,
+         1,
+         {"split.count", "too large"}},
+        {"SplitNoNotAnInteger",
+         [](SplitSet &s) { s.key(1, "split.no").value = string_value("1"); },
+         as_is,
+         2,
          {"split.no", "integer"}},
     };
 }

@@ -30,7 +30,9 @@ using clitest::run_cli;
 using clitest::run_cli_during;
 using Clock = std::chrono::steady_clock;
 
-bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string &s, const std::string &part) {
+    return s.find(part) != std::string::npos;
+}
 
 std::vector<std::string> entries_of(const std::string &folder) {
     std::vector<std::string> names;
@@ -43,20 +45,24 @@ std::vector<std::string> entries_of(const std::string &folder) {
     return names;
 }
 
-std::vector<std::string> sorted_entries(const testdata::TempDir &dir) { return entries_of(dir.path()); }
+std::vector<std::string> sorted_entries(const testdata::TempDir &dir) {
+    return entries_of(dir.path());
+}
 
 // A synthetic model whose Q4_K_M run on one thread takes a few tenths of a
 // second: long enough to act on it while it runs.
 std::string make_model(const testdata::TempDir &dir) {
     const std::string path = dir.file("model.gguf");
-    const Outcome r = run_cli({"synth", "--layers", "2", "--embd", "512", "--ff", "1536", "--seed", "3", path}, 60);
+    const Outcome r =
+        run_cli({"synth", "--layers", "2", "--embd", "512", "--ff", "1536", "--seed", "3", path}, 60);
     if (r.exit_code != 0) throw std::runtime_error("synth failed: " + r.describe());
     return path;
 }
 
 const std::vector<std::string> kRun = {"quantize", "--threads", "1"};
 
-std::vector<std::string> quantize_args(const std::string &in, const std::string &out, const std::string &type) {
+std::vector<std::string> quantize_args(const std::string &in, const std::string &out,
+                                       const std::string &type) {
     std::vector<std::string> a = kRun;
     a.insert(a.end(), {in, out, type});
     return a;
@@ -69,8 +75,10 @@ std::vector<std::string> quantize_args(const std::string &in, const std::string 
     const size_t at = r.err.rfind("lowbit: error:");
     if (at == std::string::npos) return ::testing::AssertionFailure() << "no error line: " << r.describe();
     const std::string line = r.err.substr(at);
-    if (!contains(line, file)) return ::testing::AssertionFailure() << "the error does not name " << file << ": " << line;
-    if (!contains(line, what)) return ::testing::AssertionFailure() << "the error does not say '" << what << "': " << line;
+    if (!contains(line, file))
+        return ::testing::AssertionFailure() << "the error does not name " << file << ": " << line;
+    if (!contains(line, what))
+        return ::testing::AssertionFailure() << "the error does not say '" << what << "': " << line;
     return ::testing::AssertionSuccess();
 }
 
@@ -95,8 +103,9 @@ class Tmpfs {
     std::string why_;
 };
 
-#define SKIP_UNLESS_MOUNTED(fs)                                                                                    \
-    if (!(fs).ok()) GTEST_SKIP() << "cannot mount a tmpfs (" << (fs).why() << "); this test needs root, as in CI"
+#define SKIP_UNLESS_MOUNTED(fs)                                                                              \
+    if (!(fs).ok())                                                                                          \
+    GTEST_SKIP() << "cannot mount a tmpfs (" << (fs).why() << "); this test needs root, as in CI"
 
 // ---------------------------------------------------------------------------
 // SIGKILL at 20 points spread over a run
@@ -131,11 +140,13 @@ TEST(OutputSafety, KilledAnywhereLeavesThePreviousOutputAndNothingElse) {
             << "after a kill at " << at_ms << " ms of a " << run_ms << " ms run";
         const std::vector<uint8_t> now = testdata::read_file(out);
         EXPECT_TRUE(now == previous || now == complete)
-            << "after a kill at " << at_ms << " ms: out.gguf is neither the previous file nor the complete new one";
+            << "after a kill at " << at_ms
+            << " ms: out.gguf is neither the previous file nor the complete new one";
         if (now == complete) testdata::write_file(out, previous);
     }
     // most points must land inside the run, or the test proves little
-    EXPECT_GE(killed_while_running, kPoints * 3 / 4) << "of " << kPoints << " kills in a " << run_ms << " ms run";
+    EXPECT_GE(killed_while_running, kPoints * 3 / 4)
+        << "of " << kPoints << " kills in a " << run_ms << " ms run";
 }
 
 // ---------------------------------------------------------------------------
@@ -217,7 +228,8 @@ TEST(OutputSafety, InputTruncatedDuringTheRunIsAClearError) {
     ASSERT_EQ(::stat(model.c_str(), &st), 0);
     bool truncated = false;
     const Outcome r = run_cli_during(quantize_args(model, out, "Q4_K_M"), [&](pid_t pid) {
-        if (clitest::wait_until_open_in(pid, out_dir.path())) truncated = ::truncate(model.c_str(), st.st_size / 2) == 0;
+        if (clitest::wait_until_open_in(pid, out_dir.path()))
+            truncated = ::truncate(model.c_str(), st.st_size / 2) == 0;
     });
     ASSERT_TRUE(truncated);
     // the library's size check ("shrank ... while it was being read") or, if

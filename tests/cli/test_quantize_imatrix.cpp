@@ -19,12 +19,14 @@ namespace {
 
 using clitest::run_cli;
 
-bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string &s, const std::string &part) {
+    return s.find(part) != std::string::npos;
+}
 
 // A small synthetic llama model and its imatrix.
 void synth(const std::string &model, const std::string &imatrix, const std::string &embd) {
-    const auto o = run_cli({"synth", "--layers", "2", "--embd", embd, "--heads", "4", "--kv-heads", "2", "--ff",
-                            "512", "--seed", "3", "--imatrix", imatrix, model},
+    const auto o = run_cli({"synth", "--layers", "2", "--embd", embd, "--heads", "4", "--kv-heads", "2",
+                            "--ff", "512", "--seed", "3", "--imatrix", imatrix, model},
                            60);
     ASSERT_EQ(o.exit_code, 0) << o.describe();
 }
@@ -45,7 +47,8 @@ void expect_failure(const std::vector<std::string> &args, const std::string &out
     const auto o = run_cli(args, 60);
     EXPECT_EQ(o.exit_code, 1) << o.describe();
     EXPECT_TRUE(contains(o.err, "lowbit: error:")) << o.err;
-    for (const std::string &w : words) EXPECT_TRUE(contains(o.err, w)) << "expected \"" << w << "\" in: " << o.err;
+    for (const std::string &w : words)
+        EXPECT_TRUE(contains(o.err, w)) << "expected \"" << w << "\" in: " << o.err;
     EXPECT_FALSE(testdata::file_exists(out)) << out;
 }
 
@@ -53,8 +56,8 @@ TEST(QuantizeImatrix, UsedAndRecordedInTheOutput) {
     testdata::TempDir dir;
     synth(dir.file("m.gguf"), dir.file("m.imatrix.gguf"), "256");
     const std::string out = dir.file("q.gguf");
-    const auto o = run_cli({"quantize", "--imatrix", dir.file("m.imatrix.gguf"), dir.file("m.gguf"), out, "Q4_K_M", "2"},
-                           60);
+    const auto o = run_cli(
+        {"quantize", "--imatrix", dir.file("m.imatrix.gguf"), dir.file("m.gguf"), out, "Q4_K_M", "2"}, 60);
     ASSERT_EQ(o.exit_code, 0) << o.describe();
     lb_model *m = nullptr;
     ASSERT_EQ(lb_model_open(&m, out.c_str()), LB_OK) << lb_last_error();
@@ -81,8 +84,9 @@ TEST(QuantizeImatrix, AnotherModelsImatrixNamesTheTensor) {
     synth(dir.file("m.gguf"), dir.file("m.imatrix.gguf"), "256");
     synth(dir.file("wide.gguf"), dir.file("wide.imatrix.gguf"), "512");
     const std::string out = dir.file("q.gguf");
-    expect_failure({"quantize", "--imatrix", dir.file("wide.imatrix.gguf"), dir.file("m.gguf"), out, "Q4_K_M"}, out,
-                   {"wide.imatrix.gguf", "has 512 values but tensor", "needs 256", "another model"});
+    expect_failure(
+        {"quantize", "--imatrix", dir.file("wide.imatrix.gguf"), dir.file("m.gguf"), out, "Q4_K_M"}, out,
+        {"wide.imatrix.gguf", "has 512 values but tensor", "needs 256", "another model"});
 }
 
 TEST(QuantizeImatrix, TruncatedImatrixIsRefused) {
@@ -90,7 +94,8 @@ TEST(QuantizeImatrix, TruncatedImatrixIsRefused) {
     synth(dir.file("m.gguf"), dir.file("m.imatrix.gguf"), "256");
     const std::vector<uint8_t> b = read_bytes(dir.file("m.imatrix.gguf"));
     ASSERT_GT(b.size(), 1000u);
-    write_bytes(dir.file("cut.gguf"), std::vector<uint8_t>(b.begin(), b.end() - 100)); // the last 100 bytes cut
+    write_bytes(dir.file("cut.gguf"),
+                std::vector<uint8_t>(b.begin(), b.end() - 100)); // the last 100 bytes cut
     const std::string out = dir.file("q.gguf");
     expect_failure({"quantize", "--imatrix", dir.file("cut.gguf"), dir.file("m.gguf"), out, "Q4_K_M"}, out,
                    {"cut.gguf"});
@@ -115,8 +120,10 @@ TEST(QuantizeImatrix, TypeThatNeedsAnImatrixWithoutOne) {
     testdata::TempDir dir;
     synth(dir.file("m.gguf"), dir.file("m.imatrix.gguf"), "256");
     const std::string out = dir.file("q.gguf");
-    expect_failure({"quantize", dir.file("m.gguf"), out, "Q2_K_S"}, out, {"needs an importance matrix", "blk.0."});
-    const auto ok = run_cli({"quantize", "--imatrix", dir.file("m.imatrix.gguf"), dir.file("m.gguf"), out, "Q2_K_S"}, 60);
+    expect_failure({"quantize", dir.file("m.gguf"), out, "Q2_K_S"}, out,
+                   {"needs an importance matrix", "blk.0."});
+    const auto ok =
+        run_cli({"quantize", "--imatrix", dir.file("m.imatrix.gguf"), dir.file("m.gguf"), out, "Q2_K_S"}, 60);
     EXPECT_EQ(ok.exit_code, 0) << ok.describe();
 }
 
@@ -131,9 +138,12 @@ TEST(QuantizeSplit, MissingShardIsAClearError) {
     for (size_t s = 0; s < shards; ++s) {
         gguf_builder::Model g;
         // as llama.cpp's gguf-split writes them: u16, u16, i32
-        g.kvs.push_back({.key = "split.no", .value = gguf_builder::Bytes().u32(2).u16(static_cast<uint16_t>(s))});
-        g.kvs.push_back({.key = "split.count", .value = gguf_builder::Bytes().u32(2).u16(static_cast<uint16_t>(shards))});
-        g.kvs.push_back({.key = "split.tensors.count", .value = gguf_builder::Bytes().u32(5).u32(static_cast<uint32_t>(n))});
+        g.kvs.push_back(
+            {.key = "split.no", .value = gguf_builder::Bytes().u32(2).u16(static_cast<uint16_t>(s))});
+        g.kvs.push_back(
+            {.key = "split.count", .value = gguf_builder::Bytes().u32(2).u16(static_cast<uint16_t>(shards))});
+        g.kvs.push_back({.key = "split.tensors.count",
+                         .value = gguf_builder::Bytes().u32(5).u32(static_cast<uint32_t>(n))});
         if (s == 0) {
             g.kvs.push_back({.key = "general.architecture", .value = gguf_builder::string_value("llama")});
             g.kvs.push_back({.key = "llama.block_count", .value = gguf_builder::u32_value(5)});
@@ -141,7 +151,8 @@ TEST(QuantizeSplit, MissingShardIsAClearError) {
         for (size_t i = s * per; i < std::min(n, (s + 1) * per); ++i) {
             gguf_builder::Tensor t;
             t.name = lb_model_tensor_name(m, i);
-            for (uint32_t d = 0; d < lb_model_tensor_n_dims(m, i); ++d) t.ne.push_back(lb_model_tensor_dim(m, i, d));
+            for (uint32_t d = 0; d < lb_model_tensor_n_dims(m, i); ++d)
+                t.ne.push_back(lb_model_tensor_dim(m, i, d));
             t.type = static_cast<uint32_t>(lb_model_tensor_type(m, i));
             const void *data = nullptr;
             uint64_t size = 0;

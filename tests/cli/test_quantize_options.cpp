@@ -13,14 +13,17 @@ namespace {
 
 using clitest::run_cli;
 
-bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string &s, const std::string &part) {
+    return s.find(part) != std::string::npos;
+}
 
 std::map<std::string, lb_type> types_of(const std::string &path) {
     std::map<std::string, lb_type> out;
     lb_model *m = nullptr;
     EXPECT_EQ(lb_model_open(&m, path.c_str()), LB_OK) << lb_last_error();
     if (m == nullptr) return out;
-    for (size_t i = 0; i < lb_model_tensor_count(m); ++i) out[lb_model_tensor_name(m, i)] = lb_model_tensor_type(m, i);
+    for (size_t i = 0; i < lb_model_tensor_count(m); ++i)
+        out[lb_model_tensor_name(m, i)] = lb_model_tensor_type(m, i);
     lb_model_close(m);
     return out;
 }
@@ -78,8 +81,8 @@ TEST(QuantizeOptions, TensorTypePatternsPureAndLeaveOutput) {
     ASSERT_EQ(o.exit_code, 0) << o.describe();
     EXPECT_EQ(types_of(dir.file("c.gguf"))["output.weight"], LB_TYPE_F32);
 
-    o = run_cli({"quantize", "--output-tensor-type", "f16", "--token-embedding-type", "q8_0", testdata::stories_path(),
-                 dir.file("d.gguf"), "q4_0"});
+    o = run_cli({"quantize", "--output-tensor-type", "f16", "--token-embedding-type", "q8_0",
+                 testdata::stories_path(), dir.file("d.gguf"), "q4_0"});
     ASSERT_EQ(o.exit_code, 0) << o.describe();
     t = types_of(dir.file("d.gguf"));
     EXPECT_EQ(t["output.weight"], LB_TYPE_F16);
@@ -107,7 +110,7 @@ TEST(QuantizeOptions, PruneLayersAndOverrideKv) {
     ASSERT_EQ(o.exit_code, 0) << o.describe();
     const auto t = types_of(dir.file("p.gguf"));
     EXPECT_EQ(t.size(), 48u - 2 * 9);
-    EXPECT_TRUE(t.count("blk.2.attn_q.weight"));  // old layer 4
+    EXPECT_TRUE(t.count("blk.2.attn_q.weight")); // old layer 4
     EXPECT_FALSE(t.count("blk.3.attn_q.weight"));
     EXPECT_EQ(uint_key(dir.file("p.gguf"), "llama.block_count"), 3u);
     EXPECT_EQ(string_key(dir.file("p.gguf"), "general.name"), "pruned");
@@ -132,7 +135,8 @@ TEST(QuantizeOptions, BadValuesAreClearErrors) {
         const char *message;
     } cases[] = {
         {{"quantize", "--tensor-type", "attn_v(=q8_0", in, out, "Q4_0"}, "not a valid regular expression"},
-        {{"quantize", "--tensor-type", "attn_v=q9_9", in, out, "Q4_0"}, "'q9_9' in 'attn_v=q9_9' is not a tensor type"},
+        {{"quantize", "--tensor-type", "attn_v=q9_9", in, out, "Q4_0"},
+         "'q9_9' in 'attn_v=q9_9' is not a tensor type"},
         {{"quantize", "--tensor-type", "attn_v", in, out, "Q4_0"}, "is not REGEX=TYPE"},
         {{"quantize", "--output-tensor-type", "q4_k", in, out, "Q4_0"}, "multiple of 256"},
         {{"quantize", "--output-tensor-type", "iq2_xs", in, out, "Q4_0"}, "cannot produce type IQ2_XS"},
@@ -140,7 +144,8 @@ TEST(QuantizeOptions, BadValuesAreClearErrors) {
         {{"quantize", "--prune-layers", "1,x", in, out, "Q4_0"}, "'x' is not a layer number"},
         {{"quantize", "--override-kv", "general.name=string:x", in, out, "Q4_0"}, "int, float, bool or str"},
         {{"quantize", "--override-kv", "general.flag=bool:yes", in, out, "Q4_0"}, "true or false"},
-        {{"quantize", "--include-weights", "a", "--exclude-weights", "b", in, out, "Q4_0"}, "cannot be used together"},
+        {{"quantize", "--include-weights", "a", "--exclude-weights", "b", in, out, "Q4_0"},
+         "cannot be used together"},
         {{"quantize", "--imatrix", dir.file("missing.dat"), in, out, "Q4_0"}, "missing.dat"},
         {{"quantize", "--tensor-type-file", dir.file("none.txt"), in, out, "Q4_0"}, "none.txt"},
         {{"quantize", in, out, "Q4_K_Q"}, "unknown quantization type 'Q4_K_Q'"},

@@ -21,9 +21,13 @@ namespace {
 using clitest::Outcome;
 using clitest::run_cli;
 
-bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string &s, const std::string &part) {
+    return s.find(part) != std::string::npos;
+}
 
-std::string validation_path() { return testdata::source_path("tests/data/tinystories_val.txt"); }
+std::string validation_path() {
+    return testdata::source_path("tests/data/tinystories_val.txt");
+}
 
 std::string write_prefix(const testdata::TempDir &dir, size_t n) {
     std::ifstream f(validation_path(), std::ios::binary);
@@ -42,43 +46,52 @@ std::string write_prefix(const testdata::TempDir &dir, size_t n) {
         return ::testing::AssertionFailure() << "no error line: " << r.describe();
     const std::string line = r.err.substr(r.err.rfind("lowbit: error:"));
     for (const std::string &f : fragments)
-        if (!contains(line, f)) return ::testing::AssertionFailure() << "does not mention '" << f << "': " << line;
+        if (!contains(line, f))
+            return ::testing::AssertionFailure() << "does not mention '" << f << "': " << line;
     return ::testing::AssertionSuccess();
 }
 
 // PROVENANCE.md: stories260K's greedy continuation of "Once upon a time" in llama.cpp.
 TEST(GenerateCommand, Stories260KContinuesAsLlamaCpp) {
-    const Outcome r = run_cli({"generate", testdata::stories_path(), "-p", "Once upon a time", "-n", "40"}, 60);
+    const Outcome r =
+        run_cli({"generate", testdata::stories_path(), "-p", "Once upon a time", "-n", "40"}, 60);
     ASSERT_EQ(r.exit_code, 0) << r.describe();
-    EXPECT_EQ(r.out, "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One "
-                     "day, she saw a big, red ball.\n");
+    EXPECT_EQ(
+        r.out,
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One "
+        "day, she saw a big, red ball.\n");
 }
 
 TEST(GenerateCommand, SamplingIsSeeded) {
     auto run = [](const char *seed) {
-        return run_cli({"generate", testdata::stories_path(), "-p", "Lily", "-n", "20", "--temp", "0.9", "--seed", seed});
+        return run_cli({"generate", testdata::stories_path(), "-p", "Lily", "-n", "20", "--temp", "0.9",
+                        "--seed", seed});
     };
     const Outcome a = run("7"), b = run("7");
     ASSERT_EQ(a.exit_code, 0) << a.describe();
     EXPECT_EQ(a.out, b.out);
-    EXPECT_TRUE(failed_naming(run_cli({"generate", testdata::stories_path(), "-p", "x", "--top-p", "2"}), {"--top-p"}));
+    EXPECT_TRUE(failed_naming(run_cli({"generate", testdata::stories_path(), "-p", "x", "--top-p", "2"}),
+                              {"--top-p"}));
     EXPECT_TRUE(failed_naming(run_cli({"generate", testdata::stories_path()}), {"-p PROMPT"}));
-    EXPECT_TRUE(failed_naming(run_cli({"generate", testdata::stories_path(), "-p", "x", "-n", "9999"}), {"context"}));
+    EXPECT_TRUE(
+        failed_naming(run_cli({"generate", testdata::stories_path(), "-p", "x", "-n", "9999"}), {"context"}));
 }
 
 // PROVENANCE.md: F32 perplexity 3.7783 on the first 20,000 characters at ctx 256.
 TEST(PerplexityCommand, KnownFigureInTextAndJson) {
     testdata::TempDir dir;
     const std::string text = write_prefix(dir, 20000);
-    const Outcome r = run_cli({"perplexity", testdata::stories_path(), "-f", text, "--ctx", "256", "--threads", "2"}, 60);
+    const Outcome r =
+        run_cli({"perplexity", testdata::stories_path(), "-f", text, "--ctx", "256", "--threads", "2"}, 60);
     ASSERT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_TRUE(contains(r.out, "9603 tokens, 37 chunks of 256, 4699 predictions scored")) << r.out;
     double ppl = 0, err = 0;
-    ASSERT_EQ(std::sscanf(r.out.substr(r.out.find("PPL = ")).c_str(), "PPL = %lf +/- %lf", &ppl, &err), 2) << r.out;
+    ASSERT_EQ(std::sscanf(r.out.substr(r.out.find("PPL = ")).c_str(), "PPL = %lf +/- %lf", &ppl, &err), 2)
+        << r.out;
     EXPECT_NEAR(ppl, 3.7783, 3.7783e-3);
     EXPECT_GT(err, 0.0);
-    const Outcome j = run_cli({"perplexity", testdata::stories_path(), "-f", text, "--ctx", "256", "--chunks", "4",
-                               "--json"}, 60);
+    const Outcome j = run_cli(
+        {"perplexity", testdata::stories_path(), "-f", text, "--ctx", "256", "--chunks", "4", "--json"}, 60);
     ASSERT_EQ(j.exit_code, 0) << j.describe();
     testdata::write_file(dir.file("p.json"), std::vector<uint8_t>(j.out.begin(), j.out.end()));
     const std::string check = "python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); "
@@ -94,9 +107,12 @@ TEST(PerplexityCommand, BadInput) {
     testdata::write_file(dir.file("empty.txt"), {});
     EXPECT_TRUE(failed_naming(run_cli({"perplexity", model, "-f", dir.file("empty.txt")}), {"tokens long"}));
     const std::string short_text = write_prefix(dir, 700);
-    EXPECT_TRUE(failed_naming(run_cli({"perplexity", model, "-f", short_text, "--ctx", "256"}), {"tokens long", "512"}));
-    EXPECT_TRUE(failed_naming(run_cli({"perplexity", model, "-f", short_text, "--ctx", "100000"}), {"larger than the model"}));
-    EXPECT_TRUE(failed_naming(run_cli({"perplexity", model, "-f", dir.file("missing.txt")}), {"missing.txt"}));
+    EXPECT_TRUE(failed_naming(run_cli({"perplexity", model, "-f", short_text, "--ctx", "256"}),
+                              {"tokens long", "512"}));
+    EXPECT_TRUE(failed_naming(run_cli({"perplexity", model, "-f", short_text, "--ctx", "100000"}),
+                              {"larger than the model"}));
+    EXPECT_TRUE(
+        failed_naming(run_cli({"perplexity", model, "-f", dir.file("missing.txt")}), {"missing.txt"}));
     EXPECT_TRUE(failed_naming(run_cli({"perplexity", model, "-f", short_text, "--ctx", "x"}), {"--ctx"}));
     EXPECT_TRUE(failed_naming(run_cli({"perplexity", model}), {"-f TEXT"}));
 }
@@ -123,12 +139,15 @@ struct RunCase {
     std::vector<std::string> fragments;
 };
 
-void PrintTo(const RunCase &c, std::ostream *os) { *os << c.name; }
+void PrintTo(const RunCase &c, std::ostream *os) {
+    *os << c.name;
+}
 
 // stories260K as the test's own builder writes it, edited.
 gguf_builder::Model stories_as_builder() {
     lb_model *m = nullptr;
-    if (lb_model_open(&m, testdata::stories_path().c_str()) != LB_OK) throw std::runtime_error(lb_last_error());
+    if (lb_model_open(&m, testdata::stories_path().c_str()) != LB_OK)
+        throw std::runtime_error(lb_last_error());
     // copy the file's bytes region by region: its keys as raw values, tensors as data
     const std::vector<uint8_t> bytes = testdata::read_file(testdata::stories_path());
     gguf_builder::Model b;
@@ -159,7 +178,8 @@ gguf_builder::Model stories_as_builder() {
                 const void *data = nullptr;
                 lb_model_kv_get_array_data(&data, m, i);
                 const size_t size = et == LB_VALUE_F32 || et == LB_VALUE_I32 || et == LB_VALUE_U32 ? 4 : 1;
-                v.raw(std::vector<uint8_t>(static_cast<const uint8_t *>(data), static_cast<const uint8_t *>(data) + n * size));
+                v.raw(std::vector<uint8_t>(static_cast<const uint8_t *>(data),
+                                           static_cast<const uint8_t *>(data) + n * size));
             }
         } else {
             uint64_t u = 0;
@@ -169,8 +189,10 @@ gguf_builder::Model stories_as_builder() {
                 v.f32(static_cast<float>(f));
             } else {
                 lb_model_kv_get_uint(&u, m, i);
-                if (t == LB_VALUE_U32 || t == LB_VALUE_I32) v.u32(static_cast<uint32_t>(u));
-                else v.u8(static_cast<uint8_t>(u));
+                if (t == LB_VALUE_U32 || t == LB_VALUE_I32)
+                    v.u32(static_cast<uint32_t>(u));
+                else
+                    v.u8(static_cast<uint8_t>(u));
             }
         }
         b.kvs.push_back({.key = key, .value = v});
@@ -178,10 +200,12 @@ gguf_builder::Model stories_as_builder() {
     for (size_t i = 0; i < lb_model_tensor_count(m); ++i) {
         gguf_builder::Tensor t;
         t.name = lb_model_tensor_name(m, i);
-        for (uint32_t d = 0; d < lb_model_tensor_n_dims(m, i); ++d) t.ne.push_back(lb_model_tensor_dim(m, i, d));
+        for (uint32_t d = 0; d < lb_model_tensor_n_dims(m, i); ++d)
+            t.ne.push_back(lb_model_tensor_dim(m, i, d));
         t.type = static_cast<uint32_t>(lb_model_tensor_type(m, i));
         const uint64_t off = lb_model_tensor_file_offset(m, i), size = lb_model_tensor_size(m, i);
-        t.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(off), bytes.begin() + static_cast<std::ptrdiff_t>(off + size));
+        t.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(off),
+                      bytes.begin() + static_cast<std::ptrdiff_t>(off + size));
         b.tensors.push_back(t);
     }
     lb_model_close(m);
@@ -198,7 +222,9 @@ std::vector<RunCase> run_cases() {
         {"UnsupportedArchitecture",
          [](Model &m) { m.kv("general.architecture").value = gguf_builder::string_value("mamba"); },
          {"architecture 'mamba'"}},
-        {"TensorMissing", [=](Model &m) { drop_tensor(m, "blk.2.ffn_up.weight"); }, {"blk.2.ffn_up.weight", "missing"}},
+        {"TensorMissing",
+         [=](Model &m) { drop_tensor(m, "blk.2.ffn_up.weight"); },
+         {"blk.2.ffn_up.weight", "missing"}},
         {"TensorOfTheWrongShape",
          [](Model &m) {
              gguf_builder::Tensor &t = m.tensor("blk.1.attn_k.weight");
@@ -216,21 +242,29 @@ std::vector<RunCase> run_cases() {
          {"512 tokens", "256 rows"}},
         {"NoTokenizer",
          [](Model &m) {
-             std::erase_if(m.kvs, [](const gguf_builder::KeyValue &k) { return k.key == "tokenizer.ggml.model"; });
+             std::erase_if(m.kvs,
+                           [](const gguf_builder::KeyValue &k) { return k.key == "tokenizer.ggml.model"; });
          },
          {"tokenizer.ggml.model"}},
         {"UnknownTokenizer",
          [](Model &m) { m.kv("tokenizer.ggml.model").value = gguf_builder::string_value("bert"); },
          {"tokenizer model 'bert'"}},
         {"ScoresShorterThanTheTokens",
-         [](Model &m) { m.kv("tokenizer.ggml.scores").value = gguf_builder::Bytes().u32(9).u32(6).u64(3).f32(0).f32(0).f32(0); },
+         [](Model &m) {
+             m.kv("tokenizer.ggml.scores").value =
+                 gguf_builder::Bytes().u32(9).u32(6).u64(3).f32(0).f32(0).f32(0);
+         },
          {"tokenizer.ggml.scores", "3 values for 512 tokens"}},
         {"TokensNotStrings",
-         [](Model &m) { m.kv("tokenizer.ggml.tokens").value = gguf_builder::Bytes().u32(9).u32(4).u64(1).u32(5); },
+         [](Model &m) {
+             m.kv("tokenizer.ggml.tokens").value = gguf_builder::Bytes().u32(9).u32(4).u64(1).u32(5);
+         },
          {"tokenizer.ggml.tokens", "array of str"}},
         {"HeadCountMissing",
          [](Model &m) {
-             std::erase_if(m.kvs, [](const gguf_builder::KeyValue &k) { return k.key == "llama.attention.head_count"; });
+             std::erase_if(m.kvs, [](const gguf_builder::KeyValue &k) {
+                 return k.key == "llama.attention.head_count";
+             });
          },
          {"llama.attention.head_count", "missing"}},
         {"HeadsThatDoNotShareEvenly",
@@ -248,8 +282,9 @@ TEST_P(SessionInput, RunsOrFailsCleanly) {
     c.edit(m);
     const std::string path = dir.file("model.gguf");
     testdata::write_file(path, m.build());
-    for (const std::vector<std::string> &args : {std::vector<std::string>{"generate", path, "-p", "Once", "-n", "4"},
-                                                 std::vector<std::string>{"tokenize", path, "Once"}}) {
+    for (const std::vector<std::string> &args :
+         {std::vector<std::string>{"generate", path, "-p", "Once", "-n", "4"},
+          std::vector<std::string>{"tokenize", path, "Once"}}) {
         const Outcome r = run_cli(args, 60);
         if (c.fragments.empty()) {
             EXPECT_EQ(r.exit_code, 0) << r.describe();

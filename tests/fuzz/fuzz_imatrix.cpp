@@ -45,19 +45,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const lb_status s = lb_quantizer_set_imatrix(q, file.path());
     if (s != LB_OK && std::strlen(lb_last_error()) == 0) __builtin_trap();
     if (s == LB_OK) {
-        static const lb_ftype kTypes[] = {LB_FTYPE_Q4_K_S, LB_FTYPE_Q2_K_S, LB_FTYPE_Q3_K_M, LB_FTYPE_Q5_K_M,
-                                          LB_FTYPE_Q6_K, LB_FTYPE_Q4_1};
+        static const lb_ftype kTypes[] = {LB_FTYPE_Q4_K_S, LB_FTYPE_Q2_K_S, LB_FTYPE_Q3_K_M,
+                                          LB_FTYPE_Q5_K_M, LB_FTYPE_Q6_K,   LB_FTYPE_Q4_1};
         lb_quantizer_set_ftype(q, kTypes[data[size - 1] % (sizeof kTypes / sizeof kTypes[0])]);
         lb_quantizer_set_threads(q, 1);
         // one weight (picked by the input) takes the file type and the
         // imatrix, the others stay F16: fast enough for tens of thousands of runs
-        static const char *const kOnly[] = {"^(?!blk\\.0\\.attn_k\\.weight$)", "^(?!blk\\.0\\.attn_v\\.weight$)",
+        static const char *const kOnly[] = {"^(?!blk\\.0\\.attn_k\\.weight$)",
+                                            "^(?!blk\\.0\\.attn_v\\.weight$)",
                                             "^(?!blk\\.0\\.ffn_down\\.weight$)"};
         lb_quantizer_add_tensor_type(q, kOnly[data[0] % 3], LB_TYPE_F16);
         const std::string out = fuzz::scratch_path("out.gguf");
         const lb_status st = lb_quantizer_run(q, model(), out.c_str());
-        if (st == LB_OK) fuzz::reopen_or_trap(out);
-        else if (std::strlen(lb_last_error()) == 0) __builtin_trap();
+        if (st == LB_OK)
+            fuzz::reopen_or_trap(out);
+        else if (std::strlen(lb_last_error()) == 0)
+            __builtin_trap();
     }
     lb_quantizer_free(q);
     return 0;

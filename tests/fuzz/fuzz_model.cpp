@@ -55,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         lb_quantizer_set_threads(q, 1);
         lb_quantizer_set_dry_run(q, 1);
         lb_quantizer_set_allow_requantize(q, 1);
-        if (lb_quantizer_run(q, m, "/dev/null") != LB_OK && std::strlen(lb_last_error()) == 0) __builtin_trap();
+        if (lb_quantizer_run(q, m, "/dev/null") != LB_OK && std::strlen(lb_last_error()) == 0)
+            __builtin_trap();
         lb_quantizer_free(q);
     }
     // a real run when the model is small: every conversion and the writer
@@ -71,8 +72,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         lb_quantizer_set_threads(q, 1);
         lb_quantizer_set_allow_requantize(q, 1);
         const lb_status st = lb_quantizer_run(q, m, out.c_str());
-        if (st == LB_OK) fuzz::reopen_or_trap(out);
-        else if (std::strlen(lb_last_error()) == 0) __builtin_trap();
+        if (st == LB_OK)
+            fuzz::reopen_or_trap(out);
+        else if (std::strlen(lb_last_error()) == 0)
+            __builtin_trap();
         lb_quantizer_free(q);
     }
     lb_model_close(m);

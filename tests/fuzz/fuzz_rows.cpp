@@ -19,13 +19,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const int64_t rows = static_cast<int64_t>((size - 1) / row_bytes);
     if (rows == 0) return 0;
     std::vector<float> x(static_cast<size_t>(rows * n_per_row));
-    if (lb_dequantize_rows(type, data + 1, static_cast<size_t>(rows) * row_bytes, rows, n_per_row, x.data()) != LB_OK)
+    if (lb_dequantize_rows(type, data + 1, static_cast<size_t>(rows) * row_bytes, rows, n_per_row,
+                           x.data()) != LB_OK)
         __builtin_trap();
     for (float &v : x)
         if (!std::isfinite(v)) v = 0.0f;
     std::vector<uint8_t> q(static_cast<size_t>(rows) * row_bytes);
     std::vector<float> importance(static_cast<size_t>(n_per_row), 1.0f);
-    if (lb_quantize_rows(type, x.data(), rows, n_per_row, nullptr, q.data(), q.size()) != LB_OK) __builtin_trap();
+    if (lb_quantize_rows(type, x.data(), rows, n_per_row, nullptr, q.data(), q.size()) != LB_OK)
+        __builtin_trap();
     if (lb_type_is_quantized(type) &&
         lb_quantize_rows(type, x.data(), rows, n_per_row, importance.data(), q.data(), q.size()) != LB_OK)
         __builtin_trap();

@@ -13,7 +13,8 @@ inline const std::string &scratch_dir() {
     // never destroyed: the exit handler below runs after static destructors
     static const std::string *const dir = [] {
         const char *tmp = std::getenv("TMPDIR");
-        auto *d = new std::string(std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/lowbit-fuzz-XXXXXX");
+        auto *d = new std::string(std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                                  "/lowbit-fuzz-XXXXXX");
         if (::mkdtemp(d->data()) == nullptr) std::abort();
         std::atexit([] {
             const std::string &folder = scratch_dir();
@@ -30,7 +31,9 @@ inline const std::string &scratch_dir() {
     return *dir;
 }
 
-inline std::string scratch_path(const std::string &name) { return scratch_dir() + "/" + name; }
+inline std::string scratch_path(const std::string &name) {
+    return scratch_dir() + "/" + name;
+}
 
 // A model lowbit wrote must open again: anything else is a bug.
 inline void reopen_or_trap(const std::string &path) {

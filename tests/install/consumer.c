@@ -43,8 +43,8 @@ int main(int argc, char **argv) {
         goto done;
     }
     if (file_type != LB_FTYPE_Q8_0 || lb_model_tensor_count(out) != lb_model_tensor_count(in)) {
-        fprintf(stderr, "consumer: output has file type %llu and %zu tensors\n", (unsigned long long)file_type,
-                lb_model_tensor_count(out));
+        fprintf(stderr, "consumer: output has file type %llu and %zu tensors\n",
+                (unsigned long long)file_type, lb_model_tensor_count(out));
         goto done;
     }
     printf("ok %zu %llu\n", lb_model_tensor_count(out),

@@ -100,7 +100,8 @@ void expect_same_view(const std::string &path) {
         SCOPED_TRACE(lb_model_tensor_name(m, i));
         EXPECT_STREQ(g.gguf_get_tensor_name(ctx, id), lb_model_tensor_name(m, i));
         EXPECT_EQ(g.gguf_get_tensor_type(ctx, id), static_cast<int>(lb_model_tensor_type(m, i)));
-        EXPECT_EQ(g.gguf_get_tensor_offset(ctx, id) + g.gguf_get_data_offset(ctx), lb_model_tensor_file_offset(m, i));
+        EXPECT_EQ(g.gguf_get_tensor_offset(ctx, id) + g.gguf_get_data_offset(ctx),
+                  lb_model_tensor_file_offset(m, i));
         EXPECT_EQ(g.gguf_get_tensor_size(ctx, id), lb_model_tensor_size(m, i));
         const int64_t *ne = g.gguf_get_tensor_ne(ctx, id);
         for (uint32_t d = 0; d < 4; ++d) EXPECT_EQ(ne[d], lb_model_tensor_dim(m, i, d));
@@ -109,14 +110,16 @@ void expect_same_view(const std::string &path) {
     g.gguf_free(ctx);
 }
 
-TEST(GgufPeer, ReadsTheShippedModelAsLowbitDoes) { expect_same_view(testdata::stories_path()); }
+TEST(GgufPeer, ReadsTheShippedModelAsLowbitDoes) {
+    expect_same_view(testdata::stories_path());
+}
 
 TEST(GgufPeer, ReadsEveryFileLowbitWrites) {
     testdata::TempDir dir;
     lb_model *m = nullptr;
     ASSERT_EQ(lb_model_open(&m, testdata::stories_path().c_str()), LB_OK);
-    for (lb_ftype f : {LB_FTYPE_ALL_F32, LB_FTYPE_F16, LB_FTYPE_BF16, LB_FTYPE_Q4_0, LB_FTYPE_Q4_1, LB_FTYPE_Q5_0,
-                       LB_FTYPE_Q5_1, LB_FTYPE_Q8_0}) {
+    for (lb_ftype f : {LB_FTYPE_ALL_F32, LB_FTYPE_F16, LB_FTYPE_BF16, LB_FTYPE_Q4_0, LB_FTYPE_Q4_1,
+                       LB_FTYPE_Q5_0, LB_FTYPE_Q5_1, LB_FTYPE_Q8_0}) {
         lb_quantizer *q = nullptr;
         ASSERT_EQ(lb_quantizer_new(&q), LB_OK);
         ASSERT_EQ(lb_quantizer_set_ftype(q, f), LB_OK);

@@ -17,7 +17,8 @@ std::map<std::string, lb_type> tensor_types(const std::string &path, uint64_t *f
     lb_model *m = nullptr;
     EXPECT_EQ(lb_model_open(&m, path.c_str()), LB_OK) << lb_last_error();
     if (m == nullptr) return out;
-    for (size_t i = 0; i < lb_model_tensor_count(m); ++i) out[lb_model_tensor_name(m, i)] = lb_model_tensor_type(m, i);
+    for (size_t i = 0; i < lb_model_tensor_count(m); ++i)
+        out[lb_model_tensor_name(m, i)] = lb_model_tensor_type(m, i);
     size_t k = 0;
     EXPECT_EQ(lb_model_kv_find(&k, m, "general.file_type"), LB_OK);
     EXPECT_EQ(lb_model_kv_get_uint(file_type, m, k), LB_OK);
@@ -57,8 +58,8 @@ TEST_P(LlamaTypes, SameTypeForEveryTensor) {
     ASSERT_EQ(actual.size(), expected.size());
     for (const auto &[name, type] : expected) {
         ASSERT_TRUE(actual.count(name)) << name;
-        EXPECT_EQ(actual.at(name), type) << name << ": lowbit " << lb_type_name(actual.at(name)) << ", llama.cpp "
-                                         << lb_type_name(type);
+        EXPECT_EQ(actual.at(name), type)
+            << name << ": lowbit " << lb_type_name(actual.at(name)) << ", llama.cpp " << lb_type_name(type);
     }
 }
 

@@ -35,10 +35,10 @@ const Shape kShapes[] = {
     {"l4_ff172_untied", 4, 256, 4, 1, 172, false},
 };
 
-const lb_ftype kFtypes[] = {LB_FTYPE_ALL_F32, LB_FTYPE_F16,    LB_FTYPE_BF16,   LB_FTYPE_Q4_0,   LB_FTYPE_Q4_1,
-                            LB_FTYPE_Q5_0,    LB_FTYPE_Q5_1,   LB_FTYPE_Q8_0,   LB_FTYPE_Q2_K,   LB_FTYPE_Q2_K_S,
-                            LB_FTYPE_Q3_K_S,  LB_FTYPE_Q3_K_M, LB_FTYPE_Q3_K_L, LB_FTYPE_Q4_K_S, LB_FTYPE_Q4_K_M,
-                            LB_FTYPE_Q5_K_S,  LB_FTYPE_Q5_K_M, LB_FTYPE_Q6_K};
+const lb_ftype kFtypes[] = {
+    LB_FTYPE_ALL_F32, LB_FTYPE_F16,    LB_FTYPE_BF16,   LB_FTYPE_Q4_0,   LB_FTYPE_Q4_1,   LB_FTYPE_Q5_0,
+    LB_FTYPE_Q5_1,    LB_FTYPE_Q8_0,   LB_FTYPE_Q2_K,   LB_FTYPE_Q2_K_S, LB_FTYPE_Q3_K_S, LB_FTYPE_Q3_K_M,
+    LB_FTYPE_Q3_K_L,  LB_FTYPE_Q4_K_S, LB_FTYPE_Q4_K_M, LB_FTYPE_Q5_K_S, LB_FTYPE_Q5_K_M, LB_FTYPE_Q6_K};
 
 // The synthetic models and imatrices, written once for the whole suite.
 class Models : public ::testing::Environment {
@@ -97,7 +97,8 @@ ImatrixData imatrix_data(const Shape &s) {
     for (size_t i = 0; i < lb_model_tensor_count(m); ++i) {
         const std::string name = lb_model_tensor_name(m, i);
         const std::string suffix = ".in_sum2";
-        if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        if (name.size() <= suffix.size() ||
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
             continue;
         const std::string weight = name.substr(0, name.size() - suffix.size());
         size_t ci = 0;
@@ -106,18 +107,21 @@ ImatrixData imatrix_data(const Shape &s) {
         uint64_t sum_bytes, count_bytes;
         lb_model_tensor_data(&sums, &sum_bytes, m, i);
         lb_model_tensor_data(&counts, &count_bytes, m, ci);
-        const int64_t n_mat = static_cast<int64_t>(count_bytes / 4), ne0 = static_cast<int64_t>(sum_bytes / 4) / n_mat;
+        const int64_t n_mat = static_cast<int64_t>(count_bytes / 4),
+                      ne0 = static_cast<int64_t>(sum_bytes / 4) / n_mat;
         std::vector<float> v(static_cast<size_t>(ne0 * n_mat));
         for (int64_t e = 0; e < n_mat; ++e) {
             const float c = static_cast<const float *>(counts)[e];
             for (int64_t j = 0; j < ne0; ++j)
-                v[static_cast<size_t>(e * ne0 + j)] = c > 0 ? static_cast<const float *>(sums)[e * ne0 + j] / c : 1.0f;
+                v[static_cast<size_t>(e * ne0 + j)] =
+                    c > 0 ? static_cast<const float *>(sums)[e * ne0 + j] / c : 1.0f;
         }
         d.names.push_back(weight);
         d.values.push_back(std::move(v));
     }
     lb_model_close(m);
-    for (size_t i = 0; i < d.names.size(); ++i) d.entries.push_back({d.names[i].c_str(), d.values[i].data(), d.values[i].size()});
+    for (size_t i = 0; i < d.names.size(); ++i)
+        d.entries.push_back({d.names[i].c_str(), d.values[i].data(), d.values[i].size()});
     d.entries.push_back({nullptr, nullptr, 0});
     return d;
 }
@@ -153,9 +157,11 @@ std::map<std::string, std::string> llama_types(const Shape &s, lb_ftype ftype, c
     if (!o.tensor_types.empty()) p.tt_overrides = overrides.data();
     const uint32_t status = llama.model_quantize(Models::model(s).c_str(), out.c_str(), &p);
     llama.log_set([](int, const char *, void *) {}, nullptr);
-    EXPECT_EQ(status, 0u) << "llama_model_quantize failed:\n" << g_log.substr(g_log.size() > 3000 ? g_log.size() - 3000 : 0);
+    EXPECT_EQ(status, 0u) << "llama_model_quantize failed:\n"
+                          << g_log.substr(g_log.size() > 3000 ? g_log.size() - 3000 : 0);
 
-    // "[  12/  48] blk.0.attn_v.weight - [...], type =    f16, converting to q6_K .. size = ..." (a real run),
+    // "[  12/  48] blk.0.attn_v.weight - [...], type =    f16, converting to q6_K .. size = ..." (a real
+    // run),
     // "... type =    f16, size = ... MiB -> ... MiB (q6_K)" (a dry run) or, for a tensor kept as it is,
     // "... type =    f32, size = ..."
     std::map<std::string, std::string> types;
@@ -224,8 +230,8 @@ void expect_same_types(const Shape &s, lb_ftype ftype, const Options &o) {
     for (const auto &[name, type] : theirs) {
         ASSERT_TRUE(ours.count(name)) << name;
         if (ours.at(name) != type && ++differ <= 5)
-            ADD_FAILURE() << s.name << " " << lb_ftype_name(ftype) << ": " << name << ": lowbit " << ours.at(name)
-                          << ", llama.cpp " << type;
+            ADD_FAILURE() << s.name << " " << lb_ftype_name(ftype) << ": " << name << ": lowbit "
+                          << ours.at(name) << ", llama.cpp " << type;
     }
     EXPECT_EQ(differ, 0) << s.name << " " << lb_ftype_name(ftype);
 }
@@ -251,7 +257,9 @@ TEST_P(Mixture, SameTypesAsLlamaCppPure) {
 }
 
 INSTANTIATE_TEST_SUITE_P(FileTypes, Mixture, ::testing::ValuesIn(kFtypes),
-                         [](const ::testing::TestParamInfo<lb_ftype> &info) { return std::string(lb_ftype_name(info.param)); });
+                         [](const ::testing::TestParamInfo<lb_ftype> &info) {
+                             return std::string(lb_ftype_name(info.param));
+                         });
 
 TEST(MixtureOptions, OutputAndEmbeddingTypes) {
     Options o;
@@ -263,7 +271,8 @@ TEST(MixtureOptions, OutputAndEmbeddingTypes) {
 
 TEST(MixtureOptions, TensorTypePatterns) {
     Options o;
-    o.tensor_types = {{"attn_v", LB_TYPE_Q8_0}, {"blk\\.1[0-9]\\.ffn_down", LB_TYPE_Q5_K}, {"ffn_(up|gate)", LB_TYPE_Q3_K}};
+    o.tensor_types = {
+        {"attn_v", LB_TYPE_Q8_0}, {"blk\\.1[0-9]\\.ffn_down", LB_TYPE_Q5_K}, {"ffn_(up|gate)", LB_TYPE_Q3_K}};
     for (const Shape &s : kShapes)
         for (lb_ftype f : {LB_FTYPE_Q4_K_M, LB_FTYPE_Q5_K_M, LB_FTYPE_Q4_0}) expect_same_types(s, f, o);
 }

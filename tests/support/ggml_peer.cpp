@@ -22,9 +22,10 @@ void *open_library(const std::string &name) {
     const std::string path = library_dir() + "/" + name;
     void *h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr)
-        throw std::runtime_error("cannot load the reference peer " + path + " (" + ::dlerror() +
-                                 "); install it with scripts/install-peer.sh and set LOWBIT_PEER_DIR to the folder it "
-                                 "prints");
+        throw std::runtime_error(
+            "cannot load the reference peer " + path + " (" + ::dlerror() +
+            "); install it with scripts/install-peer.sh and set LOWBIT_PEER_DIR to the folder it "
+            "prints");
     return h;
 }
 

@@ -29,8 +29,8 @@ using QuantizeRowRef = void (*)(const float *x, void *y, int64_t k);
 
 // libggml-base.so
 struct Ggml {
-    size_t (*quantize_chunk)(int type, const float *src, void *dst, int64_t start, int64_t nrows, int64_t n_per_row,
-                             const float *imatrix);
+    size_t (*quantize_chunk)(int type, const float *src, void *dst, int64_t start, int64_t nrows,
+                             int64_t n_per_row, const float *imatrix);
     bool (*quantize_requires_imatrix)(int type);
     void (*quantize_init)(int type);
     int64_t (*blck_size)(int type);
@@ -87,7 +87,8 @@ struct Ggml {
 // dot products, both the portable reference (ggml_vec_dot_*_generic) and the
 // build's own, as llama.cpp's matrix products call them.
 struct GgmlCpu {
-    using VecDot = void (*)(int n, float *s, size_t bs, const void *x, size_t bx, const void *y, size_t by, int nrc);
+    using VecDot = void (*)(int n, float *s, size_t bs, const void *x, size_t bx, const void *y, size_t by,
+                            int nrc);
     // by weight type; nullptr where ggml has none
     VecDot generic[kGgmlTypeCount] = {};
     VecDot vec_dot[kGgmlTypeCount] = {};

@@ -47,7 +47,8 @@ const Api &api() {
         Ggml::get(); // libggml-base first (clear message if the peer is missing)
         const std::string dir = library_dir();
         void *ggml = ::dlopen((dir + "/libggml.so").c_str(), RTLD_NOW | RTLD_GLOBAL);
-        if (ggml == nullptr) throw std::runtime_error(std::string("cannot load the peer's libggml.so: ") + ::dlerror());
+        if (ggml == nullptr)
+            throw std::runtime_error(std::string("cannot load the peer's libggml.so: ") + ::dlerror());
         // The portable x86-64 build of ggml's CPU backend (its reference code:
         // the same numbers on every machine), or the variant LOWBIT_PEER_CPU
         // names (haswell, zen4 ...: libggml-cpu-<variant>.so; "best": the one
@@ -65,7 +66,8 @@ const Api &api() {
             load_all_from_path(dir.c_str());
         }
         void *h = ::dlopen((dir + "/libllama.so").c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (h == nullptr) throw std::runtime_error(std::string("cannot load the peer's libllama.so: ") + ::dlerror());
+        if (h == nullptr)
+            throw std::runtime_error(std::string("cannot load the peer's libllama.so: ") + ::dlerror());
         Api a{};
         bind(h, a.backend_init, "llama_backend_init");
         bind(h, a.model_default_params, "llama_model_default_params");
@@ -92,7 +94,9 @@ const Api &api() {
 
 std::mutex g_mutex; // the log capture is global
 
-const llama_vocab *vocab_of(void *model) { return api().model_get_vocab(static_cast<const llama_model *>(model)); }
+const llama_vocab *vocab_of(void *model) {
+    return api().model_get_vocab(static_cast<const llama_model *>(model));
+}
 
 } // namespace
 
@@ -112,7 +116,8 @@ LlamaModel::~LlamaModel() {
     if (model_ != nullptr) api().model_free(static_cast<llama_model *>(model_));
 }
 
-std::vector<int32_t> LlamaModel::tokenize(const std::string &text, bool add_special, bool parse_special) const {
+std::vector<int32_t> LlamaModel::tokenize(const std::string &text, bool add_special,
+                                          bool parse_special) const {
     const llama_vocab *v = vocab_of(model_);
     std::vector<llama_token> out(text.size() + 8);
     int32_t n = api().tokenize(v, text.data(), static_cast<int32_t>(text.size()), out.data(),
@@ -132,8 +137,12 @@ std::string LlamaModel::piece(int32_t token, bool special) const {
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-int32_t LlamaModel::n_vocab() const { return api().vocab_n_tokens(vocab_of(model_)); }
-int32_t LlamaModel::bos() const { return api().vocab_bos(vocab_of(model_)); }
+int32_t LlamaModel::n_vocab() const {
+    return api().vocab_n_tokens(vocab_of(model_));
+}
+int32_t LlamaModel::bos() const {
+    return api().vocab_bos(vocab_of(model_));
+}
 
 std::vector<float> LlamaModel::logits(const std::vector<int32_t> &tokens, const LlamaRunOptions &o) const {
     const Api &a = api();

@@ -13,9 +13,15 @@
 
 namespace testdata {
 
-std::string source_path(const std::string &relative) { return std::string(LOWBIT_SOURCE_DIR) + "/" + relative; }
-std::string stories_path() { return source_path("models/stories260K.gguf"); }
-std::string cli_path() { return std::string(LOWBIT_BINARY_DIR) + "/bin/lowbit"; }
+std::string source_path(const std::string &relative) {
+    return std::string(LOWBIT_SOURCE_DIR) + "/" + relative;
+}
+std::string stories_path() {
+    return source_path("models/stories260K.gguf");
+}
+std::string cli_path() {
+    return std::string(LOWBIT_BINARY_DIR) + "/bin/lowbit";
+}
 
 TempDir::TempDir() {
     std::string templ = std::string(LOWBIT_BINARY_DIR) + "/test-tmp-XXXXXX";
@@ -64,7 +70,9 @@ uint64_t Rng::next() {
     return z ^ (z >> 31);
 }
 
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+    return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 double Rng::normal() {
     const double u1 = 1.0 - uniform(), u2 = uniform();

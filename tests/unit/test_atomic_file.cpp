@@ -71,7 +71,8 @@ TEST(AtomicFile, PublishReplacesAnExistingFile) {
         testdata::write_file(out, {'o', 'l', 'd'});
         AtomicFile f(out, method);
         f.write(kData.data(), kData.size());
-        EXPECT_EQ(testdata::read_file(out), (std::vector<uint8_t>{'o', 'l', 'd'})) << "replaced before publish";
+        EXPECT_EQ(testdata::read_file(out), (std::vector<uint8_t>{'o', 'l', 'd'}))
+            << "replaced before publish";
         f.commit();
         EXPECT_EQ(sorted_entries(dir), std::vector<std::string>{"out.gguf"});
         EXPECT_EQ(testdata::read_file(out), kData);

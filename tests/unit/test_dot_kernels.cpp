@@ -27,7 +27,9 @@ const lb_type kWeightTypes[] = {LB_TYPE_F32,  LB_TYPE_F16,  LB_TYPE_BF16, LB_TYP
                                 LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0, LB_TYPE_Q2_K, LB_TYPE_Q3_K,
                                 LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
 
-std::string name(lb_type t) { return traits(t).name; }
+std::string name(lb_type t) {
+    return traits(t).name;
+}
 
 // Rows of Gaussian values at spread scales, some with outliers.
 std::vector<float> random_rows(int64_t rows, int64_t n, uint64_t seed) {
@@ -49,12 +51,14 @@ std::vector<uint8_t> quantize_weights(lb_type type, const std::vector<float> &x,
     const int64_t rows = static_cast<int64_t>(x.size()) / n;
     std::vector<uint8_t> q(static_cast<size_t>(rows) * row);
     for (int64_t r = 0; r < rows; ++r)
-        traits(type).quantize(x.data() + r * n, q.data() + r * row, n, nullptr, lb::formats::kReferenceSearch);
+        traits(type).quantize(x.data() + r * n, q.data() + r * row, n, nullptr,
+                              lb::formats::kReferenceSearch);
     return q;
 }
 
 // Activations in the layout a weight type's kernels of `dot` want.
-std::vector<uint8_t> activations(const lb::kernels::WeightKernels &k, const std::vector<float> &x, int64_t n) {
+std::vector<uint8_t> activations(const lb::kernels::WeightKernels &k, const std::vector<float> &x,
+                                 int64_t n) {
     const size_t row = k.activation_row_bytes(n);
     const int64_t rows = static_cast<int64_t>(x.size()) / n;
     std::vector<uint8_t> a(static_cast<size_t>(rows) * row);
@@ -117,7 +121,8 @@ TEST_P(DotReference, MatchesGgmlAndTheExactSum) {
             const float ours = ref.dot(n, wr, ar);
             const double bound = kRelative * magnitude(type, wr, ar, n) + 1e-30;
             EXPECT_NEAR(ours, exact_dot(type, wr, ar, n), bound) << name(type) << " n " << n << " row " << r;
-            peer::GgmlCpu::VecDot theirs = cpu.generic[type] != nullptr ? cpu.generic[type] : cpu.vec_dot[type];
+            peer::GgmlCpu::VecDot theirs =
+                cpu.generic[type] != nullptr ? cpu.generic[type] : cpu.vec_dot[type];
             float s = 0.0f;
             theirs(static_cast<int>(n), &s, 0, wr, 0, ar, 0, 1);
             EXPECT_NEAR(ours, s, bound) << name(type) << " n " << n << " row " << r << " vs ggml";
@@ -158,10 +163,11 @@ TEST_P(DotKernelSets, TilesAndMatmulMatchTheReference) {
         ASSERT_NE(k.tile, nullptr);
         const std::vector<uint8_t> a = activations(k, ax, n);
         std::vector<float> got(want.size(), -1.0f);
-        const lb::kernels::MatmulTile tile{n,    w.data(), w_row,        rows, a.data(), k.activation_row_bytes(n),
-                                           tokens, got.data(), rows};
+        const lb::kernels::MatmulTile tile{
+            n, w.data(), w_row, rows, a.data(), k.activation_row_bytes(n), tokens, got.data(), rows};
         k.tile(tile);
-        for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], bound[i]) << "tile, element " << i;
+        for (size_t i = 0; i < want.size(); ++i)
+            ASSERT_NEAR(got[i], want[i], bound[i]) << "tile, element " << i;
         for (int64_t t = 0; t < 3; ++t)
             ASSERT_NEAR(k.dot(n, w.data() + 5 * w_row, a.data() + t * k.activation_row_bytes(n)),
                         want[static_cast<size_t>(t * rows + 5)], bound[static_cast<size_t>(t * rows + 5)])
@@ -170,8 +176,8 @@ TEST_P(DotKernelSets, TilesAndMatmulMatchTheReference) {
         for (int threads : {1, 2}) {
             std::vector<float> y(want.size(), -1.0f);
             lb::kernels::MatmulScratch scratch;
-            lb::kernels::matmul(set->dot(), {type, n, rows, w.data(), w_row}, ax.data(), tokens, y.data(), threads,
-                                scratch);
+            lb::kernels::matmul(set->dot(), {type, n, rows, w.data(), w_row}, ax.data(), tokens, y.data(),
+                                threads, scratch);
             for (size_t i = 0; i < want.size(); ++i)
                 ASSERT_NEAR(y[i], want[i], bound[i]) << "matmul on " << threads << " threads, element " << i;
         }

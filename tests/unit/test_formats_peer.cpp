@@ -17,8 +17,9 @@ namespace {
 
 using lb::formats::traits;
 
-const lb_type kFormats[] = {LB_TYPE_F16,  LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
-                            LB_TYPE_Q8_0, LB_TYPE_Q2_K, LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
+const lb_type kFormats[] = {LB_TYPE_F16,  LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1,
+                            LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0, LB_TYPE_Q2_K,
+                            LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
 
 // Byte offsets of the binary16 scale fields within a block.
 std::vector<size_t> scale_offsets(lb_type type) {
@@ -97,15 +98,16 @@ TEST_P(FormatPeer, GgmlReadsLowbitBlocksExactly) {
         for (float &v : im) v = static_cast<float>(std::exp(rng.normal()));
         std::vector<uint8_t> q(static_cast<size_t>(n_rows) * row_bytes);
         for (int64_t r = 0; r < n_rows; ++r)
-            traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, with_imatrix ? im.data() : nullptr,
-                                  lb::formats::kReferenceSearch);
+            traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols,
+                                  with_imatrix ? im.data() : nullptr, lb::formats::kReferenceSearch);
         std::vector<float> ours(x.size()), theirs(x.size());
         for (int64_t r = 0; r < n_rows; ++r) {
             traits(type).dequantize(q.data() + r * row_bytes, ours.data() + r * cols, cols);
             g.dequantize(type)(q.data() + r * row_bytes, theirs.data() + r * cols, cols);
         }
         size_t at = 0;
-        EXPECT_TRUE(same_bits(ours, theirs, &at)) << "element " << at << ": " << ours[at] << " vs " << theirs[at];
+        EXPECT_TRUE(same_bits(ours, theirs, &at))
+            << "element " << at << ": " << ours[at] << " vs " << theirs[at];
         EXPECT_TRUE(g.validate_row_data(type, q.data(), q.size()));
     }
 }
@@ -175,14 +177,18 @@ TEST_P(FormatPeer, QuantizingIsDeterministic) {
     const size_t row_bytes = lb::formats::row_bytes(type, cols);
     std::vector<uint8_t> a(16 * row_bytes), b(16 * row_bytes);
     for (int64_t r = 0; r < 16; ++r) {
-        traits(type).quantize(x.data() + r * cols, a.data() + r * row_bytes, cols, nullptr, lb::formats::kReferenceSearch);
-        traits(type).quantize(x.data() + r * cols, b.data() + r * row_bytes, cols, nullptr, lb::formats::kReferenceSearch);
+        traits(type).quantize(x.data() + r * cols, a.data() + r * row_bytes, cols, nullptr,
+                              lb::formats::kReferenceSearch);
+        traits(type).quantize(x.data() + r * cols, b.data() + r * row_bytes, cols, nullptr,
+                              lb::formats::kReferenceSearch);
     }
     EXPECT_EQ(a, b);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFormats, FormatPeer, ::testing::ValuesIn(kFormats),
-                         [](const ::testing::TestParamInfo<lb_type> &info) { return std::string(traits(info.param).name); });
+                         [](const ::testing::TestParamInfo<lb_type> &info) {
+                             return std::string(traits(info.param).name);
+                         });
 
 // The activation quantizers are llama.cpp's, byte for byte.
 TEST(Activations, Q8_0AndQ8_1MatchGgmlReference) {
@@ -260,11 +266,12 @@ TEST(Activations, Q8_1DequantizesByItsLayout) {
             std::memcpy(&d, q.data() + b * 36, 2);
             for (int j = 0; j < 32; ++j)
                 want[static_cast<size_t>(b * 32 + j)] =
-                    g.fp16_to_fp32(d) * static_cast<float>(static_cast<int8_t>(q[static_cast<size_t>(b * 36 + 4 + j)]));
+                    g.fp16_to_fp32(d) *
+                    static_cast<float>(static_cast<int8_t>(q[static_cast<size_t>(b * 36 + 4 + j)]));
         }
         size_t at = 0;
-        EXPECT_TRUE(same_bits(ours, want, &at)) << "pass " << pass << ", element " << at << ": " << ours[at] << " vs "
-                                                << want[at];
+        EXPECT_TRUE(same_bits(ours, want, &at))
+            << "pass " << pass << ", element " << at << ": " << ours[at] << " vs " << want[at];
     }
 }
 

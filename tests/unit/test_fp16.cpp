@@ -43,11 +43,12 @@ TEST(Fp16, NarrowingMatchesGgml) {
         const double mid = (static_cast<double>(a) + static_cast<double>(b)) / 2.0;
         const float m = static_cast<float>(mid);
         for (int sign = 0; sign < 2; ++sign)
-            for (int d = -1; d <= 1; ++d) check((bits(m) + static_cast<uint32_t>(d)) ^ (sign ? 0x80000000u : 0u));
+            for (int d = -1; d <= 1; ++d)
+                check((bits(m) + static_cast<uint32_t>(d)) ^ (sign ? 0x80000000u : 0u));
     }
     for (uint64_t u = 0; u <= 0xffffffffull; u += 251) check(static_cast<uint32_t>(u));
-    for (uint32_t u : {0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x477fefffu, 0x477ff000u,
-                       0x477ff001u, 0x33000000u, 0x33000001u, 0x387fc000u, 0x387fe000u})
+    for (uint32_t u : {0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x477fefffu,
+                       0x477ff000u, 0x477ff001u, 0x33000000u, 0x33000001u, 0x387fc000u, 0x387fe000u})
         check(u);
 }
 

@@ -10,13 +10,14 @@
 
 namespace {
 
-std::vector<uint8_t> quantize_all(lb_type type, const std::vector<float> &x, int64_t cols, const float *imatrix,
-                                  const lb::kernels::KernelSet &set) {
+std::vector<uint8_t> quantize_all(lb_type type, const std::vector<float> &x, int64_t cols,
+                                  const float *imatrix, const lb::kernels::KernelSet &set) {
     const size_t row_bytes = lb::formats::row_bytes(type, cols);
     const int64_t rows = static_cast<int64_t>(x.size()) / cols;
     std::vector<uint8_t> q(static_cast<size_t>(rows) * row_bytes);
     for (int64_t r = 0; r < rows; ++r)
-        lb::formats::traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, imatrix, set.search);
+        lb::formats::traits(type).quantize(x.data() + r * cols, q.data() + r * row_bytes, cols, imatrix,
+                                           set.search);
     return q;
 }
 
@@ -30,9 +31,9 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
         for (int c = 0; c < 4096; ++c) {
             double v = scale * rng.normal();
             if (r % 6 == 1 && c % 5 == 0) v = 0.0;
-            if (r % 6 == 2) v = scale;                             // constant blocks
-            if (r % 6 == 3 && c % 97 == 0) v *= 40.0;              // outliers
-            if (r % 6 == 4) v = std::abs(v);                       // one-signed blocks
+            if (r % 6 == 2) v = scale;                // constant blocks
+            if (r % 6 == 3 && c % 97 == 0) v *= 40.0; // outliers
+            if (r % 6 == 4) v = std::abs(v);          // one-signed blocks
             wide.push_back(static_cast<float>(v));
         }
     }

@@ -76,15 +76,19 @@ TEST(Plan, ShippedModelAtQ4_0) {
     lb::gguf::GgufFile f(testdata::stories_path());
     PlanOptions o;
     o.ftype = LB_FTYPE_Q4_0;
-    const std::vector<TensorPlan> plan = make_plan(f.header().tensors, model_facts(f.header().kvs, f.path()), o, f.path());
+    const std::vector<TensorPlan> plan =
+        make_plan(f.header().tensors, model_facts(f.header().kvs, f.path()), o, f.path());
     int fallbacks = 0;
     for (size_t i = 0; i < plan.size(); ++i) {
         const std::string &name = f.header().tensors[i].name;
         SCOPED_TRACE(name);
         lb_type expected = LB_TYPE_Q4_0;
-        if (name == "output.weight") expected = LB_TYPE_Q8_0; // Q6_K, but 64 wide: falls back
-        else if (name.find("ffn_down") != std::string::npos) expected = LB_TYPE_F16; // 172 wide
-        else if (name.find("norm") != std::string::npos) expected = LB_TYPE_F32;
+        if (name == "output.weight")
+            expected = LB_TYPE_Q8_0; // Q6_K, but 64 wide: falls back
+        else if (name.find("ffn_down") != std::string::npos)
+            expected = LB_TYPE_F16; // 172 wide
+        else if (name.find("norm") != std::string::npos)
+            expected = LB_TYPE_F32;
         EXPECT_EQ(plan[i].type, expected);
         fallbacks += plan[i].fallback;
     }

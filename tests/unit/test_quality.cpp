@@ -56,11 +56,12 @@ std::vector<float> ggml_roundtrip(lb_type type, const testdata::TestTensor &t, c
 }
 
 TEST(Quality, NoWorseThanGgml) {
-    const lb_type formats[] = {LB_TYPE_F16,  LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
-                               LB_TYPE_Q8_0, LB_TYPE_Q2_K, LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
+    const lb_type formats[] = {LB_TYPE_F16,  LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1,
+                               LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0, LB_TYPE_Q2_K,
+                               LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
     const std::vector<testdata::TestTensor> tensors = testdata::quality_tensors(256);
-    std::printf("\n%-6s %-22s %12s %12s %8s | %14s %14s %8s\n", "type", "tensor", "rmse lowbit", "rmse ggml", "ratio",
-                "w-rmse lowbit", "w-rmse ggml", "ratio");
+    std::printf("\n%-6s %-22s %12s %12s %8s | %14s %14s %8s\n", "type", "tensor", "rmse lowbit", "rmse ggml",
+                "ratio", "w-rmse lowbit", "w-rmse ggml", "ratio");
     for (lb_type type : formats) {
         for (const testdata::TestTensor &t : tensors) {
             SCOPED_TRACE(std::string(traits(type).name) + " on " + t.name);
@@ -68,8 +69,8 @@ TEST(Quality, NoWorseThanGgml) {
             const Errors theirs = errors_of(t, ggml_roundtrip(type, t, nullptr));
             const Errors ours_w = errors_of(t, lowbit_roundtrip(type, t, t.imatrix.data()));
             const Errors theirs_w = errors_of(t, ggml_roundtrip(type, t, t.imatrix.data()));
-            std::printf("%-6s %-22s %12.4e %12.4e %8.4f | %14.4e %14.4e %8.4f\n", traits(type).name, t.name.c_str(),
-                        ours.rmse, theirs.rmse, ours.rmse / theirs.rmse, ours_w.weighted_rmse,
+            std::printf("%-6s %-22s %12.4e %12.4e %8.4f | %14.4e %14.4e %8.4f\n", traits(type).name,
+                        t.name.c_str(), ours.rmse, theirs.rmse, ours.rmse / theirs.rmse, ours_w.weighted_rmse,
                         theirs_w.weighted_rmse, ours_w.weighted_rmse / theirs_w.weighted_rmse);
             EXPECT_LE(ours.rmse, theirs.rmse);
             EXPECT_LE(ours_w.weighted_rmse, theirs_w.weighted_rmse);

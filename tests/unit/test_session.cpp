@@ -4,9 +4,9 @@
 // the two next-token distributions; and the known perplexity figures of
 // ../shared/data/PROVENANCE.md.
 #include "ggml_peer.hpp"
+#include "kernels/kernels.hpp"
 #include "llama_peer.hpp"
 #include "model/model.hpp"
-#include "kernels/kernels.hpp"
 #include "session/session.hpp"
 #include "test_data.hpp"
 
@@ -25,7 +25,9 @@ std::string read_text(const std::string &path) {
     return s.str();
 }
 
-std::string validation_text() { return read_text(testdata::source_path("tests/data/tinystories_val.txt")); }
+std::string validation_text() {
+    return read_text(testdata::source_path("tests/data/tinystories_val.txt"));
+}
 
 struct Agreement {
     double max_abs = 0.0, mean_kld = 0.0;
@@ -48,14 +50,16 @@ double kld(const float *p_logits, const float *q_logits, int64_t n) {
     log_softmax(p_logits, lp);
     log_softmax(q_logits, lq);
     double k = 0.0;
-    for (int64_t i = 0; i < n; ++i) k += std::exp(lp[static_cast<size_t>(i)]) * (lp[static_cast<size_t>(i)] - lq[static_cast<size_t>(i)]);
+    for (int64_t i = 0; i < n; ++i)
+        k += std::exp(lp[static_cast<size_t>(i)]) * (lp[static_cast<size_t>(i)] - lq[static_cast<size_t>(i)]);
     return k;
 }
 
 Agreement compare(const std::vector<float> &ours, const std::vector<float> &theirs, int64_t n_vocab) {
     Agreement a;
     a.positions = ours.size() / static_cast<size_t>(n_vocab);
-    for (size_t i = 0; i < ours.size(); ++i) a.max_abs = std::max(a.max_abs, std::fabs(double(ours[i]) - theirs[i]));
+    for (size_t i = 0; i < ours.size(); ++i)
+        a.max_abs = std::max(a.max_abs, std::fabs(double(ours[i]) - theirs[i]));
     for (size_t p = 0; p < a.positions; ++p) {
         const float *o = ours.data() + p * n_vocab, *t = theirs.data() + p * n_vocab;
         a.mean_kld += kld(t, o, n_vocab);
@@ -80,7 +84,8 @@ std::vector<float> lowbit_logits(const std::string &path, const std::vector<int3
     std::vector<uint8_t> all(tokens.size(), 1);
     s.eval(tokens.data(), tokens.size(), all.data());
     std::vector<float> out;
-    for (size_t k = 0; k < s.n_logits(); ++k) out.insert(out.end(), s.logits(k), s.logits(k) + s.config().n_vocab);
+    for (size_t k = 0; k < s.n_logits(); ++k)
+        out.insert(out.end(), s.logits(k), s.logits(k) + s.config().n_vocab);
     return out;
 }
 
@@ -105,8 +110,8 @@ TEST(Session, Stories260KLogitsMatchLlamaCpp) {
             EXPECT_LT(a.max_abs, f32 ? 1e-3 : 2e-2) << lb_type_name(kv) << " cache, batch " << batch;
             EXPECT_LT(a.mean_kld, f32 ? 1e-9 : 1e-6) << lb_type_name(kv) << " cache, batch " << batch;
             EXPECT_EQ(a.same_top, a.positions) << lb_type_name(kv) << " cache, batch " << batch;
-            std::printf("stories260K, %s cache, batch %d: max |diff| %.3g, mean KLD %.3g\n", lb_type_name(kv), batch,
-                        a.max_abs, a.mean_kld);
+            std::printf("stories260K, %s cache, batch %d: max |diff| %.3g, mean KLD %.3g\n", lb_type_name(kv),
+                        batch, a.max_abs, a.mean_kld);
         }
     }
 }
@@ -141,7 +146,9 @@ std::string case_name(const SynthCase &c) {
     return std::string(arch) + "_" + c.ftype;
 }
 
-void PrintTo(const SynthCase &c, std::ostream *os) { *os << case_name(c); }
+void PrintTo(const SynthCase &c, std::ostream *os) {
+    *os << case_name(c);
+}
 
 std::string synth_model(const testdata::TempDir &dir, const SynthCase &c) {
     const std::string f16 = dir.file("f16.gguf");
@@ -154,7 +161,8 @@ std::string synth_model(const testdata::TempDir &dir, const SynthCase &c) {
     o.n_head_kv = 2;
     o.n_ff = 512;
     o.seed = 7 + static_cast<uint64_t>(c.arch);
-    if (lb_synth_write_model(&o, f16.c_str(), nullptr, nullptr) != LB_OK) throw std::runtime_error(lb_last_error());
+    if (lb_synth_write_model(&o, f16.c_str(), nullptr, nullptr) != LB_OK)
+        throw std::runtime_error(lb_last_error());
     if (std::string(c.ftype) == "F16") return f16;
     const std::string out = dir.file(std::string(c.ftype) + ".gguf");
     lb_model *m = nullptr;
@@ -206,7 +214,9 @@ std::vector<SynthCase> synth_cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(ArchsAndTypes, SynthLogits, ::testing::ValuesIn(synth_cases()),
-                         [](const ::testing::TestParamInfo<SynthCase> &info) { return case_name(info.param); });
+                         [](const ::testing::TestParamInfo<SynthCase> &info) {
+                             return case_name(info.param);
+                         });
 
 } // namespace
 
@@ -221,7 +231,8 @@ TEST(Session, LlamaCppQuantizedFilesGiveTheKnownPerplexities) {
     const testdata::TempDir dir;
     const peer::Llama &quantizer = peer::Llama::get();
     const std::string text = validation_text().substr(0, 20000);
-    for (const auto &[ftype, expected] : {std::pair{LB_FTYPE_Q8_0, 3.7817}, std::pair{LB_FTYPE_Q4_0, 4.0540}}) {
+    for (const auto &[ftype, expected] :
+         {std::pair{LB_FTYPE_Q8_0, 3.7817}, std::pair{LB_FTYPE_Q4_0, 4.0540}}) {
         const std::string path = dir.file(std::string(lb_ftype_name(ftype)) + ".gguf");
         peer::Llama::QuantizeParams p = quantizer.model_quantize_default_params();
         p.ftype = ftype;
@@ -231,8 +242,8 @@ TEST(Session, LlamaCppQuantizedFilesGiveTheKnownPerplexities) {
         lb::session::Session s(m);
         s.params.n_threads = 2;
         const lb::session::PerplexityResult r = s.perplexity(text, 256, 0, nullptr);
-        std::printf("llama.cpp's %s of stories260K: PPL %.4f (expected %.4f)\n", lb_ftype_name(ftype), r.perplexity,
-                    expected);
+        std::printf("llama.cpp's %s of stories260K: PPL %.4f (expected %.4f)\n", lb_ftype_name(ftype),
+                    r.perplexity, expected);
         EXPECT_NEAR(r.perplexity, expected, expected * 1e-3) << lb_ftype_name(ftype);
 
         const peer::LlamaModel llama(path, false);
@@ -240,9 +251,11 @@ TEST(Session, LlamaCppQuantizedFilesGiveTheKnownPerplexities) {
         const std::vector<int32_t> first(tokens.begin(), tokens.begin() + 200);
         peer::LlamaRunOptions o;
         o.n_ctx = 256;
-        const Agreement a = compare(lowbit_logits(path, first, LB_TYPE_F32, 512), llama.logits(first, o), llama.n_vocab());
-        std::printf("  logits against libllama: max |diff| %.3g, mean KLD %.3g, same top %zu/%zu, within 1e-3 %zu\n",
-                    a.max_abs, a.mean_kld, a.same_top, a.positions, a.close);
+        const Agreement a =
+            compare(lowbit_logits(path, first, LB_TYPE_F32, 512), llama.logits(first, o), llama.n_vocab());
+        std::printf(
+            "  logits against libllama: max |diff| %.3g, mean KLD %.3g, same top %zu/%zu, within 1e-3 %zu\n",
+            a.max_abs, a.mean_kld, a.same_top, a.positions, a.close);
         // Activations are quantized to 8 bits as llama.cpp does; where one lies
         // on a rounding edge, the two float paths to it (different orders of
         // additions) put it on either side, which moves that position's logits
@@ -256,7 +269,8 @@ TEST(Session, LlamaCppQuantizedFilesGiveTheKnownPerplexities) {
             // as far as float rounding goes (seen: 1.9e-6)
             const Agreement ref = compare(lowbit_logits(path, first, LB_TYPE_F32, 512, "scalar"),
                                           llama.logits(first, o), llama.n_vocab());
-            std::printf("  with the reference kernels: max |diff| %.3g, mean KLD %.3g\n", ref.max_abs, ref.mean_kld);
+            std::printf("  with the reference kernels: max |diff| %.3g, mean KLD %.3g\n", ref.max_abs,
+                        ref.mean_kld);
             EXPECT_LT(ref.max_abs, 1e-4);
         }
     }

@@ -68,7 +68,8 @@ TEST(SplitModels, ShardsReadAsOneModel) {
     ASSERT_EQ(split.tensors().size(), whole.tensors().size());
     for (size_t i = 0; i < whole.tensors().size(); ++i) {
         EXPECT_EQ(split.tensors()[i].info->name, whole.tensors()[i].info->name);
-        EXPECT_EQ(std::memcmp(split.tensors()[i].data, whole.tensors()[i].data, whole.tensors()[i].info->size), 0);
+        EXPECT_EQ(
+            std::memcmp(split.tensors()[i].data, whole.tensors()[i].data, whole.tensors()[i].info->size), 0);
     }
     EXPECT_EQ(split.tensors().back().shard, 2u);
 }
@@ -115,7 +116,8 @@ TEST(SplitModels, MissingShardIsAClearError) {
     ::unlink(lb::split_path(dir.file("stories"), 2, 3).c_str());
     lb_model *m = nullptr;
     EXPECT_EQ(lb_model_open(&m, lb::split_path(dir.file("stories"), 1, 3).c_str()), LB_E_IO);
-    EXPECT_NE(std::string(lb_last_error()).find("stories-00002-of-00003.gguf"), std::string::npos) << lb_last_error();
+    EXPECT_NE(std::string(lb_last_error()).find("stories-00002-of-00003.gguf"), std::string::npos)
+        << lb_last_error();
     EXPECT_NE(std::string(lb_last_error()).find("missing"), std::string::npos) << lb_last_error();
 }
 
@@ -124,7 +126,8 @@ TEST(SplitModels, OpeningALaterShardIsAClearError) {
     write_split(dir.file("stories"), 2);
     lb_model *m = nullptr;
     EXPECT_EQ(lb_model_open(&m, lb::split_path(dir.file("stories"), 2, 2).c_str()), LB_E_INVALID_ARG);
-    EXPECT_NE(std::string(lb_last_error()).find("open the first shard"), std::string::npos) << lb_last_error();
+    EXPECT_NE(std::string(lb_last_error()).find("open the first shard"), std::string::npos)
+        << lb_last_error();
 }
 
 } // namespace

@@ -66,7 +66,8 @@ std::vector<std::string> test_texts(const std::string &vocab_name) {
 }
 
 const std::string kMixed =
-    "Hello world! Ünïcödé: naïve café, Ελληνικά, русский, 日本語, 한국어, emoji 🙂🚀 and\tTabs\n\nNew  lines.\n"
+    "Hello world! Ünïcödé: naïve café, Ελληνικά, русский, 日本語, 한국어, "
+    "emoji 🙂🚀 and\tTabs\n\nNew  lines.\n"
     "Digits 1234567890 3.14159 -42 1e10, 12,345.67; code: int main() { return a[i] + b->c; } // done\n"
     "   leading and trailing spaces   \r\n'quotes' \"double\" it's we're they've I'd you'll I'M\n";
 
@@ -75,7 +76,8 @@ TEST(Tokenizer, Stories260KMatchesLlamaCppOnTheWholeValidationText) {
     const lb::tokenizer::Tokenizer tok = tokenizer_of(path);
     const peer::LlamaModel llama(path, true);
     const std::string text = read_text(testdata::source_path("tests/data/tinystories_val.txt"));
-    const std::vector<int32_t> ours = tok.tokenize(text, true, false), theirs = llama.tokenize(text, true, false);
+    const std::vector<int32_t> ours = tok.tokenize(text, true, false),
+                               theirs = llama.tokenize(text, true, false);
     ASSERT_EQ(ours.size(), theirs.size()) << first_difference(ours, theirs);
     EXPECT_TRUE(ours == theirs) << first_difference(ours, theirs);
     // pieces: every token of the vocabulary
@@ -127,9 +129,10 @@ TEST_P(PeerVocab, TokensAndPiecesMatchLlamaCpp) {
             for (bool parse_special : {false, true}) {
                 const std::vector<int32_t> ours = tok.tokenize(text, add_special, parse_special);
                 const std::vector<int32_t> theirs = llama.tokenize(text, add_special, parse_special);
-                EXPECT_TRUE(ours == theirs) << GetParam() << ", text " << checked / 4 << " [" << text.substr(0, 60)
-                                            << "] add_special " << add_special << " parse_special "
-                                            << parse_special << ": " << first_difference(ours, theirs);
+                EXPECT_TRUE(ours == theirs)
+                    << GetParam() << ", text " << checked / 4 << " [" << text.substr(0, 60)
+                    << "] add_special " << add_special << " parse_special " << parse_special << ": "
+                    << first_difference(ours, theirs);
                 ++checked;
             }
     for (int32_t t = 0; t < llama.n_vocab(); t += 7) {
