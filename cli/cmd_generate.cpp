@@ -1,12 +1,14 @@
 // lowbit generate MODEL -p PROMPT: continues a prompt, so that a user can try
 // a file right after quantizing it.
 #include "commands.hpp"
+#include "json.hpp"
 #include "session_open.hpp"
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace cli {
 
@@ -26,6 +28,8 @@ const char *kUsage = "usage: lowbit generate MODEL -p PROMPT [options]\n"
                      "  --ctx N       tokens the cache holds (default: the model's, up to 4096)\n"
                      "  --threads N   worker threads (default: all)\n"
                      "  --no-stop     go on past the end-of-sequence token\n"
+                     "  --json        print one JSON object at the end instead: the prompt, the\n"
+                     "                generated token ids and their text\n"
                      "  -h, --help    show this help\n";
 
 lb_session *g_session = nullptr;
@@ -42,6 +46,26 @@ int on_token(int32_t, const char *piece, size_t len, void *) {
     return 0;
 }
 
+struct Collected {
+    std::vector<int32_t> tokens;
+    std::string text;
+};
+
+int collect_token(int32_t token, const char *piece, size_t len, void *user) {
+    auto *c = static_cast<Collected *>(user);
+    c->tokens.push_back(token);
+    c->text.append(piece, len);
+    return 0;
+}
+
+void print_json(const std::string &model, const std::string &prompt, const Collected &c) {
+    std::string ids;
+    for (size_t i = 0; i < c.tokens.size(); ++i) ids += (i ? ", " : "") + std::to_string(c.tokens[i]);
+    std::printf("{\"model\": %s, \"prompt\": %s, \"tokens\": [%s], \"text\": %s}\n",
+                json_string(model).c_str(), json_string(prompt).c_str(), ids.c_str(),
+                json_string(c.text).c_str());
+}
+
 } // namespace
 
 int cmd_generate(const Args &args) {
@@ -49,7 +73,7 @@ int cmd_generate(const Args &args) {
     bool have_prompt = false;
     long long n = 64, top_k = 40, seed = 0, threads = 0, ctx = 0;
     double temp = 0.0, top_p = 0.95;
-    bool stop = true;
+    bool stop = true, json = false;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string &a = args[i];
         const bool has_value = i + 1 < args.size();
@@ -79,6 +103,8 @@ int cmd_generate(const Args &args) {
             if (!has_value || !parse_int(args[++i], 1, 1024, &threads)) return bad("must be 1..1024");
         } else if (a == "--no-stop") {
             stop = false;
+        } else if (a == "--json") {
+            json = true;
         } else if (a.size() > 1 && a[0] == '-') {
             return error("generate: unknown option '" + a + "'");
         } else if (model.empty()) {
@@ -102,20 +128,26 @@ int cmd_generate(const Args &args) {
     o.top_p = static_cast<float>(top_p);
     o.seed = static_cast<uint64_t>(seed);
     o.stop_at_end = stop ? 1 : 0;
-    std::fwrite(prompt.data(), 1, prompt.size(), stdout);
-    std::fflush(stdout);
+    if (!json) {
+        std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+        std::fflush(stdout);
+    }
+    Collected collected;
     g_session = s.session;
     struct sigaction sa = {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     struct sigaction old_int;
     sigaction(SIGINT, &sa, &old_int);
-    const lb_status st = lb_session_generate(s.session, prompt.data(), prompt.size(), &o, on_token, nullptr);
+    const lb_status st =
+        json ? lb_session_generate(s.session, prompt.data(), prompt.size(), &o, collect_token, &collected)
+             : lb_session_generate(s.session, prompt.data(), prompt.size(), &o, on_token, nullptr);
     sigaction(SIGINT, &old_int, nullptr);
     g_session = nullptr;
-    std::printf("\n");
+    if (!json) std::printf("\n");
     if (st == LB_E_CANCELLED && g_interrupted.load()) return 130;
     if (st != LB_OK) return api_error("generate");
+    if (json) print_json(model, prompt, collected);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 // wrong shape, token ids outside the embedding, a broken vocabulary): each a
 // one-line error naming the file and what is wrong, never a crash.
 #include "gguf_builder.hpp"
+#include "llama_peer.hpp"
 #include "run_cli.hpp"
 #include "test_data.hpp"
 
@@ -60,6 +61,35 @@ TEST(GenerateCommand, Stories260KContinuesAsLlamaCpp) {
         r.out,
         "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One "
         "day, she saw a big, red ball.\n");
+}
+
+// --json: the continuation's token ids and text; llama.cpp's own pieces of
+// those ids spell that text.
+TEST(GenerateCommand, JsonGivesTheTokenIdsAndText) {
+    const testdata::TempDir dir;
+    const Outcome r =
+        run_cli({"generate", testdata::stories_path(), "-p", "Once upon a time", "-n", "40", "--json"}, 60);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    testdata::write_file(dir.file("g.json"), std::vector<uint8_t>(r.out.begin(), r.out.end()));
+    const std::string ids = dir.file("ids.txt");
+    const std::string check =
+        "python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); "
+        "assert d['prompt']=='Once upon a time' and len(d['tokens'])==40; "
+        "open(sys.argv[2],'w').write(' '.join(map(str,d['tokens']))+'\\n'+d['text'])\" " +
+        dir.file("g.json") + " " + ids;
+    ASSERT_EQ(std::system(check.c_str()), 0) << r.out;
+    std::ifstream f(ids);
+    std::string line, text;
+    std::getline(f, line);
+    std::getline(f, text);
+    EXPECT_EQ(text,
+              ", there was a little girl named Lily. She loved to play outside in the park. One day, she "
+              "saw a big, red ball.");
+    const peer::LlamaModel llama(testdata::stories_path(), true);
+    std::istringstream tokens(line);
+    std::string spelled;
+    for (int32_t t; tokens >> t;) spelled += llama.piece(t, false);
+    EXPECT_EQ(spelled, text);
 }
 
 TEST(GenerateCommand, SamplingIsSeeded) {
