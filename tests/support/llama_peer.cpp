@@ -4,6 +4,7 @@
 #include "llama.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
@@ -32,6 +33,9 @@ struct Api {
     decltype(&llama_decode) decode;
     decltype(&llama_get_logits_ith) get_logits_ith;
     decltype(&llama_log_set) log_set;
+    decltype(&llama_get_memory) get_memory;
+    decltype(&llama_memory_clear) memory_clear;
+    decltype(&llama_synchronize) synchronize;
 };
 
 std::string g_log;
@@ -86,6 +90,9 @@ const Api &api() {
         bind(h, a.decode, "llama_decode");
         bind(h, a.get_logits_ith, "llama_get_logits_ith");
         bind(h, a.log_set, "llama_log_set");
+        bind(h, a.get_memory, "llama_get_memory");
+        bind(h, a.memory_clear, "llama_memory_clear");
+        bind(h, a.synchronize, "llama_synchronize");
         a.backend_init();
         return a;
     }();
@@ -144,7 +151,9 @@ int32_t LlamaModel::bos() const {
     return api().vocab_bos(vocab_of(model_));
 }
 
-std::vector<float> LlamaModel::logits(const std::vector<int32_t> &tokens, const LlamaRunOptions &o) const {
+namespace {
+
+llama_context *new_context(void *model, const LlamaRunOptions &o) {
     const Api &a = api();
     llama_context_params cp = a.context_default_params();
     cp.n_ctx = static_cast<uint32_t>(o.n_ctx);
@@ -155,14 +164,19 @@ std::vector<float> LlamaModel::logits(const std::vector<int32_t> &tokens, const 
     cp.flash_attn_type = o.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     if (o.f32_kv) cp.type_k = cp.type_v = GGML_TYPE_F32;
     cp.no_perf = true;
-    llama_context *ctx = a.init_from_model(static_cast<llama_model *>(model_), cp);
+    llama_context *ctx = a.init_from_model(static_cast<llama_model *>(model), cp);
     if (ctx == nullptr) throw std::runtime_error("llama_init_from_model failed");
-    const int32_t n_vocab = this->n_vocab();
-    std::vector<float> out;
-    out.reserve(tokens.size() * static_cast<size_t>(n_vocab));
-    llama_batch batch = a.batch_init(o.n_batch, 0, 1);
-    for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(o.n_batch)) {
-        const size_t n = std::min(tokens.size() - start, static_cast<size_t>(o.n_batch));
+    return ctx;
+}
+
+// Decodes tokens from position 0 in batches of n_batch, all logits requested;
+// on_batch(start, n) after each batch.
+template <typename F>
+void decode_all(llama_context *ctx, const std::vector<int32_t> &tokens, int n_batch, F on_batch) {
+    const Api &a = api();
+    llama_batch batch = a.batch_init(n_batch, 0, 1);
+    for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(n_batch)) {
+        const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch));
         batch.n_tokens = static_cast<int32_t>(n);
         for (size_t i = 0; i < n; ++i) {
             batch.token[i] = tokens[start + i];
@@ -173,17 +187,56 @@ std::vector<float> LlamaModel::logits(const std::vector<int32_t> &tokens, const 
         }
         if (a.decode(ctx, batch) != 0) {
             a.batch_free(batch);
-            a.free(ctx);
             throw std::runtime_error("llama_decode failed");
         }
-        for (size_t i = 0; i < n; ++i) {
-            const float *l = a.get_logits_ith(ctx, static_cast<int32_t>(i));
-            out.insert(out.end(), l, l + n_vocab);
-        }
+        on_batch(start, n);
     }
     a.batch_free(batch);
+}
+
+} // namespace
+
+std::vector<float> LlamaModel::logits(const std::vector<int32_t> &tokens, const LlamaRunOptions &o) const {
+    const Api &a = api();
+    llama_context *ctx = new_context(model_, o);
+    const int32_t n_vocab = this->n_vocab();
+    std::vector<float> out;
+    out.reserve(tokens.size() * static_cast<size_t>(n_vocab));
+    try {
+        decode_all(ctx, tokens, o.n_batch, [&](size_t, size_t n) {
+            for (size_t i = 0; i < n; ++i) {
+                const float *l = a.get_logits_ith(ctx, static_cast<int32_t>(i));
+                out.insert(out.end(), l, l + n_vocab);
+            }
+        });
+    } catch (...) {
+        a.free(ctx);
+        throw;
+    }
     a.free(ctx);
     return out;
+}
+
+std::vector<double> LlamaModel::eval_seconds(const std::vector<int32_t> &tokens, const LlamaRunOptions &o,
+                                             int repeats) const {
+    const Api &a = api();
+    llama_context *ctx = new_context(model_, o);
+    std::vector<double> seconds;
+    try {
+        for (int r = 0; r < repeats; ++r) {
+            a.memory_clear(a.get_memory(ctx), true);
+            const auto start = std::chrono::steady_clock::now();
+            decode_all(ctx, tokens, o.n_batch, [](size_t, size_t) {});
+            a.synchronize(ctx);
+            seconds.push_back(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+    } catch (...) {
+        a.free(ctx);
+        throw;
+    }
+    a.free(ctx);
+    return seconds;
 }
 
 } // namespace peer

@@ -38,6 +38,13 @@ class LlamaModel {
     // `tokens`, evaluated as one sequence from position 0 in a fresh context.
     std::vector<float> logits(const std::vector<int32_t> &tokens, const LlamaRunOptions &o) const;
 
+    // For benchmarks: evaluates `tokens` (all logits requested, as
+    // llama-perplexity does) `repeats` times in one context, emptying its
+    // cache in between, and returns the seconds of each evaluation (the
+    // context's creation excluded).
+    std::vector<double> eval_seconds(const std::vector<int32_t> &tokens, const LlamaRunOptions &o,
+                                     int repeats) const;
+
   private:
     void *model_ = nullptr;
 };

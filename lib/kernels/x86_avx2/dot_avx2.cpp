@@ -42,80 +42,112 @@ inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// sum over pairs of signed bytes x y, as 8 int32 (each the sum of 4 products)
-inline __m256i dot_i8(__m256i x, __m256i y) {
-    const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+inline int hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
 }
 
-// unsigned bytes x (< 128) times signed bytes y, as 8 int32
-inline __m256i dot_u8_i8(__m256i x, __m256i y) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+// the 16 int16 block sums of a Q8_K block times 16 int16 factors, summed
+inline int bsums_dot(const int16_t *bsums, __m256i factors) {
+    return hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bsums)), factors));
 }
 
-// The tiles below take up to kTokens activation rows per pass over a weight
-// row, so each weight block is decoded once for them all.
+// The K-quant tiles take kTokens activation rows per pass over a weight row,
+// so each weight block is decoded once for them all.
 constexpr int kTokens = 4;
 
-template <typename Tile> void by_token_groups(const MatmulTile &t, Tile tile) {
-    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += kTokens) {
-        const int nt = static_cast<int>(lesser(static_cast<int64_t>(kTokens), t.n_tokens - j0));
-        for (int64_t r = 0; r < t.n_rows; ++r) {
-            float sums[kTokens];
-            tile(t.w + static_cast<size_t>(r) * t.w_stride, t.a + static_cast<size_t>(j0) * t.a_stride, nt,
-                 sums);
-            for (int j = 0; j < nt; ++j) t.out[(j0 + j) * t.out_stride + r] = sums[j];
+// --- Q8_0 and Q4_0 x Q8_0 ---------------------------------------------------
+
+// The 32 signed weights of block b of a Q8_0 row, and its scale.
+struct Q8_0Weights {
+    static __m256i values(const uint8_t *row, int64_t b, float *d) {
+        const block_q8_0 &x = reinterpret_cast<const block_q8_0 *>(row)[b];
+        *d = half(x.d);
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs));
+    }
+};
+
+// Q4_0: elements 0..15 from the low nibbles, 16..31 from the high ones, minus 8.
+struct Q4_0Weights {
+    static __m256i values(const uint8_t *row, int64_t b, float *d) {
+        const block_q4_0 &x = reinterpret_cast<const block_q4_0 *>(row)[b];
+        *d = half(x.d);
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
+        const __m256i nibbles =
+            _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+        return _mm256_sub_epi8(nibbles, _mm256_set1_epi8(8));
+    }
+};
+
+// R weight rows x J tokens per pass, R * J accumulators: each weight block is
+// decoded once for J tokens and each activation block loaded once for R rows.
+// Per (row, token) the sum is the one-at-a-time one: block products in
+// 8 lanes, scaled by dw * dy, added block after block, then across lanes.
+template <typename W, int R, int J>
+void q8_0_pass(const MatmulTile &t, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+    const int64_t nb = t.n / 32;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[R][J];
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < J; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        __m256i wq[R], aw[R];
+        float dw[R];
+        for (int i = 0; i < R; ++i) {
+            wq[i] = W::values(wr[i], b, &dw[i]);
+            aw[i] = _mm256_sign_epi8(wq[i], wq[i]);
+        }
+        for (int j = 0; j < J; ++j) {
+            const block_q8_0 &y = reinterpret_cast<const block_q8_0 *>(ar[j])[b];
+            const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs));
+            const float dy = half(y.d);
+            for (int i = 0; i < R; ++i) {
+                const __m256i p =
+                    _mm256_madd_epi16(_mm256_maddubs_epi16(aw[i], _mm256_sign_epi8(yq, wq[i])), ones);
+                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw[i] * dy), _mm256_cvtepi32_ps(p), acc[i][j]);
+            }
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < J; ++j) sums[i][j] = hsum(acc[i][j]);
+}
+
+template <typename W> void tile_q8_0_activations(const MatmulTile &t) {
+    constexpr int R = 2, J = 4;
+    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += J) {
+        const int nj = static_cast<int>(lesser(static_cast<int64_t>(J), t.n_tokens - j0));
+        const uint8_t *ar[J];
+        for (int j = 0; j < J; ++j) ar[j] = t.a + static_cast<size_t>(j0 + lesser(j, nj - 1)) * t.a_stride;
+        for (int64_t r0 = 0; r0 < t.n_rows; r0 += R) {
+            const int nr = static_cast<int>(lesser(static_cast<int64_t>(R), t.n_rows - r0));
+            const uint8_t *wr[R];
+            for (int i = 0; i < R; ++i)
+                wr[i] = t.w + static_cast<size_t>(r0 + lesser(i, nr - 1)) * t.w_stride;
+            float sums[R][J];
+            if (nr == R && nj == J) {
+                q8_0_pass<W, R, J>(t, wr, ar, sums);
+            } else {
+                // edges: one row and one token at a time
+                for (int i = 0; i < nr; ++i)
+                    for (int j = 0; j < nj; ++j) {
+                        float one[1][1];
+                        q8_0_pass<W, 1, 1>(t, &wr[i], &ar[j], one);
+                        sums[i][j] = one[0][0];
+                    }
+            }
+            for (int i = 0; i < nr; ++i)
+                for (int j = 0; j < nj; ++j) t.out[(j0 + j) * t.out_stride + r0 + i] = sums[i][j];
         }
     }
 }
 
-// --- Q8_0 x Q8_0 ------------------------------------------------------------
-
 void tile_q8_0(const MatmulTile &t) {
-    const int64_t nb = t.n / 32;
-    by_token_groups(t, [&](const uint8_t *w, const uint8_t *a, int nt, float *sums) {
-        const block_q8_0 *x = reinterpret_cast<const block_q8_0 *>(w);
-        __m256 acc[kTokens] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                               _mm256_setzero_ps()};
-        for (int64_t b = 0; b < nb; ++b) {
-            const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x[b].qs));
-            const float dw = half(x[b].d);
-            for (int j = 0; j < nt; ++j) {
-                const block_q8_0 &y =
-                    reinterpret_cast<const block_q8_0 *>(a + static_cast<size_t>(j) * t.a_stride)[b];
-                const __m256i p = dot_i8(wq, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs)));
-                acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y.d)), _mm256_cvtepi32_ps(p), acc[j]);
-            }
-        }
-        for (int j = 0; j < nt; ++j) sums[j] = hsum(acc[j]);
-    });
+    tile_q8_0_activations<Q8_0Weights>(t);
 }
-
-// --- Q4_0 x Q8_0 ------------------------------------------------------------
-
 void tile_q4_0(const MatmulTile &t) {
-    const int64_t nb = t.n / 32;
-    const __m256i low = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
-    by_token_groups(t, [&](const uint8_t *w, const uint8_t *a, int nt, float *sums) {
-        const block_q4_0 *x = reinterpret_cast<const block_q4_0 *>(w);
-        __m256 acc[kTokens] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                               _mm256_setzero_ps()};
-        for (int64_t b = 0; b < nb; ++b) {
-            // elements 0..15 from the low nibbles, 16..31 from the high ones
-            const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x[b].qs));
-            const __m256i nibbles =
-                _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low);
-            const __m256i wq = _mm256_sub_epi8(nibbles, eight);
-            const float dw = half(x[b].d);
-            for (int j = 0; j < nt; ++j) {
-                const block_q8_0 &y =
-                    reinterpret_cast<const block_q8_0 *>(a + static_cast<size_t>(j) * t.a_stride)[b];
-                const __m256i p = dot_i8(wq, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs)));
-                acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y.d)), _mm256_cvtepi32_ps(p), acc[j]);
-            }
-        }
-        for (int j = 0; j < nt; ++j) sums[j] = hsum(acc[j]);
-    });
+    tile_q8_0_activations<Q4_0Weights>(t);
 }
 
 // --- Q4_K / Q5_K x Q8_K -------------------------------------------------------
@@ -130,116 +162,139 @@ inline void scales_mins_k4(const uint8_t *s, int *sc, int *m) {
     }
 }
 
-// sum of mins[j / 2] * bsums[j] over the 16 groups of 16 (sub-blocks of 32)
-inline int mins_dot(const int *m, const int16_t *bsums) {
-    int s = 0;
-    for (int j = 0; j < 16; ++j) s += m[j / 2] * bsums[j];
-    return s;
+// One weight row against J tokens: per super-block, each sub-block's levels
+// are decoded once and multiplied into the J tokens' integer sums.
+template <bool Q5, int J>
+void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    __m256 acc[J];
+    float acc_min[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_min[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t *qs, *scales, *qh = nullptr;
+        uint16_t dh, dminh;
+        if constexpr (Q5) {
+            const block_q5_K &x = reinterpret_cast<const block_q5_K *>(w)[b];
+            qs = x.qs, scales = x.scales, qh = x.qh, dh = x.d, dminh = x.dmin;
+        } else {
+            const block_q4_K &x = reinterpret_cast<const block_q4_K *>(w)[b];
+            qs = x.qs, scales = x.scales, dh = x.d, dminh = x.dmin;
+        }
+        int sc[8], m[8];
+        scales_mins_k4(scales, sc, m);
+        const block_q8_K *y[J];
+        for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+        __m256i total[J];
+        for (int j = 0; j < J; ++j) total[j] = _mm256_setzero_si256();
+        const __m256i hbits =
+            Q5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qh)) : _mm256_setzero_si256();
+        for (int s = 0; s < 8; ++s) {
+            // sub-block s: the low (even s) or high (odd s) nibbles of bytes
+            // 32 (s / 2) ...; Q5_K: bit s of qh[l] is the fifth bit of value l
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qs + 32 * (s / 2)));
+            __m256i levels = _mm256_and_si256(s % 2 ? _mm256_srli_epi16(q, 4) : q, low);
+            if constexpr (Q5)
+                levels = _mm256_or_si256(
+                    levels, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, s), one), 4));
+            // the scale as a 16-bit factor of madd (the byte products fit in
+            // 16 bits: levels < 32, |q8| <= 128)
+            const __m256i scale = _mm256_set1_epi16(static_cast<int16_t>(sc[s]));
+            for (int j = 0; j < J; ++j) {
+                const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * s));
+                total[j] =
+                    _mm256_add_epi32(total[j], _mm256_madd_epi16(_mm256_maddubs_epi16(levels, q8), scale));
+            }
+        }
+        // mins[k / 2] for the 16 groups of 16 whose block sums Q8_K keeps
+        const __m256i mins16 = _mm256_setr_epi16(
+            static_cast<int16_t>(m[0]), static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]),
+            static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]), static_cast<int16_t>(m[2]),
+            static_cast<int16_t>(m[3]), static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]),
+            static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]), static_cast<int16_t>(m[5]),
+            static_cast<int16_t>(m[6]), static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]),
+            static_cast<int16_t>(m[7]));
+        const float dw = half(dh), dminw = half(dminh);
+        for (int j = 0; j < J; ++j) {
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);
+            acc_min[j] += dminw * y[j]->d * static_cast<float>(bsums_dot(y[j]->bsums, mins16));
+        }
+    }
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
+}
+
+// Groups of kTokens tokens per weight row, the rest one at a time.
+template <void (*Group)(int64_t, const uint8_t *, const uint8_t *const *, float *),
+          void (*Single)(int64_t, const uint8_t *, const uint8_t *const *, float *)>
+void tile_by_rows(const MatmulTile &t, int64_t block_values) {
+    const int64_t nb = t.n / block_values;
+    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += kTokens) {
+        const int nt = static_cast<int>(lesser(static_cast<int64_t>(kTokens), t.n_tokens - j0));
+        const uint8_t *ar[kTokens];
+        for (int j = 0; j < nt; ++j) ar[j] = t.a + static_cast<size_t>(j0 + j) * t.a_stride;
+        for (int64_t r = 0; r < t.n_rows; ++r) {
+            const uint8_t *w = t.w + static_cast<size_t>(r) * t.w_stride;
+            float sums[kTokens];
+            if (nt == kTokens)
+                Group(nb, w, ar, sums);
+            else
+                for (int j = 0; j < nt; ++j) Single(nb, w, &ar[j], &sums[j]);
+            for (int j = 0; j < nt; ++j) t.out[(j0 + j) * t.out_stride + r] = sums[j];
+        }
+    }
 }
 
 template <bool Q5> void tile_q45_K(const MatmulTile &t) {
-    const int64_t nb = t.n / QK_K;
-    const __m256i low = _mm256_set1_epi8(0x0f);
-    by_token_groups(t, [&](const uint8_t *w, const uint8_t *a, int nt, float *sums) {
-        __m256 acc[kTokens] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                               _mm256_setzero_ps()};
-        float acc_min[kTokens] = {0, 0, 0, 0};
-        for (int64_t b = 0; b < nb; ++b) {
-            const uint8_t *qs, *scales, *qh = nullptr;
-            uint16_t dh, dminh;
-            if constexpr (Q5) {
-                const block_q5_K &x = reinterpret_cast<const block_q5_K *>(w)[b];
-                qs = x.qs, scales = x.scales, qh = x.qh, dh = x.d, dminh = x.dmin;
-            } else {
-                const block_q4_K &x = reinterpret_cast<const block_q4_K *>(w)[b];
-                qs = x.qs, scales = x.scales, dh = x.d, dminh = x.dmin;
-            }
-            int sc[8], m[8];
-            scales_mins_k4(scales, sc, m);
-            // the 8 sub-blocks' levels, 32 bytes each
-            __m256i levels[8];
-            const __m256i hbits =
-                Q5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qh)) : _mm256_setzero_si256();
-            for (int c = 0; c < 4; ++c) {
-                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qs + 32 * c));
-                levels[2 * c] = _mm256_and_si256(q, low);
-                levels[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
-                if constexpr (Q5) {
-                    // bit 2c (2c + 1) of qh[l] is the fifth bit of value l of sub-block 2c (2c + 1)
-                    const __m256i b0 = _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c), _mm256_set1_epi8(1));
-                    const __m256i b1 =
-                        _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c + 1), _mm256_set1_epi8(1));
-                    levels[2 * c] = _mm256_or_si256(levels[2 * c], _mm256_slli_epi16(b0, 4));
-                    levels[2 * c + 1] = _mm256_or_si256(levels[2 * c + 1], _mm256_slli_epi16(b1, 4));
-                }
-            }
-            const float dw = half(dh), dminw = half(dminh);
-            for (int j = 0; j < nt; ++j) {
-                const block_q8_K &y =
-                    reinterpret_cast<const block_q8_K *>(a + static_cast<size_t>(j) * t.a_stride)[b];
-                __m256i total = _mm256_setzero_si256();
-                for (int s = 0; s < 8; ++s) {
-                    const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs + 32 * s));
-                    total = _mm256_add_epi32(
-                        total, _mm256_mullo_epi32(dot_u8_i8(levels[s], q8), _mm256_set1_epi32(sc[s])));
-                }
-                acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y.d), _mm256_cvtepi32_ps(total), acc[j]);
-                acc_min[j] += dminw * y.d * static_cast<float>(mins_dot(m, y.bsums));
-            }
-        }
-        for (int j = 0; j < nt; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
-    });
+    tile_by_rows<q45_K_pass<Q5, kTokens>, q45_K_pass<Q5, 1>>(t, QK_K);
 }
 
 // --- Q6_K x Q8_K --------------------------------------------------------------
 
-void tile_q6_K(const MatmulTile &t) {
-    const int64_t nb = t.n / QK_K;
+template <int J> void q6_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
-    by_token_groups(t, [&](const uint8_t *w, const uint8_t *a, int nt, float *sums) {
-        __m256 acc[kTokens] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                               _mm256_setzero_ps()};
-        for (int64_t b = 0; b < nb; ++b) {
-            const block_q6_K &x = reinterpret_cast<const block_q6_K *>(w)[b];
-            // levels q (0..63) of the 8 groups of 32, in value order
-            __m256i levels[8];
-            for (int h = 0; h < 2; ++h) {
-                const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.ql + 64 * h));
-                const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.ql + 64 * h + 32));
-                const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qh + 32 * h));
-                auto high = [&](int shift) {
-                    return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, shift), three), 4);
-                };
-                levels[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, low), high(0));
-                levels[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, low), high(2));
-                levels[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), high(4));
-                levels[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), high(6));
-            }
-            // per group of 32: the two 16-value scales, as 16-bit lanes for madd
-            __m256i scales[8];
-            for (int g = 0; g < 8; ++g)
-                scales[g] =
-                    _mm256_set_m128i(_mm_set1_epi16(x.scales[2 * g + 1]), _mm_set1_epi16(x.scales[2 * g]));
-            int scale_sum = 0; // for the offset of 32: sum of scale * bsum
-            const float dw = half(x.d);
-            for (int j = 0; j < nt; ++j) {
-                const block_q8_K &y =
-                    reinterpret_cast<const block_q8_K *>(a + static_cast<size_t>(j) * t.a_stride)[b];
-                __m256i total = _mm256_setzero_si256();
-                for (int g = 0; g < 8; ++g) {
-                    const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs + 32 * g));
-                    const __m256i p16 = _mm256_maddubs_epi16(levels[g], q8);
-                    total = _mm256_add_epi32(total, _mm256_madd_epi16(p16, scales[g]));
-                }
-                scale_sum = 0;
-                for (int k = 0; k < 16; ++k) scale_sum += x.scales[k] * y.bsums[k];
-                const __m256i offset = _mm256_setr_epi32(32 * scale_sum, 0, 0, 0, 0, 0, 0, 0);
-                acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y.d),
-                                         _mm256_cvtepi32_ps(_mm256_sub_epi32(total, offset)), acc[j]);
+    __m256 acc[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const block_q6_K &x = reinterpret_cast<const block_q6_K *>(w)[b];
+        const block_q8_K *y[J];
+        for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+        __m256i total[J];
+        for (int j = 0; j < J; ++j) total[j] = _mm256_setzero_si256();
+        for (int g = 0; g < 8; ++g) {
+            // levels q (0..63) of group g of 32, in value order: half h = g / 4
+            // of the block; low nibbles of ql bytes 64 h (+ 32 for odd g), the
+            // high ones for g % 4 >= 2; two bits of qh byte 32 h + l at 2 (g % 4)
+            const int h = g / 4, k = g % 4;
+            const __m256i l =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.ql + 64 * h + 32 * (k % 2)));
+            const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qh + 32 * h));
+            const __m256i levels =
+                _mm256_or_si256(_mm256_and_si256(k >= 2 ? _mm256_srli_epi16(l, 4) : l, low),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 2 * k), three), 4));
+            // the group's two 16-value scales, as 16-bit lanes for madd
+            const __m256i scale =
+                _mm256_set_m128i(_mm_set1_epi16(x.scales[2 * g + 1]), _mm_set1_epi16(x.scales[2 * g]));
+            for (int j = 0; j < J; ++j) {
+                const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * g));
+                total[j] =
+                    _mm256_add_epi32(total[j], _mm256_madd_epi16(_mm256_maddubs_epi16(levels, q8), scale));
             }
         }
-        for (int j = 0; j < nt; ++j) sums[j] = hsum(acc[j]);
-    });
+        // for the offset of 32: the sum of scale * bsum over the 16 groups
+        const __m256i scales16 =
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)));
+        const float dw = half(x.d);
+        for (int j = 0; j < J; ++j) {
+            const int scale_sum = bsums_dot(y[j]->bsums, scales16);
+            const __m256i offset = _mm256_setr_epi32(32 * scale_sum, 0, 0, 0, 0, 0, 0, 0);
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d),
+                                     _mm256_cvtepi32_ps(_mm256_sub_epi32(total[j], offset)), acc[j]);
+        }
+    }
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]);
+}
+
+void tile_q6_K(const MatmulTile &t) {
+    tile_by_rows<q6_K_pass<kTokens>, q6_K_pass<1>>(t, QK_K);
 }
 
 // --- F32 / F16 / BF16 weights x F32 activations ---------------------------------
