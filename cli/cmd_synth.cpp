@@ -22,7 +22,7 @@ namespace {
 const char *kSynthUsage =
     "usage: lowbit synth [options] OUT.gguf\n"
     "\n"
-    "Writes a llama-architecture model with random weights of realistic statistics\n"
+    "Writes a llama, qwen2 or qwen3 model with random weights of realistic statistics\n"
     "(Gaussian rows, spread per-row and per-column scales, rare large outliers),\n"
     "deterministic for a seed, for tests and benchmarks.\n"
     "\n"

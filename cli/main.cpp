@@ -41,7 +41,7 @@ const char *kUsage =
     "commands:\n"
     "  info FILE [--json]                     show a GGUF file's metadata and tensors\n"
     "  quantize [options] IN [OUT] TYPE [N]   quantize a model (see lowbit quantize --help)\n"
-    "  synth [options] OUT                    write a synthetic llama model (see lowbit synth --help)\n"
+    "  synth [options] OUT                    write a synthetic model (see lowbit synth --help)\n"
     "  tokenize MODEL TEXT                    the model's tokens of a text\n"
     "  perplexity MODEL -f TEXT [options]     the perplexity of a text, as llama-perplexity\n"
     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
