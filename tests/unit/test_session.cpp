@@ -116,6 +116,68 @@ TEST(Session, Stories260KLogitsMatchLlamaCpp) {
     }
 }
 
+// Rotary embeddings as llama.cpp reads their metadata: stories260K (F32) with
+// its rope keys rewritten, run by both. The positions go past the "original"
+// context the YaRN cases claim, so YaRN's ramp and magnitude both apply.
+struct RopeCase {
+    const char *name;
+    std::vector<const char *> overrides;
+};
+
+void PrintTo(const RopeCase &c, std::ostream *os) {
+    *os << c.name;
+}
+
+class RopeMetadata : public ::testing::TestWithParam<RopeCase> {};
+
+TEST_P(RopeMetadata, LogitsMatchLlamaCpp) {
+    const testdata::TempDir dir;
+    const std::string path = dir.file("rope.gguf");
+    lb_model *m = nullptr;
+    lb_quantizer *q = nullptr;
+    ASSERT_EQ(lb_model_open(&m, testdata::stories_path().c_str()), LB_OK);
+    ASSERT_EQ(lb_quantizer_new(&q), LB_OK);
+    ASSERT_EQ(lb_quantizer_set_only_copy(q, 1), LB_OK);
+    for (const char *spec : GetParam().overrides)
+        ASSERT_EQ(lb_quantizer_add_kv_override(q, spec), LB_OK) << spec;
+    ASSERT_EQ(lb_quantizer_run(q, m, path.c_str()), LB_OK) << lb_last_error();
+    lb_quantizer_free(q);
+    lb_model_close(m);
+
+    const peer::LlamaModel llama(path, false);
+    std::vector<int32_t> tokens = llama.tokenize(validation_text().substr(0, 1200), true, false);
+    tokens.resize(200);
+    peer::LlamaRunOptions o;
+    o.n_ctx = 256;
+    const std::vector<float> theirs = llama.logits(tokens, o);
+    const std::vector<float> plain = lowbit_logits(testdata::stories_path(), tokens, LB_TYPE_F32, 512);
+    const std::vector<float> ours = lowbit_logits(path, tokens, LB_TYPE_F32, 512);
+    const Agreement a = compare(ours, theirs, llama.n_vocab());
+    const Agreement changed = compare(ours, plain, llama.n_vocab());
+    std::printf(
+        "%s: max |diff| %.3g, mean KLD %.3g against llama.cpp (the keys moved logits by up to %.3g)\n",
+        GetParam().name, a.max_abs, a.mean_kld, changed.max_abs);
+    EXPECT_GT(changed.max_abs, 0.05) << "the keys must change the model's output";
+    EXPECT_LT(a.max_abs, 1e-3);
+    EXPECT_LT(a.mean_kld, 1e-9);
+    EXPECT_EQ(a.same_top, a.positions);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Keys, RopeMetadata,
+    ::testing::Values(
+        RopeCase{"freq_base", {"llama.rope.freq_base=float:1000"}},
+        RopeCase{"linear", {"llama.rope.scaling.type=str:linear", "llama.rope.scaling.factor=float:4"}},
+        RopeCase{"yarn",
+                 {"llama.rope.scaling.type=str:yarn", "llama.rope.scaling.factor=float:4",
+                  "llama.rope.scaling.original_context_length=int:64"}},
+        RopeCase{"yarn_betas",
+                 {"llama.rope.scaling.type=str:yarn", "llama.rope.scaling.factor=float:8",
+                  "llama.rope.scaling.original_context_length=int:32",
+                  "llama.rope.scaling.yarn_beta_fast=float:16", "llama.rope.scaling.yarn_beta_slow=float:2",
+                  "llama.rope.scaling.attn_factor=float:0.9"}}),
+    [](const ::testing::TestParamInfo<RopeCase> &info) { return std::string(info.param.name); });
+
 // PROVENANCE.md: F32 perplexity of stories260K on the first 20,000 characters
 // of tinystories_val.txt at ctx 256 is 3.7783 (9,603 tokens, 4,699 scored).
 TEST(Session, Stories260KPerplexityIsTheKnownFigure) {
