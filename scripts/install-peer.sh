@@ -3,12 +3,15 @@
 # its prebuilt llama.cpp CPU libraries (@node-llama-cpp/linux-x64@3.22.1:
 # libggml-base.so, libggml-cpu-*.so, libllama.so). Tests dlopen the libraries
 # as an oracle; the node client test runs GGUF files with node-llama-cpp.
+# Beside them, Hugging Face's tokenizers.js (@huggingface/tokenizers@0.2.0, pure
+# JavaScript): an independent oracle for tokenizer.json vocabularies.
 #
 # Installs into $LOWBIT_PEER_CACHE (default ~/.cache/lowbit/peer-3.22.1) and
 # prints the folder that holds the libraries; llama.cpp's source at the same
 # release goes to $LOWBIT_PEER_CACHE/llama.cpp. Does nothing if already there.
 set -euo pipefail
 VER=3.22.1
+HF_VER=0.2.0
 CACHE=${LOWBIT_PEER_CACHE:-$HOME/.cache/lowbit/peer-$VER}
 LIBS=$CACHE/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
 
@@ -19,8 +22,12 @@ if [[ ! -f $LIBS/libggml-base.so || ! -f $CACHE/node_modules/node-llama-cpp/pack
   # --omit=optional skips the CUDA and Vulkan builds (600 MB); the CPU build is
   # named explicitly. Install scripts are not needed (prebuilt binaries).
   (cd "$CACHE" && npm install --silent --no-audit --no-fund --omit=optional --ignore-scripts \
-      "node-llama-cpp@$VER" "@node-llama-cpp/linux-x64@$VER") >&2
+      "node-llama-cpp@$VER" "@node-llama-cpp/linux-x64@$VER" "@huggingface/tokenizers@$HF_VER") >&2
   [[ -f $LIBS/libggml-base.so ]] || { echo "install-peer: npm did not deliver $LIBS/libggml-base.so" >&2; exit 1; }
+fi
+if [[ ! -f $CACHE/node_modules/@huggingface/tokenizers/package.json ]]; then
+  (cd "$CACHE" && npm install --silent --no-audit --no-fund --omit=optional --ignore-scripts \
+      "@huggingface/tokenizers@$HF_VER") >&2
 fi
 # llama.cpp's source at the peer's exact release, shipped by node-llama-cpp as a
 # git bundle: tests compile against its headers (struct layouts of llama.h)

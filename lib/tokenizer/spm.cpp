@@ -66,16 +66,20 @@ void spm_tokenize(const Vocab &vocab, const std::string &text, std::vector<int32
         propose(left.prev, c.left);
         propose(c.left, left.next);
     }
+    bool after_unknown = false; // the last token out is the unknown token of a character
     for (int i = pieces.empty() ? -1 : 0; i >= 0; i = pieces[static_cast<size_t>(i)].next) {
         const Piece &p = pieces[static_cast<size_t>(i)];
         const std::string piece = text.substr(p.start, p.size);
         const int32_t id = vocab.find(piece);
         if (id != kNoToken) {
             out.push_back(id);
+            after_unknown = false;
             continue;
         }
         // every merged piece is a token, so this is one character: its bytes
-        // as byte tokens, or (lacking one of them) the unknown token
+        // as byte tokens, or (lacking one of them) the unknown token, one for
+        // a run of such characters (as SentencePiece and Hugging Face's
+        // fuse_unk give it)
         std::vector<int32_t> bytes;
         for (const char c : piece) {
             const int32_t b = vocab.byte_token(static_cast<uint8_t>(c));
@@ -85,10 +89,13 @@ void spm_tokenize(const Vocab &vocab, const std::string &text, std::vector<int32
             }
             bytes.push_back(b);
         }
-        if (!bytes.empty())
+        if (!bytes.empty()) {
             out.insert(out.end(), bytes.begin(), bytes.end());
-        else if (vocab.unk != kNoToken)
+            after_unknown = false;
+        } else if (vocab.unk != kNoToken && !after_unknown) {
             out.push_back(vocab.unk);
+            after_unknown = true;
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 // characters, then adjacent pieces merged, highest token score first (the
 // leftmost on a tie), as long as the merged text is a token; a piece that is
 // no token is spelled with byte tokens <0xNN> ("byte fallback"), or with the
-// unknown token when the vocabulary has no byte tokens (as Hugging Face does;
-// llama.cpp aborts there).
+// unknown token when the vocabulary has no byte tokens, one for a run of such
+// pieces (as SentencePiece and Hugging Face's fuse_unk do; llama.cpp aborts
+// there).
 #pragma once
 
 #include "tokenizer/vocab.hpp"
