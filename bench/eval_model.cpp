@@ -19,6 +19,7 @@
 #include "ggml_peer.hpp"
 #include "llama_peer.hpp"
 #include "lowbit/lowbit.h"
+#include "machine.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -47,19 +48,6 @@ std::vector<std::string> split(const std::string &s) {
     for (std::string part; std::getline(in, part, ',');)
         if (!part.empty()) out.push_back(part);
     return out;
-}
-
-bool file_exists(const std::string &path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
-}
-
-std::string cpu_model() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown";
 }
 
 double median(std::vector<double> v) {
@@ -169,7 +157,7 @@ Result in_child(const std::vector<std::string> &args) {
 
 bool write_models(const std::string &dir, const std::string &vocab, std::string *f16) {
     *f16 = dir + "/synthetic-100m-f16.gguf";
-    if (!file_exists(*f16)) {
+    if (!bench::file_exists(*f16)) {
         std::fprintf(stderr, "writing the synthetic ~100M model to %s ...\n", f16->c_str());
         lb_synth_options o;
         lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
@@ -188,7 +176,7 @@ bool write_models(const std::string &dir, const std::string &vocab, std::string 
     }
     for (const char *type : {"Q8_0", "Q4_K_M"}) {
         const std::string out = dir + "/synthetic-100m-" + type + ".gguf";
-        if (file_exists(out)) continue;
+        if (bench::file_exists(out)) continue;
         lb_ftype ftype;
         lb_model *m = nullptr;
         lb_quantizer *q = nullptr;
@@ -266,7 +254,8 @@ int main(int argc, char **argv) {
     std::printf("lowbit:   %s; kernels %s\n", lb_version(),
                 std::getenv("LOWBIT_KERNELS") != nullptr ? std::getenv("LOWBIT_KERNELS") : "default");
     std::printf("peer:     libllama.so of node-llama-cpp 3.22.1 in %s\n", peer::library_dir().c_str());
-    std::printf("machine:  %s, %ld logical cores\n", cpu_model().c_str(), ::sysconf(_SC_NPROCESSORS_ONLN));
+    std::printf("machine:  %s, %ld logical cores\n", bench::cpu_model().c_str(),
+                ::sysconf(_SC_NPROCESSORS_ONLN));
     std::printf(
         "run:      %d tokens in one context, batch %d, all logits, F16 cache, %d threads; median of %d"
         " timed runs after a warm-up; each engine in its own process\n\n",

@@ -8,6 +8,7 @@
 // usage: quantize_model [--model FILE] [--type Q4_K_M] [--threads 2] [--dir DIR]
 #include "ggml_peer.hpp"
 #include "lowbit/lowbit.h"
+#include "machine.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -46,19 +47,6 @@ template <typename F> Result in_child(F fn, const std::string &out) {
     return r;
 }
 
-bool file_exists(const std::string &path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
-}
-
-std::string cpu_model() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown";
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -88,7 +76,7 @@ int main(int argc, char **argv) {
     std::system(("mkdir -p '" + dir + "'").c_str());
     if (model.empty()) {
         model = dir + "/synthetic-1b-f16.gguf";
-        if (!file_exists(model)) {
+        if (!bench::file_exists(model)) {
             std::fprintf(stderr, "writing the synthetic 1B model to %s ...\n", model.c_str());
             lb_synth_options o;
             lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
@@ -143,7 +131,8 @@ int main(int argc, char **argv) {
     const double model_gib =
         ::stat(model.c_str(), &st) == 0 ? static_cast<double>(st.st_size) / (1 << 30) : 0;
     std::printf("model:    %s (%.2f GiB)\n", model.c_str(), model_gib);
-    std::printf("machine:  %s, %ld logical cores\n", cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN));
+    std::printf("machine:  %s, %ld logical cores\n", bench::cpu_model().c_str(),
+                sysconf(_SC_NPROCESSORS_ONLN));
     std::printf("run:      %s, %d threads each, each in its own process\n\n", type.c_str(), threads);
     std::printf("%-10s %10s %14s %14s %s\n", "tool", "wall s", "peak RSS MiB", "output MiB", "");
     std::printf("%-10s %10.2f %14.1f %14.1f %s\n", "lowbit", lowbit.seconds, lowbit.peak_rss_mib,
