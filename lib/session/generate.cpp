@@ -56,7 +56,7 @@ std::vector<int32_t> Session::generate(const std::string &prompt, const Generate
              "generate: the prompt (%zu tokens) and %d more exceed the context of %d tokens", tokens.size(),
              o.max_tokens, context());
     clear();
-    cancelled_.store(false);
+    begin_work();
     eval_step(tokens.data(), tokens.size(), nullptr);
     std::mt19937_64 rng(o.seed);
     const tokenizer::Vocab &v = tokenizer_->vocab();

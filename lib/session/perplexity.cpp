@@ -26,7 +26,7 @@ double negative_log_likelihood(const float *logits, int64_t n_vocab, int32_t tar
 PerplexityResult Session::perplexity(const std::string &text, int n_ctx, int max_chunks,
                                      const std::function<bool(const PerplexityResult &)> &progress) {
     const auto start = std::chrono::steady_clock::now();
-    cancelled_.store(false);
+    begin_work();
     if (n_ctx < 2) fail(LB_E_INVALID_ARG, "perplexity: the context must be at least 2 tokens, not %d", n_ctx);
     if (config_.n_ctx_train > 0 && n_ctx > config_.n_ctx_train)
         fail(LB_E_INVALID_ARG, "perplexity: a context of %d tokens is larger than the model's (%d)", n_ctx,

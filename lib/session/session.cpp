@@ -38,7 +38,7 @@ void Session::ensure_cache() {
 }
 
 void Session::eval(const int32_t *tokens, size_t n, const uint8_t *want) {
-    cancelled_.store(false); // a cancel asked before this call is cleared
+    begin_work(); // a cancel asked before this call is cleared
     eval_step(tokens, n, want);
 }
 

@@ -67,6 +67,13 @@ class Session {
     size_t n_logits() const { return n_logits_; }
     const float *logits(size_t k) const { return logits_.data() + k * static_cast<size_t>(config_.n_vocab); }
 
+    // A piece of work of many evaluations (perplexity, KL-divergence, an
+    // importance matrix) starts with begin_work(), which clears an earlier
+    // cancel(), and evaluates with eval_step(), which does not: a cancel
+    // stops the whole piece.
+    void begin_work() { cancelled_.store(false); }
+    void eval_step(const int32_t *tokens, size_t n, const uint8_t *want);
+
     void set_observer(MatmulObserver observer) { observer_ = std::move(observer); }
     // Safe from any thread: the running evaluation stops with LB_E_CANCELLED.
     void cancel() { cancelled_.store(true); }
@@ -87,9 +94,6 @@ class Session {
   private:
     void ensure_cache();
     int threads() const;
-    // eval() without clearing an earlier cancel: the steps of perplexity()
-    // and generate()
-    void eval_step(const int32_t *tokens, size_t n, const uint8_t *want);
     void eval_batches(const int32_t *tokens, size_t n, const uint8_t *want, size_t batch,
                       const kernels::KernelSet &k, const MatmulObserver &observe);
 

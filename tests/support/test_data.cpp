@@ -51,6 +51,22 @@ bool file_exists(const std::string &path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
+std::string validation_text(size_t n) {
+    const std::vector<uint8_t> all = read_file(source_path("tests/data/tinystories_val.txt"));
+    return std::string(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(std::min(n, all.size())));
+}
+
+void quantize_with_lowbit(const std::string &in, const std::string &out, lb_ftype ftype) {
+    lb_model *m = nullptr;
+    lb_quantizer *q = nullptr;
+    const bool ok = lb_model_open(&m, in.c_str()) == LB_OK && lb_quantizer_new(&q) == LB_OK &&
+                    lb_quantizer_set_ftype(q, ftype) == LB_OK && lb_quantizer_run(q, m, out.c_str()) == LB_OK;
+    const std::string error = ok ? "" : lb_last_error();
+    lb_quantizer_free(q);
+    lb_model_close(m);
+    if (!ok) throw std::runtime_error("quantizing " + in + ": " + error);
+}
+
 std::vector<uint8_t> read_file(const std::string &path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw std::runtime_error("cannot read " + path);

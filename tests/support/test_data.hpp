@@ -36,6 +36,11 @@ class TempDir {
 bool file_exists(const std::string &path);
 std::vector<uint8_t> read_file(const std::string &path);
 void write_file(const std::string &path, const std::vector<uint8_t> &bytes);
+// The first n bytes of tests/data/tinystories_val.txt (all of it: n = npos).
+std::string validation_text(size_t n = std::string::npos);
+// Quantizes in to out with lowbit (the C API) as file type ftype; throws
+// std::runtime_error with lb_last_error() on failure.
+void quantize_with_lowbit(const std::string &in, const std::string &out, lb_ftype ftype);
 
 // A deterministic generator (splitmix64) with portable distributions.
 class Rng {
