@@ -114,6 +114,7 @@ int cmd_perplexity(const Args &args) {
         return api_error("perplexity");
     Ui ui;
     lb_perplexity r{};
+    r.version = LB_PERPLEXITY_VERSION;
     g_session = s.session;
     struct sigaction sa = {};
     sa.sa_handler = on_signal;

@@ -662,6 +662,7 @@ PyObject *lbpy_session_perplexity(lb_session *session, PyObject *text, int64_t n
     }
     if (PyBytes_AsStringAndSize(text, &bytes, &length) != 0) return NULL;
     memset(&r, 0, sizeof r);
+    r.version = LB_PERPLEXITY_VERSION;
     status = lb_session_set_observer(session, lbpy_on_matmul, &call);
     if (status == LB_OK) {
         Py_BEGIN_ALLOW_THREADS

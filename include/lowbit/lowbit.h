@@ -821,7 +821,9 @@ LB_API lb_status lb_session_set_observer(lb_session *session, lb_observer_fn fn,
 
 /* --- Perplexity ---------------------------------------------------------- */
 
-/* A perplexity, or the estimate so far. Fields may be added at the end. */
+/* A perplexity, or the estimate so far. Set version to LB_PERPLEXITY_VERSION
+ * before passing one to be filled: the library fills the fields of that
+ * version (fields may be added at the end, with a higher version). */
 typedef struct lb_perplexity {
     uint32_t version;       /* LB_PERPLEXITY_VERSION */
     double perplexity;      /* exp(mean negative log-likelihood) */
@@ -844,7 +846,7 @@ typedef int (*lb_perplexity_fn)(const lb_perplexity *so_far, void *user);
  * token replaced by BOS, and in each chunk the predictions of positions
  * n_ctx/2 ... n_ctx-2 scored. max_chunks limits the chunks (0: all).
  * progress may be NULL. The cache is used (and emptied) as it goes.
- * Errors: LB_E_INVALID_ARG (NULL arguments, n_ctx < 2 or larger than the
+ * Errors: LB_E_INVALID_ARG (NULL arguments, out->version unknown, n_ctx < 2 or larger than the
  * model's context, a text shorter than 2 * n_ctx tokens: the message says how
  * long it is); LB_E_CANCELLED; LB_E_NOMEM. */
 LB_API lb_status lb_session_perplexity(lb_session *session, const char *text, size_t len, int64_t n_ctx,
@@ -881,6 +883,101 @@ typedef int (*lb_token_fn)(int32_t token, const char *piece, size_t len, void *u
  * that with max_tokens exceeds the context); LB_E_CANCELLED; LB_E_NOMEM. */
 LB_API lb_status lb_session_generate(lb_session *session, const char *prompt, size_t len,
                                      const lb_generate_options *o, lb_token_fn on_token, void *user);
+
+/* --- KL-divergence -------------------------------------------------------- */
+
+/* How far a model's next-token distributions are from a base model's (the
+ * 16-bit original of a quantized file) over a text, scored as
+ * llama-perplexity --kl-divergence scores: the text cut as
+ * lb_session_perplexity() cuts it, and at each scored position the
+ * KL-divergence KL(base || model), the change of the correct token's
+ * probability (Δp = p_model - p_base) and whether both rank the same token
+ * first. In one step (lb_kld) or in two: the base's distributions saved to a
+ * file first (lb_kld_save_base), so that one run of the base serves many
+ * models (lb_kld_from_file); both give the same figures to the bit. */
+
+typedef struct lb_kld_options {
+    uint32_t version;   /* LB_KLD_OPTIONS_VERSION */
+    int32_t n_ctx;      /* tokens per chunk (default 512) */
+    int32_t max_chunks; /* chunks to score at most (default 0: all) */
+} lb_kld_options;
+
+#define LB_KLD_OPTIONS_VERSION 1
+
+/* Fills o with the defaults of options version `version`.
+ * Errors: LB_E_INVALID_ARG (NULL o, unknown version). */
+LB_API lb_status lb_kld_options_init(lb_kld_options *o, uint32_t version);
+
+/* A value and its standard error. */
+typedef struct lb_estimate {
+    double value;
+    double uncertainty;
+} lb_estimate;
+
+/* The extremes and quantiles of a per-position figure (linear interpolation
+ * between sorted values, as llama.cpp computes them). */
+typedef struct lb_quantiles {
+    double min, p0_1, p1, p5, p10, p25, median, p75, p90, p95, p99, p99_9, max;
+} lb_quantiles;
+
+/* What llama-perplexity --kl-divergence prints. Set version to
+ * LB_KLD_RESULT_VERSION before passing one to be filled: the library fills
+ * the fields of that version. */
+typedef struct lb_kld_result {
+    uint32_t version;
+    uint64_t n_scored;              /* positions scored so far */
+    uint64_t n_chunks;              /* chunks scored so far */
+    lb_estimate ppl;                /* PPL(model) */
+    lb_estimate ppl_base;           /* PPL(base) */
+    double ln_ppl_correlation;      /* of the two models' per-token log-likelihoods */
+    lb_estimate ln_ppl_ratio;       /* ln(PPL(model) / PPL(base)) */
+    lb_estimate ppl_ratio;          /* PPL(model) / PPL(base) */
+    lb_estimate ppl_difference;     /* PPL(model) - PPL(base) */
+    lb_estimate kld;                /* mean KL(base || model), nats */
+    lb_quantiles kld_quantiles;     /* of the per-position KLD */
+    lb_estimate delta_p;            /* mean Δp of the correct token (a probability) */
+    lb_quantiles delta_p_quantiles; /* of Δp */
+    lb_estimate delta_p_rms;        /* root mean square of Δp */
+    lb_estimate same_top;           /* fraction of positions whose most likely token is the base's */
+    double seconds;                 /* time so far */
+} lb_kld_result;
+
+#define LB_KLD_RESULT_VERSION 1
+
+/* Called after each chunk with the figures so far (a version
+ * LB_KLD_RESULT_VERSION struct owned by the library); nonzero cancels. */
+typedef int (*lb_kld_fn)(const lb_kld_result *so_far, void *user);
+
+/* The divergence of model from base over len bytes of text. The two
+ * sessions must be of the same vocabulary; both caches are used and emptied.
+ * o NULL: the defaults; progress may be NULL.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, out->version unknown, bad
+ * options, models of different vocabularies, a text shorter than two
+ * contexts); LB_E_CANCELLED (progress, or lb_session_cancel on either
+ * session); LB_E_NOMEM. */
+LB_API lb_status lb_kld(lb_session *base, lb_session *model, const char *text, size_t len,
+                        const lb_kld_options *o, lb_kld_fn progress, void *user, lb_kld_result *out);
+
+/* Called after each chunk written: chunks done and in all; nonzero cancels. */
+typedef int (*lb_chunks_fn)(uint64_t done, uint64_t total, void *user);
+
+/* Evaluates base over the text and writes its distributions at the scored
+ * positions, and the text's tokens, to path (lowbit's base-logits format:
+ * zstd-compressed, written chunk by chunk and atomically, memory
+ * independent of the text's length). *n_chunks (may be NULL) receives the
+ * chunks written.
+ * Errors: as lb_kld(); LB_E_IO (naming the path). */
+LB_API lb_status lb_kld_save_base(lb_session *base, const char *text, size_t len, const lb_kld_options *o,
+                                  const char *path, lb_chunks_fn progress, void *user, uint64_t *n_chunks);
+
+/* The divergence of model from the base distributions saved in path, on
+ * the tokens saved with them (no text is needed).
+ * Errors: LB_E_INVALID_ARG (NULL arguments, out->version unknown, a file of
+ * another vocabulary, chunks longer than the model's context); LB_E_IO;
+ * LB_E_FORMAT (not a base-logits file, truncated, corrupt: the message names
+ * the file); LB_E_CANCELLED; LB_E_NOMEM. */
+LB_API lb_status lb_kld_from_file(lb_session *model, const char *base_path, lb_kld_fn progress, void *user,
+                                  lb_kld_result *out);
 
 /* ------------------------------------------------------------------------ */
 /* Importance matrices                                                      */

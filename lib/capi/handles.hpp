@@ -4,6 +4,7 @@
 #include "lowbit/lowbit.h"
 #include "model/model.hpp"
 #include "quantizer/quantizer.hpp"
+#include "session/session.hpp"
 
 #include <memory>
 
@@ -14,4 +15,8 @@ struct lb_model {
 struct lb_quantizer {
     lb::Quantizer job;
     lb::QuantizeStats stats; // of the last successful run
+};
+
+struct lb_session {
+    std::unique_ptr<lb::session::Session> session;
 };

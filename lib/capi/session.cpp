@@ -9,10 +9,6 @@ using lb::fail;
 using lb::capi::guard;
 using lb::capi::require;
 
-struct lb_session {
-    std::unique_ptr<lb::session::Session> session;
-};
-
 namespace {
 
 lb::session::Session &get(lb_session *s, const char *fn) {
@@ -216,6 +212,11 @@ lb_status lb_session_perplexity(lb_session *session, const char *text, size_t le
     return guard([&] {
         lb::session::Session &s = get(session, "lb_session_perplexity");
         require(out, "lb_session_perplexity", "out");
+        if (out->version != LB_PERPLEXITY_VERSION)
+            fail(LB_E_INVALID_ARG,
+                 "lb_session_perplexity: out->version is %u: set it to LB_PERPLEXITY_VERSION (%u) before the "
+                 "call",
+                 out->version, static_cast<unsigned>(LB_PERPLEXITY_VERSION));
         if (len > 0) require(text, "lb_session_perplexity", "text");
         if (n_ctx < 2 || n_ctx > (1 << 20))
             fail(LB_E_INVALID_ARG, "lb_session_perplexity: n_ctx must be 2..%d, not %lld", 1 << 20,

@@ -235,6 +235,7 @@ TEST(SessionApi, CancelFromAnotherThread) {
     });
     const std::string text = validation_text(20000);
     lb_perplexity r{};
+    r.version = LB_PERPLEXITY_VERSION;
     const lb_status st = lb_session_perplexity(
         s.s, text.data(), text.size(), 256, 0,
         [](const lb_perplexity *, void *user) {
@@ -254,6 +255,7 @@ TEST(SessionApi, PerplexityAndItsRefusals) {
     const std::string text = validation_text(20000);
     std::vector<double> estimates;
     lb_perplexity r{};
+    r.version = LB_PERPLEXITY_VERSION;
     ASSERT_EQ(lb_session_perplexity(
                   s.s, text.data(), text.size(), 256, 5,
                   [](const lb_perplexity *p, void *user) {
@@ -280,6 +282,10 @@ TEST(SessionApi, PerplexityAndItsRefusals) {
               LB_E_INVALID_ARG);
     EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 256, 0, nullptr, nullptr, nullptr),
               LB_E_INVALID_ARG);
+    lb_perplexity unset{}; // version 0
+    EXPECT_EQ(lb_session_perplexity(s.s, text.data(), text.size(), 256, 1, nullptr, nullptr, &unset),
+              LB_E_INVALID_ARG);
+    EXPECT_TRUE(mentions("out->version")) << lb_last_error();
     // cancelled by its progress callback
     EXPECT_EQ(lb_session_perplexity(
                   s.s, text.data(), text.size(), 256, 0, [](const lb_perplexity *, void *) { return 1; },
