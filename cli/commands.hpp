@@ -15,6 +15,7 @@ int cmd_quantize(const Args &args);
 int cmd_synth(const Args &args);
 int cmd_tokenize(const Args &args);
 int cmd_perplexity(const Args &args);
+int cmd_kld(const Args &args);
 int cmd_generate(const Args &args);
 
 // Prints "lowbit: error: <message>" to stderr; returns the exit status 1.

@@ -1,4 +1,4 @@
-// lowbit: quantize LLMs to GGUF and run them. Subcommands: info, quantize, synth, tokenize, perplexity,
+// lowbit: quantize LLMs to GGUF and run them. Subcommands: info, quantize, synth, tokenize, perplexity, kld,
 // generate.
 #include "commands.hpp"
 #include "input_guard.hpp"
@@ -44,6 +44,8 @@ const char *kUsage =
     "  synth [options] OUT                    write a synthetic model (see lowbit synth --help)\n"
     "  tokenize MODEL TEXT                    the model's tokens of a text\n"
     "  perplexity MODEL -f TEXT [options]     the perplexity of a text, as llama-perplexity\n"
+    "  kld --base B --model M -f TEXT         KL-divergence of M from B, as llama-perplexity "
+    "--kl-divergence\n"
     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
     "  --version                              print the version\n";
 
@@ -69,6 +71,7 @@ int main(int argc, char **argv) {
     if (cmd == "synth") return cli::cmd_synth(args);
     if (cmd == "tokenize") return cli::cmd_tokenize(args);
     if (cmd == "perplexity") return cli::cmd_perplexity(args);
+    if (cmd == "kld") return cli::cmd_kld(args);
     if (cmd == "generate") return cli::cmd_generate(args);
     std::fprintf(stderr, "%s", kUsage);
     return cli::error("unknown command '" + cmd + "'");

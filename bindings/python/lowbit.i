@@ -197,6 +197,14 @@ LBPY_OUT_VALUE(lb_value_type, out_type, PyLong_FromLong((long)*$1))
 %ignore lb_session_logits;
 %ignore lb_session_set_observer;
 %ignore lb_session_perplexity;
+%ignore lb_kld;
+%ignore lb_kld_save_base;
+%ignore lb_kld_from_file;
+%ignore lb_kld_fn;
+%ignore lb_chunks_fn;
+%ignore lb_kld_result;
+%ignore lb_estimate;
+%ignore lb_quantiles;
 %ignore lb_session_generate;
 /* Only the callbacks' C side uses these. */
 %ignore lb_progress;
@@ -435,6 +443,80 @@ static int lbpy_on_chunk(const lb_perplexity *p, void *user) {
     return stop;
 }
 
+/* Calls call->callable with args (a new reference, stolen); a true result,
+ * an exception or Ctrl-C stops. Holds the GIL while it runs. */
+static int lbpy_call_progress(lbpy_call *call, PyObject *(*make_args)(const void *), const void *what) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = call->error_type != NULL;
+    if (!stop && PyErr_CheckSignals() != 0) {
+        lbpy_call_keep_error(call);
+        stop = 1;
+    }
+    if (!stop && call->callable != Py_None) {
+        PyObject *args = make_args(what);
+        PyObject *result = args != NULL ? PyObject_CallObject(call->callable, args) : NULL;
+        Py_XDECREF(args);
+        if (result == NULL) {
+            lbpy_call_keep_error(call);
+            stop = 1;
+        } else {
+            const int truth = PyObject_IsTrue(result);
+            Py_DECREF(result);
+            if (truth < 0) lbpy_call_keep_error(call);
+            stop = truth != 0;
+        }
+    }
+    PyGILState_Release(gil);
+    return stop;
+}
+
+static PyObject *lbpy_kld_progress_args(const void *what) {
+    const lb_kld_result *r = (const lb_kld_result *)what;
+    return Py_BuildValue("(ddKK)", r->kld.value, r->kld.uncertainty, (unsigned long long)r->n_chunks,
+                         (unsigned long long)r->n_chunks_total);
+}
+
+static int lbpy_on_kld(const lb_kld_result *r, void *user) {
+    return lbpy_call_progress((lbpy_call *)user, lbpy_kld_progress_args, r);
+}
+
+typedef struct lbpy_chunks {
+    uint64_t done, total;
+} lbpy_chunks;
+
+static PyObject *lbpy_chunks_args(const void *what) {
+    const lbpy_chunks *c = (const lbpy_chunks *)what;
+    return Py_BuildValue("(KK)", (unsigned long long)c->done, (unsigned long long)c->total);
+}
+
+static int lbpy_on_saved(uint64_t done, uint64_t total, void *user) {
+    const lbpy_chunks c = {done, total};
+    return lbpy_call_progress((lbpy_call *)user, lbpy_chunks_args, &c);
+}
+
+static PyObject *lbpy_estimate(lb_estimate e) {
+    return Py_BuildValue("{s:d,s:d}", "value", e.value, "uncertainty", e.uncertainty);
+}
+
+static PyObject *lbpy_quantiles(const lb_quantiles *q) {
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d}", "min", q->min, "0.1%", q->p0_1,
+                         "1%", q->p1, "5%", q->p5, "10%", q->p10, "25%", q->p25, "median", q->median, "75%", q->p75,
+                         "90%", q->p90, "95%", q->p95, "99%", q->p99, "99.9%", q->p99_9, "max", q->max);
+}
+
+/* The result as a dict, with the keys lowbit kld --json prints. */
+static PyObject *lbpy_kld_dict(const lb_kld_result *r) {
+    return Py_BuildValue("{s:i,s:K,s:K,s:N,s:N,s:d,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:d}", "ctx", (int)r->n_ctx,
+                         "chunks", (unsigned long long)r->n_chunks, "scored", (unsigned long long)r->n_scored, "ppl",
+                         lbpy_estimate(r->ppl), "ppl_base", lbpy_estimate(r->ppl_base), "ln_ppl_correlation",
+                         r->ln_ppl_correlation, "ln_ppl_ratio", lbpy_estimate(r->ln_ppl_ratio), "ppl_ratio",
+                         lbpy_estimate(r->ppl_ratio), "ppl_difference", lbpy_estimate(r->ppl_difference), "kld",
+                         lbpy_estimate(r->kld), "kld_quantiles", lbpy_quantiles(&r->kld_quantiles), "delta_p",
+                         lbpy_estimate(r->delta_p), "delta_p_quantiles", lbpy_quantiles(&r->delta_p_quantiles),
+                         "delta_p_rms", lbpy_estimate(r->delta_p_rms), "same_top", lbpy_estimate(r->same_top),
+                         "seconds", r->seconds);
+}
+
 static int lbpy_on_token(int32_t token, const char *piece, size_t len, void *user) {
     lbpy_call *call = (lbpy_call *)user;
     PyGILState_STATE gil = PyGILState_Ensure();
@@ -497,6 +579,21 @@ GIL. progress(perplexity, uncertainty, chunks_done, chunks) is a callable or
 None, called after each chunk; a true result cancels, as do an exception
 (raised again) and Ctrl-C. The result tuple: (perplexity, uncertainty,
 mean_nll, n_tokens, n_chunks, n_scored, seconds).";
+
+%feature("docstring") lbpy_kld
+"lbpy_kld(base, model, text, options, progress) -> (status, message, dict or
+None): lb_kld() without the GIL; progress(kld, uncertainty, chunks_done,
+chunks) is a callable or None; a true result, an exception or Ctrl-C
+cancels. The dict has the keys of lowbit kld --json.";
+
+%feature("docstring") lbpy_kld_save_base
+"lbpy_kld_save_base(base, text, options, path, progress) -> (status, message,
+chunks written): lb_kld_save_base() without the GIL; progress(chunks_done,
+chunks).";
+
+%feature("docstring") lbpy_kld_from_file
+"lbpy_kld_from_file(model, path, progress) -> (status, message, dict or
+None): lb_kld_from_file() without the GIL.";
 
 %feature("docstring") lbpy_session_generate
 "lbpy_session_generate(session, prompt, options, on_token) -> (status,
@@ -675,6 +772,77 @@ PyObject *lbpy_session_perplexity(lb_session *session, PyObject *text, int64_t n
                                       : (Py_INCREF(Py_None), Py_None);
     PyObject *result = lbpy_call_finish(&call, status, extra);
     lb_session_set_observer(session, NULL, NULL);
+    return result;
+}
+
+PyObject *lbpy_kld(lb_session *base, lb_session *model, PyObject *text, const lb_kld_options *options,
+                   PyObject *progress) {
+    lbpy_call call = {model, progress, NULL, NULL, NULL, NULL};
+    char *bytes = NULL;
+    Py_ssize_t length = 0;
+    lb_kld_result r;
+    lb_status status;
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be a callable or None");
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(text, &bytes, &length) != 0) return NULL;
+    memset(&r, 0, sizeof r);
+    r.version = LB_KLD_RESULT_VERSION;
+    status = lb_session_set_observer(base, lbpy_on_matmul, &call);
+    if (status == LB_OK) status = lb_session_set_observer(model, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_kld(base, model, bytes, (size_t)length, options, lbpy_on_kld, &call, &r);
+        Py_END_ALLOW_THREADS
+    }
+    PyObject *result = lbpy_call_finish(&call, status, status == LB_OK ? lbpy_kld_dict(&r) : (Py_INCREF(Py_None), Py_None));
+    lb_session_set_observer(base, NULL, NULL);
+    lb_session_set_observer(model, NULL, NULL);
+    return result;
+}
+
+PyObject *lbpy_kld_save_base(lb_session *base, PyObject *text, const lb_kld_options *options, const char *path,
+                             PyObject *progress) {
+    lbpy_call call = {base, progress, NULL, NULL, NULL, NULL};
+    char *bytes = NULL;
+    Py_ssize_t length = 0;
+    uint64_t n_chunks = 0;
+    lb_status status;
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be a callable or None");
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(text, &bytes, &length) != 0) return NULL;
+    status = lb_session_set_observer(base, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_kld_save_base(base, bytes, (size_t)length, options, path, lbpy_on_saved, &call, &n_chunks);
+        Py_END_ALLOW_THREADS
+    }
+    PyObject *result = lbpy_call_finish(&call, status, PyLong_FromUnsignedLongLong((unsigned long long)n_chunks));
+    lb_session_set_observer(base, NULL, NULL);
+    return result;
+}
+
+PyObject *lbpy_kld_from_file(lb_session *model, const char *path, PyObject *progress) {
+    lbpy_call call = {model, progress, NULL, NULL, NULL, NULL};
+    lb_kld_result r;
+    lb_status status;
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be a callable or None");
+        return NULL;
+    }
+    memset(&r, 0, sizeof r);
+    r.version = LB_KLD_RESULT_VERSION;
+    status = lb_session_set_observer(model, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_kld_from_file(model, path, lbpy_on_kld, &call, &r);
+        Py_END_ALLOW_THREADS
+    }
+    PyObject *result = lbpy_call_finish(&call, status, status == LB_OK ? lbpy_kld_dict(&r) : (Py_INCREF(Py_None), Py_None));
+    lb_session_set_observer(model, NULL, NULL);
     return result;
 }
 

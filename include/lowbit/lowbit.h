@@ -927,6 +927,8 @@ typedef struct lb_kld_result {
     uint32_t version;
     uint64_t n_scored;              /* positions scored so far */
     uint64_t n_chunks;              /* chunks scored so far */
+    uint64_t n_chunks_total;        /* chunks that will be scored */
+    int32_t n_ctx;                  /* tokens per chunk */
     lb_estimate ppl;                /* PPL(model) */
     lb_estimate ppl_base;           /* PPL(base) */
     double ln_ppl_correlation;      /* of the two models' per-token log-likelihoods */

@@ -30,6 +30,8 @@ lb_kld_result to_c(const lb::eval::KldReport &r, double seconds) {
     c.version = LB_KLD_RESULT_VERSION;
     c.n_scored = r.n_scored;
     c.n_chunks = r.n_chunks;
+    c.n_chunks_total = r.n_chunks_total;
+    c.n_ctx = r.n_ctx;
     c.ppl = to_c(r.ppl);
     c.ppl_base = to_c(r.ppl_base);
     c.ln_ppl_correlation = r.ln_ppl_correlation;

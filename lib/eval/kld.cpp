@@ -42,6 +42,7 @@ KldReport kl_divergence(session::Session &base, session::Session &model, const s
              model.config().n_ctx_train);
     const ContextFor base_ctx(base, o.n_ctx), model_ctx(model, o.n_ctx);
     KldAccumulator acc;
+    acc.set_chunks(chunks.n_chunks, chunks.n_ctx);
     BaseChunk b;
     for (uint64_t c = 0; c < chunks.n_chunks; ++c) {
         eval_chunk(base, chunks, c);
@@ -100,6 +101,7 @@ KldReport kl_divergence_from_file(const std::string &path, session::Session &mod
     const Chunks chunks = chunks_of(in.tokens(), static_cast<int>(h.n_ctx), h.add_bos, v.bos);
     const ContextFor ctx(model, static_cast<int>(h.n_ctx));
     KldAccumulator acc;
+    acc.set_chunks(chunks.n_chunks, chunks.n_ctx);
     BaseChunk b;
     for (uint64_t c = 0; c < chunks.n_chunks; ++c) {
         in.read_chunk(b);

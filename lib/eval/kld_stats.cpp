@@ -98,6 +98,8 @@ KldReport KldAccumulator::report() const {
     KldReport r;
     r.n_scored = count_;
     r.n_chunks = n_chunks_;
+    r.n_chunks_total = n_chunks_total_;
+    r.n_ctx = n_ctx_;
     if (count_ == 0) return r;
     const Estimate ln_ppl = mean_and_error(sum_nll_, sum_nll2_, count_);
     const Estimate ln_ppl_base = mean_and_error(sum_nll_base_, sum_nll_base2_, count_);

@@ -25,7 +25,8 @@ struct Quantiles {
 };
 
 struct KldReport {
-    uint64_t n_scored = 0, n_chunks = 0;
+    uint64_t n_scored = 0, n_chunks = 0, n_chunks_total = 0;
+    int n_ctx = 0;
     Estimate ppl, ppl_base;           // PPL(Q), PPL(base)
     double ln_ppl_correlation = 0.0;  // of the per-token log-likelihoods of both
     Estimate ln_ppl_ratio, ppl_ratio; // ln(PPL(Q)/PPL(base)), PPL(Q)/PPL(base)
@@ -44,6 +45,10 @@ class KldAccumulator {
     // distribution there, and the correct next token.
     void add(const float *logits, const BasePosition &base, int64_t n_vocab, int32_t target);
     void end_chunk() { ++n_chunks_; }
+    void set_chunks(uint64_t n, int n_ctx) {
+        n_chunks_total_ = n;
+        n_ctx_ = n_ctx;
+    }
     uint64_t count() const { return count_; }
     // The figures so far (quantiles need at least one position).
     KldReport report() const;
@@ -51,7 +56,8 @@ class KldAccumulator {
   private:
     double sum_nll_ = 0, sum_nll2_ = 0, sum_nll_base_ = 0, sum_nll_base2_ = 0, sum_nll_nll_base_ = 0;
     double sum_kld_ = 0, sum_kld2_ = 0, sum_dp_ = 0, sum_dp2_ = 0, sum_dp4_ = 0;
-    uint64_t same_top_ = 0, count_ = 0, n_chunks_ = 0;
+    uint64_t same_top_ = 0, count_ = 0, n_chunks_ = 0, n_chunks_total_ = 0;
+    int n_ctx_ = 0;
     std::vector<float> kld_values_, dp_values_;
 };
 

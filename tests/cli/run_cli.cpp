@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -165,8 +166,12 @@ Outcome run_cli_during(const std::vector<std::string> &args, const std::function
     join_hook();
     // Reap the child; it should be gone right after closing its output.
     for (;;) {
-        const pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
+        struct rusage usage = {};
+        const pid_t w = ::wait4(pid, &status, WNOHANG, &usage);
+        if (w == pid) {
+            result.peak_rss_kib = usage.ru_maxrss;
+            break;
+        }
         if (w < 0 && errno != EINTR)
             throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
         if (remaining_ms(deadline) == 0) {

@@ -16,7 +16,8 @@ struct Outcome {
     bool timed_out = false; // killed after the time limit
     bool signaled = false;  // ended by a signal (crash, abort)
     int signal = 0;
-    int exit_code = -1; // when it exited normally
+    int exit_code = -1;    // when it exited normally
+    long peak_rss_kib = 0; // the child's ru_maxrss
     std::string out, err;
 
     // One line for failure messages: how it ended and what it said.

@@ -31,6 +31,7 @@ from ._errors import (
     TypeMismatchError,
     UnsupportedError,
 )
+from ._kld import kld, save_base_logits
 from ._model import Model, Tensor
 from ._quantize import PlanEntry, Progress, QuantizeResult, Quantizer, quantize
 from ._rows import block_size, dequantize_rows, quantize_rows, row_size, types
@@ -59,10 +60,12 @@ __all__ = [
     "block_size",
     "convert_imatrix",
     "dequantize_rows",
+    "kld",
     "ftypes",
     "library_path",
     "quantize",
     "quantize_rows",
+    "save_base_logits",
     "row_size",
     "synth_imatrix",
     "synth_model",
