@@ -13,8 +13,19 @@
 // "haswell" (AVX2, like for like with lowbit's AVX2 kernels) and "best" (the
 // one llama.cpp picks for this CPU).
 //
-// usage: eval_model [--model FILE] [--types F16,Q8_0,Q4_K_M] [--threads 2]
-//                   [--ctx 512] [--batch 512] [--repeats 3]
+// --task imatrix times the collection of an importance matrix over --chunks
+// chunks of real text (tests/data/tinystories_val.txt): lowbit's
+// lb_imatrix_collect against libllama with a cb_eval callback summing the
+// squares of every weight product's input, as llama-imatrix collects (on the
+// F16 model). --task kld times lb_kld_from_file (the F16 base's
+// distributions saved once, untimed) on the quantized files against
+// libllama decoding the same chunks with all logits: llama-perplexity
+// --kl-divergence does that and then its own KLD arithmetic, so libllama's
+// figure is an upper bound of its speed.
+//
+// usage: eval_model [--task eval|imatrix|kld] [--model FILE]
+//                   [--types F16,Q8_0,Q4_K_M] [--threads 2] [--ctx 512]
+//                   [--batch 512] [--repeats 3] [--chunks 4] [--text FILE]
 //                   [--llama-cpu haswell,best] [--dir DIR]
 #include "ggml_peer.hpp"
 #include "llama_peer.hpp"
@@ -26,6 +37,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -37,8 +50,34 @@
 namespace {
 
 struct Settings {
-    int threads = 2, ctx = 512, batch = 512, repeats = 3;
+    int threads = 2, ctx = 512, batch = 512, repeats = 3, chunks = 4;
+    std::string task = "eval", text = LOWBIT_TEXT_DEFAULT, base;
 };
+
+// The start of the text, long enough for the chunks (about 4 characters per
+// token of llama's vocabulary; 6 leave room), so that tokenizing the rest of
+// a long file is not timed.
+std::string read_text(const std::string &path, const Settings &s) {
+    std::ifstream f(path, std::ios::binary);
+    std::string t((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return t.substr(0, static_cast<size_t>(s.chunks) * static_cast<size_t>(s.ctx) * 6);
+}
+
+bool open_session(const std::string &model, const Settings &s, lb_model **m, lb_session **session) {
+    if (lb_model_open(m, model.c_str()) != LB_OK || lb_session_new(session, *m) != LB_OK ||
+        lb_session_set_param(*session, LB_SESSION_THREADS, s.threads) != LB_OK ||
+        lb_session_set_param(*session, LB_SESSION_CONTEXT, s.ctx) != LB_OK ||
+        lb_session_set_param(*session, LB_SESSION_BATCH, s.batch) != LB_OK ||
+        lb_session_set_param(*session, LB_SESSION_CACHE_TYPE, LB_TYPE_F16) != LB_OK) {
+        std::fprintf(stderr, "lowbit: %s\n", lb_last_error());
+        return false;
+    }
+    return true;
+}
+
+double since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 std::vector<std::string> split(const std::string &s) {
     std::vector<std::string> out;
@@ -65,17 +104,73 @@ std::vector<int32_t> bench_tokens(int n, int32_t n_vocab) {
 
 // --- the child processes: one evaluation engine each, seconds on stdout -----
 
-int run_lowbit(const std::string &model, const Settings &s) {
+std::string base_logits_path(const Settings &s) {
+    return s.base + ".bench-base.lblogits";
+}
+
+// --task kld: the base's distributions over the chunks, saved once by the
+// parent (untimed, and outside the children whose peak RSS is measured).
+bool save_base(const Settings &s) {
+    const std::string text = read_text(s.text, s);
     lb_model *m = nullptr;
     lb_session *session = nullptr;
-    if (lb_model_open(&m, model.c_str()) != LB_OK || lb_session_new(&session, m) != LB_OK ||
-        lb_session_set_param(session, LB_SESSION_THREADS, s.threads) != LB_OK ||
-        lb_session_set_param(session, LB_SESSION_CONTEXT, s.ctx) != LB_OK ||
-        lb_session_set_param(session, LB_SESSION_BATCH, s.batch) != LB_OK ||
-        lb_session_set_param(session, LB_SESSION_CACHE_TYPE, LB_TYPE_F16) != LB_OK) {
-        std::fprintf(stderr, "lowbit: %s\n", lb_last_error());
-        return 1;
+    if (!open_session(s.base, s, &m, &session)) return false;
+    lb_kld_options ko;
+    lb_kld_options_init(&ko, LB_KLD_OPTIONS_VERSION);
+    ko.n_ctx = s.ctx;
+    ko.max_chunks = s.chunks;
+    const bool ok = lb_kld_save_base(session, text.data(), text.size(), &ko, base_logits_path(s).c_str(),
+                                     nullptr, nullptr, nullptr) == LB_OK;
+    if (!ok) std::fprintf(stderr, "lowbit: %s\n", lb_last_error());
+    lb_session_free(session);
+    lb_model_close(m);
+    return ok;
+}
+
+// --task imatrix and kld: each repeat's seconds per chunk.
+int run_lowbit_task(const std::string &model, const Settings &s) {
+    lb_model *m = nullptr;
+    lb_session *session = nullptr;
+    if (!open_session(model, s, &m, &session)) return 1;
+    const std::string text = read_text(s.text, s);
+    const std::string base_logits = base_logits_path(s), out = model + ".bench-imatrix.gguf";
+    lb_imatrix_options io;
+    lb_imatrix_options_init(&io, LB_IMATRIX_OPTIONS_VERSION);
+    io.n_ctx = s.ctx;
+    io.max_chunks = s.chunks;
+    for (int r = 0; r <= s.repeats; ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        lb_status st;
+        uint64_t chunks = 0;
+        if (s.task == "imatrix") {
+            lb_imatrix_result res{};
+            res.version = LB_IMATRIX_RESULT_VERSION;
+            st = lb_imatrix_collect(session, text.data(), text.size(), &io, out.c_str(), nullptr, nullptr,
+                                    &res);
+            chunks = res.n_chunks;
+        } else {
+            lb_kld_result res{};
+            res.version = LB_KLD_RESULT_VERSION;
+            st = lb_kld_from_file(session, base_logits.c_str(), nullptr, nullptr, &res);
+            chunks = res.n_chunks;
+        }
+        if (st != LB_OK || chunks == 0) {
+            std::fprintf(stderr, "lowbit: %s\n", lb_last_error());
+            return 1;
+        }
+        if (r > 0) std::printf("%.6f\n", since(start) / static_cast<double>(chunks));
     }
+    std::remove(out.c_str());
+    lb_session_free(session);
+    lb_model_close(m);
+    return 0;
+}
+
+int run_lowbit(const std::string &model, const Settings &s) {
+    if (s.task != "eval") return run_lowbit_task(model, s);
+    lb_model *m = nullptr;
+    lb_session *session = nullptr;
+    if (!open_session(model, s, &m, &session)) return 1;
     const std::vector<int32_t> tokens =
         bench_tokens(s.ctx, static_cast<int32_t>(lb_session_vocab_size(session)));
     const std::vector<uint8_t> all(tokens.size(), 1);
@@ -104,9 +199,29 @@ int run_llama(const std::string &model, const std::string &cpu, const Settings &
         o.n_batch = s.batch;
         o.threads = s.threads;
         o.f32_kv = false; // llama.cpp's default F16 cache, as lowbit's
-        const std::vector<double> seconds =
-            llama.eval_seconds(bench_tokens(s.ctx, llama.n_vocab()), o, s.repeats + 1);
-        for (size_t r = 1; r < seconds.size(); ++r) std::printf("%.6f\n", seconds[r]);
+        if (s.task == "eval") {
+            const std::vector<double> seconds =
+                llama.eval_seconds(bench_tokens(s.ctx, llama.n_vocab()), o, s.repeats + 1);
+            for (size_t r = 1; r < seconds.size(); ++r) std::printf("%.6f\n", seconds[r]);
+            return 0;
+        }
+        // the text's chunks, BOS first, as llama-imatrix and llama-perplexity cut it
+        const std::vector<int32_t> tokens = llama.tokenize(read_text(s.text, s), true, false);
+        const int chunks = std::min(s.chunks, static_cast<int>(tokens.size() / static_cast<size_t>(s.ctx)));
+        for (int r = 0; r <= s.repeats; ++r) {
+            const auto start = std::chrono::steady_clock::now();
+            if (s.task == "imatrix") {
+                llama.imatrix(tokens, s.ctx, chunks, false, o);
+            } else {
+                for (int c = 0; c < chunks; ++c) {
+                    std::vector<int32_t> chunk(tokens.begin() + static_cast<std::ptrdiff_t>(c) * s.ctx,
+                                               tokens.begin() + static_cast<std::ptrdiff_t>(c + 1) * s.ctx);
+                    chunk[0] = llama.bos();
+                    llama.eval_seconds(chunk, o, 1);
+                }
+            }
+            if (r > 0) std::printf("%.6f\n", since(start) / static_cast<double>(chunks));
+        }
     } catch (const std::exception &e) {
         std::fprintf(stderr, "llama.cpp: %s\n", e.what());
         return 1;
@@ -195,7 +310,8 @@ bool write_models(const std::string &dir, const std::string &vocab, std::string 
 std::string usage(const char *argv0) {
     return std::string("usage: ") + argv0 +
            " [--model FILE] [--types F16,Q8_0,Q4_K_M] [--threads 2] [--ctx 512] [--batch 512]"
-           " [--repeats 3] [--llama-cpu haswell,best] [--dir DIR]\n";
+           " [--repeats 3] [--task eval|imatrix|kld] [--chunks 4] [--text FILE] [--base FILE]"
+           " [--llama-cpu haswell,best] [--dir DIR]\n";
 }
 
 } // namespace
@@ -204,6 +320,7 @@ int main(int argc, char **argv) {
     Settings s;
     std::string model, dir = "build/bench-models", child, child_cpu;
     std::vector<std::string> types = {"F16", "Q8_0", "Q4_K_M"}, cpus = {"haswell", "best"};
+    bool types_given = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const bool v = i + 1 < argc;
@@ -211,9 +328,10 @@ int main(int argc, char **argv) {
             model = argv[++i];
         else if (a == "--dir" && v)
             dir = argv[++i];
-        else if (a == "--types" && v)
+        else if (a == "--types" && v) {
             types = split(argv[++i]);
-        else if (a == "--llama-cpu" && v)
+            types_given = true;
+        } else if (a == "--llama-cpu" && v)
             cpus = split(argv[++i]);
         else if (a == "--threads" && v)
             s.threads = std::atoi(argv[++i]);
@@ -223,6 +341,14 @@ int main(int argc, char **argv) {
             s.batch = std::atoi(argv[++i]);
         else if (a == "--repeats" && v)
             s.repeats = std::atoi(argv[++i]);
+        else if (a == "--task" && v)
+            s.task = argv[++i];
+        else if (a == "--chunks" && v)
+            s.chunks = std::atoi(argv[++i]);
+        else if (a == "--text" && v)
+            s.text = argv[++i];
+        else if (a == "--base" && v)
+            s.base = argv[++i];
         else if (a == "--child" && i + 2 < argc) {
             child = argv[++i];
             child_cpu = argv[++i];
@@ -231,7 +357,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (s.threads < 1 || s.ctx < 2 || s.batch < 1 || s.repeats < 1) {
+    const bool task_ok = s.task == "eval" || s.task == "imatrix" || s.task == "kld";
+    if (s.threads < 1 || s.ctx < 2 || s.batch < 1 || s.repeats < 1 || s.chunks < 1 || !task_ok) {
         std::fprintf(stderr, "%s", usage(argv[0]).c_str());
         return 2;
     }
@@ -244,20 +371,32 @@ int main(int argc, char **argv) {
         std::system(("mkdir -p '" + dir + "'").c_str());
         std::string f16;
         if (!write_models(dir, vocab, &f16)) return 1;
+        if (s.base.empty()) s.base = f16;
+        if (!types_given && s.task == "imatrix") types = {"F16"}; // collected on the 16-bit model
+        if (!types_given && s.task == "kld") types = {"Q8_0", "Q4_K_M"};
         for (const std::string &t : types)
             files.emplace_back(t, t == "F16" ? f16 : dir + "/synthetic-100m-" + t + ".gguf");
     } else {
         files.emplace_back(model.substr(model.rfind('/') + 1), model);
     }
+    if (s.task == "kld" && !save_base(s)) return 1;
     std::printf("lowbit:   %s; kernels %s\n", lb_version(),
                 std::getenv("LOWBIT_KERNELS") != nullptr ? std::getenv("LOWBIT_KERNELS") : "default");
     std::printf("peer:     libllama.so of node-llama-cpp 3.22.1 in %s\n", peer::library_dir().c_str());
     std::printf("machine:  %s, %ld logical cores\n", bench::cpu_model().c_str(),
                 ::sysconf(_SC_NPROCESSORS_ONLN));
-    std::printf(
-        "run:      %d tokens in one context, batch %d, all logits, F16 cache, %d threads; median of %d"
-        " timed runs after a warm-up; each engine in its own process\n\n",
-        s.ctx, s.batch, s.threads, s.repeats);
+    if (s.task == "eval")
+        std::printf(
+            "run:      %d tokens in one context, batch %d, all logits, F16 cache, %d threads; median of %d"
+            " timed runs after a warm-up; each engine in its own process\n\n",
+            s.ctx, s.batch, s.threads, s.repeats);
+    else
+        std::printf(
+            "run:      %s over %d chunks of %d tokens of %s, batch %d, F16 cache, %d threads; median of"
+            " %d timed runs after a warm-up; each engine in its own process%s\n\n",
+            s.task == "imatrix" ? "an importance matrix" : "KL-divergence from the F16 base", s.chunks, s.ctx,
+            s.text.c_str(), s.batch, s.threads, s.repeats,
+            s.task == "kld" ? "\n          (llama.cpp: decoding the chunks with all logits alone)" : "");
     std::printf("%-8s %-20s %10s %10s %13s %10s %10s\n", "weights", "engine", "tokens/s", "min-max",
                 "peak RSS MiB", "speed", "RSS");
     bool ok = true;
@@ -266,8 +405,28 @@ int main(int argc, char **argv) {
     for (const auto &[label, path] : files) {
         std::system(("cat '" + path + "' > /dev/null").c_str()); // in the page cache for both
         auto run = [&](const std::string &engine, const std::string &cpu) {
-            return in_child({argv[0], "--model", path, "--ctx", ctx, "--batch", batch, "--threads", threads,
-                             "--repeats", repeats, "--child", engine, cpu});
+            return in_child({argv[0],
+                             "--model",
+                             path,
+                             "--ctx",
+                             ctx,
+                             "--batch",
+                             batch,
+                             "--threads",
+                             threads,
+                             "--repeats",
+                             repeats,
+                             "--task",
+                             s.task,
+                             "--chunks",
+                             std::to_string(s.chunks),
+                             "--text",
+                             s.text,
+                             "--base",
+                             s.base.empty() ? path : s.base,
+                             "--child",
+                             engine,
+                             cpu});
         };
         const Result ours = run("lowbit", "-");
         auto line = [&](const std::string &engine, const Result &r, const Result *base) {
@@ -291,6 +450,7 @@ int main(int argc, char **argv) {
         line("lowbit", ours, nullptr);
         for (const std::string &cpu : cpus) line("llama.cpp " + cpu, run("llama", cpu), &ours);
     }
+    if (s.task == "kld") std::remove(base_logits_path(s).c_str());
     std::printf("\nspeed: lowbit's tokens/s over llama.cpp's; RSS: lowbit's peak RSS over llama.cpp's\n");
     return ok ? 0 : 1;
 }

@@ -3,12 +3,11 @@
 // with the base's distributions saved to a file (--save-base) and read back
 // for each model (--base-logits).
 #include "commands.hpp"
+#include "interrupts.hpp"
 #include "json.hpp"
 #include "progress_bar.hpp"
 #include "session_open.hpp"
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -42,38 +41,6 @@ const char *kUsage =
     "  --cache-type T      the key/value cache's type, F16 (default) or F32\n"
     "  --json              print the result as JSON\n"
     "  -h, --help          show this help\n";
-
-lb_session *g_sessions[2] = {nullptr, nullptr};
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int) {
-    g_interrupted.store(true);
-    for (lb_session *s : g_sessions) lb_session_cancel(s);
-}
-
-// Ctrl-C and SIGTERM cancel the sessions for the life of the object.
-class Interrupts {
-  public:
-    Interrupts(lb_session *a, lb_session *b) {
-        g_sessions[0] = a;
-        g_sessions[1] = b;
-        struct sigaction sa = {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int_);
-        sigaction(SIGTERM, &sa, &old_term_);
-    }
-    ~Interrupts() {
-        sigaction(SIGINT, &old_int_, nullptr);
-        sigaction(SIGTERM, &old_term_, nullptr);
-        g_sessions[0] = g_sessions[1] = nullptr;
-    }
-    Interrupts(const Interrupts &) = delete;
-    Interrupts &operator=(const Interrupts &) = delete;
-
-  private:
-    struct sigaction old_int_, old_term_;
-};
 
 struct Options {
     std::string base, model, text_file, save_base, base_logits;
@@ -276,7 +243,7 @@ int cmd_kld(const Args &args) {
     lb_kld_options_init(&ko, LB_KLD_OPTIONS_VERSION);
     ko.n_ctx = static_cast<int32_t>(o.ctx);
     ko.max_chunks = static_cast<int32_t>(o.chunks);
-    const Interrupts interrupts(base ? base->session : nullptr, model ? model->session : nullptr);
+    const Interrupts interrupts({base ? base->session : nullptr, model ? model->session : nullptr});
     ProgressBar bar;
     lb_status st = LB_OK;
     lb_kld_result r{};
@@ -298,7 +265,7 @@ int cmd_kld(const Args &args) {
         st = lb_kld(base->session, model->session, text.data(), text.size(), &ko, on_kld, &bar, &r);
     }
     bar.clear();
-    if (st == LB_E_CANCELLED && g_interrupted.load()) {
+    if (st == LB_E_CANCELLED && Interrupts::interrupted()) {
         std::fprintf(stderr, "lowbit: interrupted\n");
         return 130;
     }

@@ -16,6 +16,8 @@ int cmd_synth(const Args &args);
 int cmd_tokenize(const Args &args);
 int cmd_perplexity(const Args &args);
 int cmd_kld(const Args &args);
+int cmd_compare(const Args &args);
+int cmd_imatrix(const Args &args);
 int cmd_generate(const Args &args);
 
 // Prints "lowbit: error: <message>" to stderr; returns the exit status 1.

@@ -1,5 +1,5 @@
 // lowbit: quantize LLMs to GGUF and run them. Subcommands: info, quantize, synth, tokenize, perplexity, kld,
-// generate.
+// imatrix, generate.
 #include "commands.hpp"
 #include "input_guard.hpp"
 #include "lowbit/lowbit.h"
@@ -46,6 +46,8 @@ const char *kUsage =
     "  perplexity MODEL -f TEXT [options]     the perplexity of a text, as llama-perplexity\n"
     "  kld --base B --model M -f TEXT         KL-divergence of M from B, as llama-perplexity "
     "--kl-divergence\n"
+    "  imatrix MODEL -f TEXT [-o OUT]         an importance matrix, as llama-imatrix collects it\n"
+    "  compare BASE Q1 [Q2 ...] -f TEXT       size, bpw, PPL, KLD and speed of quantized files side by side\n"
     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
     "  --version                              print the version\n";
 
@@ -72,6 +74,8 @@ int main(int argc, char **argv) {
     if (cmd == "tokenize") return cli::cmd_tokenize(args);
     if (cmd == "perplexity") return cli::cmd_perplexity(args);
     if (cmd == "kld") return cli::cmd_kld(args);
+    if (cmd == "compare") return cli::cmd_compare(args);
+    if (cmd == "imatrix") return cli::cmd_imatrix(args);
     if (cmd == "generate") return cli::cmd_generate(args);
     std::fprintf(stderr, "%s", kUsage);
     return cli::error("unknown command '" + cmd + "'");

@@ -6,7 +6,7 @@
 #                         Python module)
 #   setup-deps.sh --all   also what the whole test run needs: Node.js for the
 #                         peer, clang-format, the ABI tools, clang's libFuzzer,
-#                         Debian packaging
+#                         Debian packaging, headless Chromium
 set -euo pipefail
 packages=(g++ cmake make pkg-config libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev git python3
   # the Python module and its tests
@@ -14,6 +14,8 @@ packages=(g++ cmake make pkg-config libzstd-dev libgtest-dev libgmock-dev libben
 if [[ ${1:-} == --all ]]; then
   # the format check, ABI checks, libFuzzer, the Debian packages
   packages+=(clang-format abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)
+  # lowbit compare's SVG chart, rendered by headless Chromium in its test
+  packages+=(chromium)
   command -v npm >/dev/null || packages+=(nodejs npm)
 elif [[ -n ${1:-} ]]; then
   echo "usage: setup-deps.sh [--all]" >&2

@@ -200,6 +200,16 @@ LBPY_OUT_VALUE(lb_value_type, out_type, PyLong_FromLong((long)*$1))
 %ignore lb_kld;
 %ignore lb_kld_save_base;
 %ignore lb_kld_from_file;
+%ignore lb_tensor_errors_measure;
+%ignore lb_tensor_errors_get;
+%ignore lb_tensor_errors_count;
+%ignore lb_tensor_errors_free;
+%ignore lb_imatrix_options;
+%ignore lb_imatrix_options_init;
+%ignore lb_imatrix_result;
+%ignore lb_imatrix_fn;
+%ignore lb_imatrix_collect;
+%ignore lb_tensor_error;
 %ignore lb_kld_fn;
 %ignore lb_chunks_fn;
 %ignore lb_kld_result;
@@ -494,6 +504,16 @@ static int lbpy_on_saved(uint64_t done, uint64_t total, void *user) {
     return lbpy_call_progress((lbpy_call *)user, lbpy_chunks_args, &c);
 }
 
+static PyObject *lbpy_imatrix_progress_args(const void *what) {
+    const lb_imatrix_result *r = (const lb_imatrix_result *)what;
+    return Py_BuildValue("(ddKK)", r->ppl.value, r->ppl.uncertainty, (unsigned long long)r->n_chunks,
+                         (unsigned long long)r->n_chunks_total);
+}
+
+static int lbpy_on_imatrix(const lb_imatrix_result *r, void *user) {
+    return lbpy_call_progress((lbpy_call *)user, lbpy_imatrix_progress_args, r);
+}
+
 static PyObject *lbpy_estimate(lb_estimate e) {
     return Py_BuildValue("{s:d,s:d}", "value", e.value, "uncertainty", e.uncertainty);
 }
@@ -594,6 +614,20 @@ chunks).";
 %feature("docstring") lbpy_kld_from_file
 "lbpy_kld_from_file(model, path, progress) -> (status, message, dict or
 None): lb_kld_from_file() without the GIL.";
+
+%feature("docstring") lbpy_tensor_errors
+"lbpy_tensor_errors(base, model, text, options, progress) -> (status,
+message, list or None): lb_tensor_errors_measure() without the GIL; the
+list holds a dict per weight tensor (name, layer, base_type, type, rows,
+error, reference, relative), worst first; progress(chunks_done, chunks).";
+
+%feature("docstring") lbpy_imatrix
+"lbpy_imatrix(session, text, out_path, n_ctx, max_chunks, process_output,
+with_in_sum, save_frequency, legacy, dataset, in_files, progress) ->
+(status, message, dict or None): lb_imatrix_collect() without the GIL.
+in_files is a list of str paths; dataset a str or None; progress(ppl,
+uncertainty, chunks_done, chunks) a callable or None (a true result, an
+exception or Ctrl-C cancels).";
 
 %feature("docstring") lbpy_session_generate
 "lbpy_session_generate(session, prompt, options, on_token) -> (status,
@@ -843,6 +877,129 @@ PyObject *lbpy_kld_from_file(lb_session *model, const char *path, PyObject *prog
     }
     PyObject *result = lbpy_call_finish(&call, status, status == LB_OK ? lbpy_kld_dict(&r) : (Py_INCREF(Py_None), Py_None));
     lb_session_set_observer(model, NULL, NULL);
+    return result;
+}
+
+/* The entries of a tensor errors result as a list of dicts; NULL (a Python
+ * error set) on failure. */
+static PyObject *lbpy_tensor_error_list(const lb_tensor_errors *errors) {
+    const size_t n = lb_tensor_errors_count(errors);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    size_t i;
+    if (list == NULL) return NULL;
+    for (i = 0; i < n; ++i) {
+        lb_tensor_error e;
+        PyObject *item;
+        memset(&e, 0, sizeof e);
+        e.version = LB_TENSOR_ERROR_VERSION;
+        if (lb_tensor_errors_get(errors, i, &e) != LB_OK) {
+            PyErr_SetString(PyExc_RuntimeError, lb_last_error());
+            Py_DECREF(list);
+            return NULL;
+        }
+        item = Py_BuildValue("{s:s,s:i,s:s,s:s,s:K,s:d,s:d,s:d}", "name", e.name, "layer", (int)e.layer, "base_type",
+                             lb_type_name(e.base_type), "type", lb_type_name(e.type), "rows",
+                             (unsigned long long)e.n_rows, "error", e.error, "reference", e.reference, "relative",
+                             e.relative);
+        if (item == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    return list;
+}
+
+PyObject *lbpy_tensor_errors(lb_session *base, const lb_model *model, PyObject *text, const lb_kld_options *options,
+                             PyObject *progress) {
+    lbpy_call call = {base, progress, NULL, NULL, NULL, NULL};
+    char *bytes = NULL;
+    Py_ssize_t length = 0;
+    lb_tensor_errors *errors = NULL;
+    PyObject *list = NULL, *result;
+    lb_status status;
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be a callable or None");
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(text, &bytes, &length) != 0) return NULL;
+    status = lb_session_set_observer(base, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_tensor_errors_measure(&errors, base, model, bytes, (size_t)length, options, lbpy_on_saved, &call);
+        Py_END_ALLOW_THREADS
+    }
+    lb_session_set_observer(base, NULL, NULL);
+    if (status == LB_OK && call.error_type == NULL) {
+        list = lbpy_tensor_error_list(errors);
+        lb_tensor_errors_free(errors);
+        if (list == NULL) return NULL;
+    } else {
+        lb_tensor_errors_free(errors);
+        Py_INCREF(Py_None);
+        list = Py_None;
+    }
+    result = lbpy_call_finish(&call, status, list);
+    return result;
+}
+
+PyObject *lbpy_imatrix(lb_session *session, PyObject *text, const char *out_path, int64_t n_ctx, int64_t max_chunks,
+                       int process_output, int with_in_sum, int64_t save_frequency, int legacy, const char *dataset,
+                       PyObject *in_files, PyObject *progress) {
+    lbpy_call call = {session, progress, NULL, NULL, NULL, NULL};
+    char *bytes = NULL;
+    Py_ssize_t length = 0, n_files = 0, i;
+    const char **files = NULL;
+    lb_imatrix_options o;
+    lb_imatrix_result r;
+    lb_status status;
+    PyObject *result;
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be a callable or None");
+        return NULL;
+    }
+    if (!PyList_Check(in_files)) {
+        PyErr_SetString(PyExc_TypeError, "in_files must be a list of str");
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(text, &bytes, &length) != 0) return NULL;
+    n_files = PyList_Size(in_files);
+    files = (const char **)PyMem_Calloc((size_t)n_files + 1, sizeof(const char *));
+    if (files == NULL) return PyErr_NoMemory();
+    for (i = 0; i < n_files; ++i) {
+        files[i] = PyUnicode_AsUTF8(PyList_GET_ITEM(in_files, i));
+        if (files[i] == NULL) {
+            PyMem_Free(files);
+            return NULL;
+        }
+    }
+    lb_imatrix_options_init(&o, LB_IMATRIX_OPTIONS_VERSION);
+    o.n_ctx = (int32_t)n_ctx;
+    o.max_chunks = (int32_t)max_chunks;
+    o.process_output = process_output;
+    o.with_in_sum = with_in_sum;
+    o.save_frequency = (int32_t)save_frequency;
+    o.legacy_format = legacy;
+    o.dataset = dataset;
+    o.in_files = files;
+    o.n_in_files = (size_t)n_files;
+    memset(&r, 0, sizeof r);
+    r.version = LB_IMATRIX_RESULT_VERSION;
+    status = lb_session_set_observer(session, lbpy_on_matmul, &call);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = lb_imatrix_collect(session, bytes, (size_t)length, &o, out_path, lbpy_on_imatrix, &call, &r);
+        Py_END_ALLOW_THREADS
+    }
+    PyMem_Free(files);
+    result = lbpy_call_finish(
+        &call, status,
+        status == LB_OK
+            ? Py_BuildValue("{s:K,s:i,s:I,s:K,s:N,s:d}", "chunks", (unsigned long long)r.n_chunks, "ctx", r.n_ctx,
+                            "chunk_count", r.chunk_count, "entries", (unsigned long long)r.n_entries, "ppl",
+                            lbpy_estimate(r.ppl), "seconds", r.seconds)
+            : (Py_INCREF(Py_None), Py_None));
+    lb_session_set_observer(session, NULL, NULL);
     return result;
 }
 

@@ -981,6 +981,66 @@ LB_API lb_status lb_kld_save_base(lb_session *base, const char *text, size_t len
 LB_API lb_status lb_kld_from_file(lb_session *model, const char *base_path, lb_kld_fn progress, void *user,
                                   lb_kld_result *out);
 
+/* --- Per-tensor errors ---------------------------------------------------- */
+
+/* Which weight tensors of a quantized model hurt most, on a text: the base
+ * session evaluates the text (cut and evaluated as lb_kld() does it), and
+ * for each matrix product of that run, with weight W (the base's) and input
+ * rows x, the quantized model's tensor of the same name W_q gives
+ *   relative error = sum over x of ||W_q x - W x||^2 / sum over x of ||W x||^2,
+ * both tensors dequantized to F32. The inputs are the base's own, so each
+ * tensor's error is measured alone (no error flows in from the layers
+ * before it); a tensor identical in both models has error 0. */
+
+/* The result: one entry per weight tensor the run multiplied, worst
+ * (highest relative error) first, ties in name order. */
+typedef struct lb_tensor_errors lb_tensor_errors;
+
+/* One tensor's figures. Set version to LB_TENSOR_ERROR_VERSION before
+ * passing one to lb_tensor_errors_get(): the library fills the fields of
+ * that version (fields may be added at the end, with a higher version). */
+typedef struct lb_tensor_error {
+    uint32_t version;
+    const char *name;  /* "blk.3.ffn_down.weight"; borrowed from the result */
+    int32_t layer;     /* blk.N, -1 for the output projection */
+    lb_type base_type; /* the tensor's type in the base model */
+    lb_type type;      /* ... and in the quantized model */
+    uint64_t n_rows;   /* input rows multiplied, over the whole text */
+    double error;      /* sum of ||W_q x - W x||^2 */
+    double reference;  /* sum of ||W x||^2 */
+    double relative;   /* error / reference (0 when both are 0) */
+} lb_tensor_error;
+
+#define LB_TENSOR_ERROR_VERSION 1
+
+/* Measures every weight tensor of quantized against base's model over len
+ * bytes of text; *out receives the result (release it with
+ * lb_tensor_errors_free()). quantized is only read, never run: it must hold
+ * each weight the base multiplies under the same name and shape, in any type
+ * lowbit reads. o NULL: the defaults (its n_ctx and max_chunks as for
+ * lb_kld()); progress (may be NULL) is called after each chunk. base's
+ * observer (lb_session_set_observer) still sees every product; its cache is
+ * used and emptied.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, bad options, a text shorter
+ * than two contexts, a tensor missing from quantized or of another shape:
+ * the message names the tensor and file); LB_E_UNSUPPORTED (a tensor type
+ * lowbit cannot read); LB_E_CANCELLED (progress, the observer, or
+ * lb_session_cancel on base); LB_E_NOMEM. */
+LB_API lb_status lb_tensor_errors_measure(lb_tensor_errors **out, lb_session *base, const lb_model *quantized,
+                                          const char *text, size_t len, const lb_kld_options *o,
+                                          lb_chunks_fn progress, void *user);
+
+/* Releases a result. Accepts NULL. */
+LB_API void lb_tensor_errors_free(lb_tensor_errors *errors);
+
+/* Entries in the result (0 for NULL). */
+LB_API size_t lb_tensor_errors_count(const lb_tensor_errors *errors);
+
+/* Entry i (i < lb_tensor_errors_count()) into *out.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, i out of range, out->version
+ * unknown). */
+LB_API lb_status lb_tensor_errors_get(const lb_tensor_errors *errors, size_t i, lb_tensor_error *out);
+
 /* ------------------------------------------------------------------------ */
 /* Importance matrices                                                      */
 /* ------------------------------------------------------------------------ */
@@ -992,6 +1052,69 @@ LB_API lb_status lb_kld_from_file(lb_session *model, const char *base_path, lb_k
  * Errors: LB_E_INVALID_ARG (NULL paths, out_path naming the input); LB_E_IO;
  * LB_E_FORMAT (a malformed input, naming the file and entry). */
 LB_API lb_status lb_imatrix_convert(const char *in_path, const char *out_path);
+
+/* --- Collecting one ------------------------------------------------------- */
+
+/* How lb_imatrix_collect() gathers an importance matrix. Initialise with
+ * lb_imatrix_options_init(); fields may be added at the end, with a higher
+ * version. */
+typedef struct lb_imatrix_options {
+    uint32_t version;            /* LB_IMATRIX_OPTIONS_VERSION */
+    int32_t n_ctx;               /* tokens per chunk (default 512) */
+    int32_t max_chunks;          /* chunks to evaluate at most (default 0: all) */
+    int32_t process_output;      /* nonzero: collect output.weight too (--process-output) */
+    int32_t with_in_sum;         /* nonzero: also write <name>.in_sum, the sums of the activations */
+    int32_t save_frequency;      /* nonzero N: also write OUT.at_K each time the chunk count K
+                                    reaches a multiple of N (--save-frequency) */
+    int32_t legacy_format;       /* nonzero: write the legacy .dat form (--output-format dat) */
+    const char *dataset;         /* recorded in imatrix.datasets after the merged files' (NULL: none) */
+    const char *const *in_files; /* n_in_files importance matrices of this model merged in first */
+    size_t n_in_files;
+} lb_imatrix_options;
+
+#define LB_IMATRIX_OPTIONS_VERSION 1
+
+/* Fills o with the defaults of options version `version`.
+ * Errors: LB_E_INVALID_ARG (NULL o, unknown version). */
+LB_API lb_status lb_imatrix_options_init(lb_imatrix_options *o, uint32_t version);
+
+/* The progress or the outcome of a collection. Set version to
+ * LB_IMATRIX_RESULT_VERSION before passing one to be filled. */
+typedef struct lb_imatrix_result {
+    uint32_t version;
+    uint64_t n_chunks;       /* chunks evaluated so far */
+    uint64_t n_chunks_total; /* chunks that will be evaluated */
+    int32_t n_ctx;           /* tokens per chunk */
+    uint32_t chunk_count;    /* imatrix.chunk_count: llama-imatrix's count (merged files included) */
+    uint64_t n_entries;      /* weight tensors collected */
+    lb_estimate ppl;         /* the perplexity of the chunks' second halves, as llama-imatrix prints it */
+    double seconds;          /* since the call began */
+} lb_imatrix_result;
+
+#define LB_IMATRIX_RESULT_VERSION 1
+
+/* Called after each chunk; nonzero cancels. */
+typedef int (*lb_imatrix_fn)(const lb_imatrix_result *so_far, void *user);
+
+/* Collects an importance matrix of session's model over text as
+ * llama-imatrix does and writes it to out_path (atomically: nothing appears
+ * at out_path on an error or a cancel). The text is cut as for perplexity
+ * (chunks of n_ctx tokens, BOS first, at least two chunks); each chunk is
+ * evaluated alone, all its logits computed. For every matrix product with a
+ * weight named blk.* (and output.weight with process_output) and at least 16
+ * input rows (llama-imatrix ignores smaller batches), the rows x are added:
+ * <name>.in_sum2 += x_j^2 per column, <name>.counts += rows. The session's
+ * own observer, if any, still sees every product. The GGUF written is
+ * llama.cpp's imatrix form (general.type = "imatrix", imatrix.datasets,
+ * imatrix.chunk_count, imatrix.chunk_size = n_ctx), which
+ * lb_quantizer_set_imatrix() and llama-quantize --imatrix read.
+ * Errors: LB_E_INVALID_ARG (NULL arguments, a bad option or out->version, a
+ * text shorter than two chunks, an in_file for another model, naming the
+ * file and tensor); LB_E_FORMAT (an unreadable in_file); LB_E_IO;
+ * LB_E_CANCELLED; LB_E_NOMEM. */
+LB_API lb_status lb_imatrix_collect(lb_session *session, const char *text, size_t len,
+                                    const lb_imatrix_options *o, const char *out_path, lb_imatrix_fn progress,
+                                    void *user, lb_imatrix_result *out);
 
 /* ------------------------------------------------------------------------ */
 /* Synthetic models                                                         */

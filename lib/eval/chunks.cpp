@@ -36,12 +36,12 @@ Chunks chunks_of(std::vector<int32_t> tokens, int n_ctx, bool add_bos, int32_t b
     return c;
 }
 
-void eval_chunk(session::Session &s, const Chunks &chunks, uint64_t c) {
+void eval_chunk(session::Session &s, const Chunks &chunks, uint64_t c, bool all_positions) {
     const size_t n = static_cast<size_t>(chunks.n_ctx);
     std::vector<int32_t> chunk(chunks.tokens.begin() + static_cast<std::ptrdiff_t>(c * n),
                                chunks.tokens.begin() + static_cast<std::ptrdiff_t>((c + 1) * n));
     if (chunks.add_bos) chunk[0] = chunks.bos;
-    std::vector<uint8_t> want(n, 0);
+    std::vector<uint8_t> want(n, all_positions ? 1 : 0);
     for (size_t i = static_cast<size_t>(chunks.first); i + 1 < n; ++i) want[i] = 1;
     s.clear();
     s.eval_step(chunk.data(), chunk.size(), want.data());

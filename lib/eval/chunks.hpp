@@ -38,9 +38,12 @@ Chunks cut_text(const session::Session &s, const std::string &text, int n_ctx, i
 Chunks chunks_of(std::vector<int32_t> tokens, int n_ctx, bool add_bos, int32_t bos);
 
 // Evaluates chunk c from an empty cache, keeping the logits of the scored
-// positions (s.logits(k) for k < scored()). The session's context must hold
-// n_ctx tokens (see ContextFor). Throws lb::Error (LB_E_CANCELLED ...).
-void eval_chunk(session::Session &s, const Chunks &chunks, uint64_t c);
+// positions (s.logits(k) for k < scored()), or with all_positions those of
+// every position (s.logits(chunks.first + k) for scored position k; the
+// model's output product then sees every row, as llama-imatrix runs it). The
+// session's context must hold n_ctx tokens (see ContextFor). Throws
+// lb::Error (LB_E_CANCELLED ...).
+void eval_chunk(session::Session &s, const Chunks &chunks, uint64_t c, bool all_positions = false);
 
 // Sets a session's context to n_ctx for the life of the object.
 class ContextFor {

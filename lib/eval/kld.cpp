@@ -1,6 +1,7 @@
 #include "eval/kld.hpp"
 
 #include "common/error.hpp"
+#include "common/thread_pool.hpp"
 #include "eval/base_file.hpp"
 #include "eval/chunks.hpp"
 
@@ -11,13 +12,27 @@ namespace {
 // The base's distributions at the scored positions of the chunk just evaluated.
 void take_base(const session::Session &base, const Chunks &chunks, uint64_t c, BaseChunk &out) {
     out.resize(chunks.scored(), base.config().n_vocab);
-    for (size_t k = 0; k < chunks.scored(); ++k) out.set(k, base.logits(k), chunks.target(c, k));
+    parallel_for(base.threads(), static_cast<int64_t>(chunks.scored()), 8, [&](int64_t begin, int64_t end) {
+        for (int64_t k = begin; k < end; ++k) {
+            const size_t i = static_cast<size_t>(k);
+            out.set(i, base.logits(i), chunks.target(c, i));
+        }
+    });
 }
 
+// Scores the chunk's positions on the session's threads, then adds them in
+// order (so the figures do not depend on the number of threads).
 void add_model(const session::Session &model, const Chunks &chunks, uint64_t c, const BaseChunk &base,
                KldAccumulator &acc) {
-    for (size_t k = 0; k < chunks.scored(); ++k)
-        acc.add(model.logits(k), base.at(k), model.config().n_vocab, chunks.target(c, k));
+    std::vector<PositionScore> scores(chunks.scored());
+    parallel_for(model.threads(), static_cast<int64_t>(scores.size()), 8, [&](int64_t begin, int64_t end) {
+        for (int64_t k = begin; k < end; ++k) {
+            const size_t i = static_cast<size_t>(k);
+            scores[i] =
+                score_position(model.logits(i), base.at(i), model.config().n_vocab, chunks.target(c, i));
+        }
+    });
+    for (const PositionScore &s : scores) acc.add(s);
     acc.end_chunk();
 }
 

@@ -53,7 +53,22 @@ Quantiles quantiles(std::vector<float> v) {
 
 } // namespace
 
-void KldAccumulator::add(const float *logits, const BasePosition &base, int64_t n_vocab, int32_t target) {
+namespace {
+
+// exp(-q / kLogProbScale) for every stored q (one table for the process,
+// 512 KiB): a base log-probability's exponential is exp(top) times it.
+const std::vector<double> &exp_table() {
+    static const std::vector<double> table = [] {
+        std::vector<double> t(kNegligible);
+        for (size_t q = 0; q < t.size(); ++q) t[q] = std::exp(-static_cast<double>(q) / kLogProbScale);
+        return t;
+    }();
+    return table;
+}
+
+} // namespace
+
+PositionScore score_position(const float *logits, const BasePosition &base, int64_t n_vocab, int32_t target) {
     int64_t best = 0;
     for (int64_t i = 1; i < n_vocab; ++i)
         if (logits[i] > logits[best]) best = i;
@@ -61,37 +76,46 @@ void KldAccumulator::add(const float *logits, const BasePosition &base, int64_t 
     for (int64_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - logits[best]);
     const double log_norm =
         static_cast<double>(logits[best]) + std::log(sum); // log p_i = logits_i - log_norm
-    const double nll = log_norm - static_cast<double>(logits[target]);
-    const double nll_base = base.nll;
+    PositionScore s;
+    s.nll = log_norm - static_cast<double>(logits[target]);
+    s.nll_base = base.nll;
     // KL(base || Q) over the base's tokens that are not negligible, their
     // rounded log-probabilities renormalised to the exact mass they hold: that
     // cancels the first-order effect of the rounding to 1/4096 nat
+    const std::vector<double> &e = exp_table();
     double base_sum = 0.0;
     for (int64_t i = 0; i < n_vocab; ++i)
-        if (base.q[i] != kNegligible)
-            base_sum += std::exp(static_cast<double>(base.top) - base.q[i] / kLogProbScale);
-    const double base_norm = std::log(base_sum) - static_cast<double>(base.kept);
+        if (base.q[i] != kNegligible) base_sum += e[base.q[i]];
+    // p_base,i = exp(top) e[q_i] / renormalisation = e[q_i] * weight
+    const double weight = std::exp(static_cast<double>(base.kept)) / base_sum;
+    const double log_weight = static_cast<double>(base.kept) - std::log(base_sum);
     double kld = 0.0;
     for (int64_t i = 0; i < n_vocab; ++i) {
         if (base.q[i] == kNegligible) continue;
-        const double lp_base = static_cast<double>(base.top) - base.q[i] / kLogProbScale - base_norm;
-        kld += std::exp(lp_base) * (lp_base - (static_cast<double>(logits[i]) - log_norm));
+        const double lp_base = log_weight - base.q[i] / kLogProbScale;
+        kld += e[base.q[i]] * weight * (lp_base - (static_cast<double>(logits[i]) - log_norm));
     }
-    const double dp = std::exp(-nll) - std::exp(-nll_base);
-    sum_nll_ += nll;
-    sum_nll2_ += nll * nll;
-    sum_nll_base_ += nll_base;
-    sum_nll_base2_ += nll_base * nll_base;
-    sum_nll_nll_base_ += nll * nll_base;
-    sum_kld_ += kld;
-    sum_kld2_ += kld * kld;
-    sum_dp_ += dp;
-    sum_dp2_ += dp * dp;
-    sum_dp4_ += dp * dp * dp * dp;
-    if (best == base.argmax) ++same_top_;
+    s.kld = kld;
+    s.dp = std::exp(-s.nll) - std::exp(-s.nll_base);
+    s.same_top = best == base.argmax;
+    return s;
+}
+
+void KldAccumulator::add(const PositionScore &s) {
+    sum_nll_ += s.nll;
+    sum_nll2_ += s.nll * s.nll;
+    sum_nll_base_ += s.nll_base;
+    sum_nll_base2_ += s.nll_base * s.nll_base;
+    sum_nll_nll_base_ += s.nll * s.nll_base;
+    sum_kld_ += s.kld;
+    sum_kld2_ += s.kld * s.kld;
+    sum_dp_ += s.dp;
+    sum_dp2_ += s.dp * s.dp;
+    sum_dp4_ += s.dp * s.dp * s.dp * s.dp;
+    if (s.same_top) ++same_top_;
     ++count_;
-    kld_values_.push_back(static_cast<float>(kld));
-    dp_values_.push_back(static_cast<float>(dp));
+    kld_values_.push_back(static_cast<float>(s.kld));
+    dp_values_.push_back(static_cast<float>(s.dp));
 }
 
 KldReport KldAccumulator::report() const {

@@ -39,11 +39,26 @@ struct KldReport {
     Estimate same_top; // fraction of positions with the same most likely token
 };
 
+// What one scored position contributes.
+struct PositionScore {
+    double nll = 0, nll_base = 0; // -log p(correct token), model and base
+    double kld = 0;               // KL(base || model) there
+    double dp = 0;                // p_model - p_base of the correct token
+    bool same_top = false;        // both rank the same token first
+};
+
+// Scores one position: the model's logits (n_vocab of them), the base's
+// distribution there, and the correct next token. Depends on nothing else,
+// so positions may be scored in parallel and added in order.
+PositionScore score_position(const float *logits, const BasePosition &base, int64_t n_vocab, int32_t target);
+
 class KldAccumulator {
   public:
-    // One scored position: the model's logits (n_vocab of them), the base's
-    // distribution there, and the correct next token.
-    void add(const float *logits, const BasePosition &base, int64_t n_vocab, int32_t target);
+    // Adds positions in order (the sums, and so the figures, depend on it).
+    void add(const PositionScore &s);
+    void add(const float *logits, const BasePosition &base, int64_t n_vocab, int32_t target) {
+        add(score_position(logits, base, n_vocab, target));
+    }
     void end_chunk() { ++n_chunks_; }
     void set_chunks(uint64_t n, int n_ctx) {
         n_chunks_total_ = n;

@@ -4,6 +4,7 @@
 // per-column means llama-quantize quantizes with.
 #include "imatrix/imatrix.hpp"
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/finite.hpp"
 #include "common/mapped_file.hpp"
@@ -20,6 +21,7 @@ namespace lb::imatrix {
 namespace {
 
 constexpr const char *kSumsSuffix = ".in_sum2";
+constexpr const char *kInSumsSuffix = ".in_sum";
 constexpr const char *kCountsSuffix = ".counts";
 constexpr const char *kKeyType = "general.type";
 constexpr const char *kKeyDatasets = "imatrix.datasets";
@@ -57,14 +59,19 @@ bool strip_suffix(const std::string &s, const char *suffix, std::string &stem) {
     return true;
 }
 
-// Sums and counts must be finite and non-negative (sums of squares, token
-// counts).
-void check_values(const std::string &path, const std::string &entry, const char *what, const float *v,
+void check_finite(const std::string &path, const std::string &entry, const char *what, const float *v,
                   size_t n) {
     const int64_t bad = first_non_finite(v, static_cast<int64_t>(n));
     if (bad >= 0)
         fail(LB_E_FORMAT, "%s: imatrix entry %s: %s value %lld is %s", path.c_str(), quoted(entry).c_str(),
              what, static_cast<long long>(bad), std::isnan(v[bad]) ? "NaN" : "infinite");
+}
+
+// Sums and counts must be finite and non-negative (sums of squares, token
+// counts).
+void check_values(const std::string &path, const std::string &entry, const char *what, const float *v,
+                  size_t n) {
+    check_finite(path, entry, what, v, n);
     for (size_t i = 0; i < n; ++i)
         if (v[i] < 0.0f)
             fail(LB_E_FORMAT, "%s: imatrix entry %s: %s value %zu is negative (%g)", path.c_str(),
@@ -255,6 +262,7 @@ void read_gguf(const MappedFile &f, Imatrix &m) {
     // Pair <name>.in_sum2 with <name>.counts. Other tensors (newer files add
     // <name>.in_sum) are ignored, as llama.cpp's loader ignores them.
     std::map<std::string, std::pair<const gguf::TensorInfo *, const gguf::TensorInfo *>> pairs;
+    std::map<std::string, const gguf::TensorInfo *> in_sums;
     size_t n_sums = 0;
     for (const gguf::TensorInfo &t : h.tensors) {
         std::string stem;
@@ -263,6 +271,8 @@ void read_gguf(const MappedFile &f, Imatrix &m) {
             ++n_sums;
         } else if (strip_suffix(t.name, kCountsSuffix, stem)) {
             pairs[stem].second = &t;
+        } else if (strip_suffix(t.name, kInSumsSuffix, stem)) {
+            in_sums[stem] = &t;
         } else {
             continue;
         }
@@ -319,6 +329,16 @@ void read_gguf(const MappedFile &f, Imatrix &m) {
         e.counts = tensor_floats(f.data(), h, *counts);
         check_values(path, e.name, "sum", e.sums.data(), e.sums.size());
         check_counts(path, e.name, e.counts);
+        if (const auto it = in_sums.find(name); it != in_sums.end()) {
+            const gguf::TensorInfo *t = it->second;
+            if (t->type != LB_TYPE_F32 || t->ne[0] != sums->ne[0] || t->ne[1] != sums->ne[1] ||
+                t->ne[2] != 1 || t->ne[3] != 1)
+                fail(LB_E_FORMAT, "%s: imatrix entry %s: tensor %s is not F32 %s like %s", path.c_str(),
+                     quoted(name).c_str(), quoted(t->name).c_str(), shape_of(*sums).c_str(),
+                     quoted(sums->name).c_str());
+            e.in_sums = tensor_floats(f.data(), h, *t);
+            check_finite(path, e.name, "in_sum", e.in_sums.data(), e.in_sums.size());
+        }
         m.entries.push_back(std::move(e));
     }
     if (m.entries.empty())
@@ -396,8 +416,22 @@ void write_gguf(const Imatrix &m, const std::string &path) {
                  source.c_str(), name.c_str(), e.sums.size(), e.counts.size());
         check_values(source, e.name, "sum", e.sums.data(), e.sums.size());
         check_counts(source, e.name, e.counts);
+        if (!e.in_sums.empty() && e.in_sums.size() != e.sums.size())
+            fail(LB_E_FORMAT, "%s: imatrix entry %s has %zu activation sums for %zu squared sums",
+                 source.c_str(), name.c_str(), e.in_sums.size(), e.sums.size());
+        check_finite(source, e.name, "in_sum", e.in_sums.data(), e.in_sums.size());
         const int64_t n_mat = static_cast<int64_t>(e.counts.size());
         const int64_t ne0 = static_cast<int64_t>(e.ne0());
+        if (!e.in_sums.empty()) {
+            gguf::TensorInfo in_sums;
+            in_sums.name = e.name + kInSumsSuffix;
+            in_sums.n_dims = n_mat > 1 ? 2 : 1;
+            in_sums.ne[0] = ne0;
+            in_sums.ne[1] = n_mat;
+            in_sums.type = LB_TYPE_F32;
+            in_sums.size = e.in_sums.size() * sizeof(float);
+            infos.push_back(std::move(in_sums));
+        }
         gguf::TensorInfo sums, counts;
         sums.name = e.name + kSumsSuffix;
         sums.n_dims = n_mat > 1 ? 2 : 1;
@@ -417,6 +451,10 @@ void write_gguf(const Imatrix &m, const std::string &path) {
 
     gguf::Writer w(path, kvs, std::move(infos));
     for (const Entry *e : order) {
+        if (!e->in_sums.empty()) {
+            w.write(e->in_sums.data(), e->in_sums.size() * sizeof(float));
+            w.end_tensor();
+        }
         // legacy values are means times ncall: written as the sums, with the
         // ncall as the count, they give the same means
         w.write(e->sums.data(), e->sums.size() * sizeof(float));
@@ -431,6 +469,53 @@ void write_gguf(const Imatrix &m, const std::string &path) {
         w.end_tensor();
     }
     w.commit();
+}
+
+void write_legacy(const Imatrix &m, const std::string &path) {
+    if (m.chunk_size == 0)
+        fail(LB_E_INVALID_ARG,
+             "%s: the legacy imatrix form needs the chunk size the matrix was collected with", path.c_str());
+    std::vector<const Entry *> order;
+    for (const Entry &e : m.entries) {
+        // entries that saw no token at all are left out, as llama.cpp leaves them
+        const bool any = std::any_of(e.counts.begin(), e.counts.end(), [](float c) { return c > 0.0f; });
+        if (any && !e.sums.empty()) order.push_back(&e);
+    }
+    if (order.empty())
+        fail(LB_E_INVALID_ARG, "%s: no imatrix entry has data: the legacy form would be empty", path.c_str());
+    std::sort(order.begin(), order.end(), [](const Entry *a, const Entry *b) { return a->name < b->name; });
+    AtomicFile out(path);
+    auto put_i32 = [&](int64_t v) {
+        const int32_t x = static_cast<int32_t>(v);
+        out.write(&x, sizeof x);
+    };
+    put_i32(static_cast<int64_t>(order.size()));
+    const double chunk = static_cast<double>(m.chunk_size);
+    for (const Entry *e : order) {
+        if (e->name.size() > kMaxName)
+            fail(LB_E_FORMAT, "%s: imatrix entry %s: the name is longer than %zu bytes", path.c_str(),
+                 quoted(e->name).c_str(), kMaxName);
+        put_i32(static_cast<int64_t>(e->name.size()));
+        out.write(e->name.data(), e->name.size());
+        const double max_count = *std::max_element(e->counts.begin(), e->counts.end());
+        // the ceiling, so that no entry gets an ncall of 0
+        const int64_t ncall = static_cast<int64_t>(std::ceil(max_count / chunk));
+        put_i32(ncall);
+        put_i32(static_cast<int64_t>(e->sums.size()));
+        const size_t ne0 = e->ne0();
+        std::vector<float> values(e->sums.size());
+        for (size_t i = 0; i < values.size(); ++i) {
+            const float count = e->counts[i / ne0];
+            values[i] =
+                count == 0.0f ? static_cast<float>(ncall) : e->sums[i] / count * static_cast<float>(ncall);
+        }
+        out.write(values.data(), values.size() * sizeof(float));
+    }
+    put_i32(static_cast<int64_t>(m.chunk_count));
+    const std::string dataset = m.datasets.empty() ? std::string() : m.datasets.back();
+    put_i32(static_cast<int64_t>(dataset.size()));
+    out.write(dataset.data(), dataset.size());
+    out.commit();
 }
 
 std::vector<float> means(const Entry &e, bool legacy) {

@@ -9,8 +9,9 @@
 // <name>.in_sum2 [ne0, n_mat] (the sums of squared activations, one row per
 // expert) and <name>.counts [1, n_mat] (tokens seen per expert); ggml drops
 // a trailing extent of 1, so single-matrix entries have 1-D tensors. Other
-// tensors (newer files also hold <name>.in_sum) are ignored, as llama.cpp's
-// loader ignores them.
+// tensors are ignored, as llama.cpp's loader ignores them, except
+// <name>.in_sum [ne0, n_mat] (the sums of the activations, which newer files
+// hold), which is kept when present.
 //
 // Legacy .dat form: i32 n_entries; per entry i32 name length, the name, i32
 // ncall, i32 nval, nval f32 values (mean * ncall); then optionally i32 chunk
@@ -20,17 +21,28 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lb::imatrix {
 
 struct Entry {
+    Entry() = default;
+    Entry(std::string name_, std::vector<float> sums_, std::vector<float> counts_,
+          std::vector<float> in_sums_ = {})
+        : name(std::move(name_)), sums(std::move(sums_)), counts(std::move(counts_)),
+          in_sums(std::move(in_sums_)) {}
+
     std::string name; // the weight's name, e.g. blk.0.attn_q.weight
     // counts.size() rows of ne0 values, row m for expert m: sums of squared
     // activations (GGUF), or the values of a legacy file
     std::vector<float> sums;
     // one token count per expert (GGUF); legacy: one, the entry's ncall
     std::vector<float> counts;
+    // the sums of the activations themselves, laid out as sums (GGUF
+    // <name>.in_sum, which newer files and `lowbit imatrix --in-sum` write),
+    // or empty
+    std::vector<float> in_sums;
 
     // Values per row (per expert).
     size_t ne0() const { return counts.empty() ? 0 : sums.size() / counts.size(); }
@@ -60,6 +72,14 @@ Imatrix read(const std::string &path);
 // name too long for a GGUF tensor name, inconsistent sizes, bad values),
 // LB_E_INVALID_ARG (no entries), LB_E_IO.
 void write_gguf(const Imatrix &m, const std::string &path);
+
+// Writes m in the legacy .dat form as llama-imatrix --output-format dat
+// writes it, atomically: the entries that saw any token, in name order, each
+// with ncall = ceil(max count / m.chunk_size) and the values (sum / count) *
+// ncall per expert (1 for an expert that saw none); then m.chunk_count and
+// the last dataset's name. Throws lb::Error: LB_E_INVALID_ARG (no entry with
+// data, a chunk size of 0), LB_E_FORMAT (a name too long), LB_E_IO.
+void write_legacy(const Imatrix &m, const std::string &path);
 
 // The per-column importances of one entry, derived as llama-quantize derives
 // them: GGUF, sums[m * ne0 + i] / counts[m] with the count rounded to an

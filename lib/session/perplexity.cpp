@@ -10,9 +10,6 @@
 
 namespace lb::session {
 
-namespace {
-
-// -log softmax(logits)[target], with the sum in double.
 double negative_log_likelihood(const float *logits, int64_t n_vocab, int32_t target) {
     float max = logits[0];
     for (int64_t i = 1; i < n_vocab; ++i) max = std::max(max, logits[i]);
@@ -20,8 +17,6 @@ double negative_log_likelihood(const float *logits, int64_t n_vocab, int32_t tar
     for (int64_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - max));
     return std::log(sum) + static_cast<double>(max - logits[target]);
 }
-
-} // namespace
 
 PerplexityResult Session::perplexity(const std::string &text, int n_ctx, int max_chunks,
                                      const std::function<bool(const PerplexityResult &)> &progress) {

@@ -42,6 +42,9 @@ struct GenerateOptions {
     bool stop_at_end = true; // stop at the end-of-sequence (or -turn) token
 };
 
+// -log softmax(logits)[target], the sum in double.
+double negative_log_likelihood(const float *logits, int64_t n_vocab, int32_t target);
+
 class Session {
   public:
     // Checks that the model can be run: architecture, every tensor, the
@@ -75,6 +78,8 @@ class Session {
     void eval_step(const int32_t *tokens, size_t n, const uint8_t *want);
 
     void set_observer(MatmulObserver observer) { observer_ = std::move(observer); }
+    const MatmulObserver &observer() const { return observer_; }
+    const Model &model() const { return model_; }
     // Safe from any thread: the running evaluation stops with LB_E_CANCELLED.
     void cancel() { cancelled_.store(true); }
 
@@ -91,9 +96,11 @@ class Session {
     std::vector<int32_t> generate(const std::string &prompt, const GenerateOptions &o,
                                   const std::function<bool(int32_t, const std::string &)> &on_token);
 
+    // The worker threads an evaluation uses (params.n_threads resolved).
+    int threads() const;
+
   private:
     void ensure_cache();
-    int threads() const;
     void eval_batches(const int32_t *tokens, size_t n, const uint8_t *want, size_t batch,
                       const kernels::KernelSet &k, const MatmulObserver &observe);
 

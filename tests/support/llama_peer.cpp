@@ -153,7 +153,8 @@ int32_t LlamaModel::bos() const {
 
 namespace {
 
-llama_context *new_context(void *model, const LlamaRunOptions &o) {
+llama_context *new_context(void *model, const LlamaRunOptions &o,
+                           ggml_backend_sched_eval_callback cb = nullptr, void *cb_user = nullptr) {
     const Api &a = api();
     llama_context_params cp = a.context_default_params();
     cp.n_ctx = static_cast<uint32_t>(o.n_ctx);
@@ -164,6 +165,8 @@ llama_context *new_context(void *model, const LlamaRunOptions &o) {
     cp.flash_attn_type = o.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     if (o.f32_kv) cp.type_k = cp.type_v = GGML_TYPE_F32;
     cp.no_perf = true;
+    cp.cb_eval = cb;
+    cp.cb_eval_user_data = cb_user;
     llama_context *ctx = a.init_from_model(static_cast<llama_model *>(model), cp);
     if (ctx == nullptr) throw std::runtime_error("llama_init_from_model failed");
     return ctx;
@@ -215,6 +218,69 @@ std::vector<float> LlamaModel::logits(const std::vector<int32_t> &tokens, const 
     }
     a.free(ctx);
     return out;
+}
+
+namespace {
+
+struct ImatrixState {
+    bool process_output = false;
+    std::map<std::string, LlamaModel::ImatrixEntry> *entries = nullptr;
+};
+
+// ggml_backend_sched_eval_callback: asked first whether the node's data is
+// wanted, then called again with it computed.
+bool collect_matmul_input(ggml_tensor *t, bool ask, void *user) {
+    const ImatrixState &st = *static_cast<const ImatrixState *>(user);
+    if (t->op != GGML_OP_MUL_MAT) return false;
+    const ggml_tensor *w = t->src[0], *x = t->src[1];
+    const std::string name = w->name;
+    const bool wanted = (name.rfind("blk.", 0) == 0 || (st.process_output && name == "output.weight")) &&
+                        x->type == GGML_TYPE_F32 && x->ne[1] >= 16;
+    if (ask || !wanted) return wanted;
+    LlamaModel::ImatrixEntry &e = (*st.entries)[name];
+    const int64_t ne0 = x->ne[0];
+    if (e.sums.empty()) e.sums.assign(static_cast<size_t>(ne0), 0.0);
+    if (e.sums.size() != static_cast<size_t>(ne0)) return true; // never for one model: the test sees the gap
+    for (int64_t i3 = 0; i3 < x->ne[3]; ++i3)
+        for (int64_t i2 = 0; i2 < x->ne[2]; ++i2)
+            for (int64_t r = 0; r < x->ne[1]; ++r) {
+                const float *row = reinterpret_cast<const float *>(
+                    static_cast<const char *>(x->data) + r * x->nb[1] + i2 * x->nb[2] + i3 * x->nb[3]);
+                for (int64_t j = 0; j < ne0; ++j)
+                    e.sums[static_cast<size_t>(j)] +=
+                        static_cast<double>(row[j]) * static_cast<double>(row[j]);
+                ++e.count;
+            }
+    return true;
+}
+
+} // namespace
+
+std::map<std::string, LlamaModel::ImatrixEntry> LlamaModel::imatrix(const std::vector<int32_t> &tokens,
+                                                                    int n_ctx, int chunks,
+                                                                    bool process_output,
+                                                                    const LlamaRunOptions &o) const {
+    const Api &a = api();
+    std::map<std::string, ImatrixEntry> entries;
+    ImatrixState state{process_output, &entries};
+    LlamaRunOptions ro = o;
+    ro.n_ctx = n_ctx;
+    ro.n_batch = n_ctx;
+    llama_context *ctx = new_context(model_, ro, collect_matmul_input, &state);
+    try {
+        for (int c = 0; c < chunks; ++c) {
+            std::vector<int32_t> chunk(tokens.begin() + static_cast<std::ptrdiff_t>(c) * n_ctx,
+                                       tokens.begin() + static_cast<std::ptrdiff_t>(c + 1) * n_ctx);
+            chunk[0] = bos();
+            a.memory_clear(a.get_memory(ctx), true);
+            decode_all(ctx, chunk, n_ctx, [](size_t, size_t) {});
+        }
+    } catch (...) {
+        a.free(ctx);
+        throw;
+    }
+    a.free(ctx);
+    return entries;
 }
 
 std::vector<double> LlamaModel::eval_seconds(const std::vector<int32_t> &tokens, const LlamaRunOptions &o,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,21 @@ class LlamaModel {
     // context's creation excluded).
     std::vector<double> eval_seconds(const std::vector<int32_t> &tokens, const LlamaRunOptions &o,
                                      int repeats) const;
+
+    // An importance matrix collected by llama.cpp itself, as llama-imatrix
+    // collects one: `chunks` chunks of n_ctx tokens of `tokens` (the text's
+    // tokens with BOS), each decoded alone in a fresh cache with its first
+    // token replaced by BOS and all logits requested, and a cb_eval callback
+    // on the context summing, for every GGML_OP_MUL_MAT whose weight is
+    // named blk.* (or output.weight with process_output) and whose F32 input
+    // has at least 16 rows, each input row's squares per column (in double)
+    // and counting the rows.
+    struct ImatrixEntry {
+        std::vector<double> sums;
+        int64_t count = 0;
+    };
+    std::map<std::string, ImatrixEntry> imatrix(const std::vector<int32_t> &tokens, int n_ctx, int chunks,
+                                                bool process_output, const LlamaRunOptions &o) const;
 
   private:
     void *model_ = nullptr;

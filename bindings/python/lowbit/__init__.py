@@ -31,6 +31,8 @@ from ._errors import (
     TypeMismatchError,
     UnsupportedError,
 )
+from ._compare import compare, tensor_errors
+from ._imatrix import imatrix, read_imatrix
 from ._kld import kld, save_base_logits
 from ._model import Model, Tensor
 from ._quantize import PlanEntry, Progress, QuantizeResult, Quantizer, quantize
@@ -58,17 +60,21 @@ __all__ = [
     "TypeMismatchError",
     "UnsupportedError",
     "block_size",
+    "compare",
     "convert_imatrix",
     "dequantize_rows",
+    "imatrix",
     "kld",
     "ftypes",
     "library_path",
     "quantize",
     "quantize_rows",
+    "read_imatrix",
     "save_base_logits",
     "row_size",
     "synth_imatrix",
     "synth_model",
+    "tensor_errors",
     "types",
     "version",
 ]
