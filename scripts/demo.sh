@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # README command one: installs what is missing, builds lowbit, and quantizes the
 # shipped model (models/stories260K.gguf) to Q8_0, Q4_0 and Q4_K_M in build/demo/,
-# then writes a small synthetic llama model with its importance matrix and
+# and to Q4_K_M again with an importance matrix lowbit collects on the last
+# 200,000 characters of tests/data/tinystories_val.txt (lowbit imatrix). Then
+# it writes a small synthetic llama model with its importance matrix and
 # quantizes it to Q4_K_M with the imatrix (its 512-wide rows take K-quants).
-# Then it measures what quantizing cost: the perplexity of the F32 model and of
-# each quantized file on the first 40 chunks of 256 tokens of
-# tests/data/tinystories_val.txt, and the greedy continuation of a prompt.
+# Then it measures what quantizing cost, on the first 40 chunks of 256 tokens of
+# the same text (not the calibration part): one table (lowbit compare) of each
+# stories260K file's size, bits per weight, perplexity, KL-divergence from the
+# F32 model and same-top-token rate, a chart of it (build/demo/compare.svg),
+# the tensors the Q4_0 file hurts most, and the greedy continuation of a prompt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-deps.sh
@@ -19,8 +23,14 @@ done
   --imatrix build/demo/synthetic.imatrix.gguf build/demo/synthetic-f16.gguf
 ./build/release/bin/lowbit quantize --imatrix build/demo/synthetic.imatrix.gguf \
   build/demo/synthetic-f16.gguf build/demo/synthetic-Q4_K_M.gguf Q4_K_M
-for file in models/stories260K.gguf build/demo/stories260K-{Q8_0,Q4_0,Q4_K_M}.gguf; do
-  printf '%-36s ' "$file"
-  ./build/release/bin/lowbit perplexity "$file" -f tests/data/tinystories_val.txt --ctx 256 --chunks 40 2>/dev/null
-done
+tail -c 200000 tests/data/tinystories_val.txt > build/demo/calibration.txt
+./build/release/bin/lowbit imatrix models/stories260K.gguf -f build/demo/calibration.txt \
+  -o build/demo/stories260K.imatrix.gguf --ctx 256 2>/dev/null
+./build/release/bin/lowbit quantize --imatrix build/demo/stories260K.imatrix.gguf \
+  models/stories260K.gguf build/demo/stories260K-Q4_K_M-imatrix.gguf Q4_K_M
+./build/release/bin/lowbit compare models/stories260K.gguf \
+  build/demo/stories260K-{Q8_0,Q4_0,Q4_K_M,Q4_K_M-imatrix}.gguf \
+  -f tests/data/tinystories_val.txt --ctx 256 --chunks 40 --svg build/demo/compare.svg 2>/dev/null
+./build/release/bin/lowbit compare models/stories260K.gguf build/demo/stories260K-Q4_0.gguf \
+  -f tests/data/tinystories_val.txt --ctx 256 --chunks 40 --per-tensor 2>/dev/null | head -12
 ./build/release/bin/lowbit generate build/demo/stories260K-Q4_K_M.gguf -p "Once upon a time" -n 48
