@@ -18,6 +18,7 @@ int cmd_perplexity(const Args &args);
 int cmd_kld(const Args &args);
 int cmd_compare(const Args &args);
 int cmd_imatrix(const Args &args);
+int cmd_convert(const Args &args);
 int cmd_generate(const Args &args);
 
 // Prints "lowbit: error: <message>" to stderr; returns the exit status 1.

@@ -47,6 +47,7 @@ const char *kUsage =
     "  kld --base B --model M -f TEXT         KL-divergence of M from B, as llama-perplexity "
     "--kl-divergence\n"
     "  imatrix MODEL -f TEXT [-o OUT]         an importance matrix, as llama-imatrix collects it\n"
+    "  convert SRC OUT.gguf [--outtype T]     a Hugging Face checkpoint folder to GGUF\n"
     "  compare BASE Q1 [Q2 ...] -f TEXT       size, bpw, PPL, KLD and speed of quantized files side by side\n"
     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
     "  --version                              print the version\n";
@@ -76,6 +77,7 @@ int main(int argc, char **argv) {
     if (cmd == "kld") return cli::cmd_kld(args);
     if (cmd == "compare") return cli::cmd_compare(args);
     if (cmd == "imatrix") return cli::cmd_imatrix(args);
+    if (cmd == "convert") return cli::cmd_convert(args);
     if (cmd == "generate") return cli::cmd_generate(args);
     std::fprintf(stderr, "%s", kUsage);
     return cli::error("unknown command '" + cmd + "'");

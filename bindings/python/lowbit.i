@@ -210,6 +210,7 @@ LBPY_OUT_VALUE(lb_value_type, out_type, PyLong_FromLong((long)*$1))
 %ignore lb_imatrix_fn;
 %ignore lb_imatrix_collect;
 %ignore lb_tensor_error;
+%ignore lb_convert;
 %ignore lb_kld_fn;
 %ignore lb_chunks_fn;
 %ignore lb_kld_result;
@@ -687,6 +688,12 @@ log(level, message) are callables or None, called with the GIL on the
 calling thread; a true result of progress cancels the run. An exception
 raised by either cancels the run and is raised again when it returns;
 so is one raised by a signal handler (Ctrl-C) during the run.";
+
+%feature("docstring") lbpy_convert
+"lbpy_convert(src, out_path, options, progress) -> (status, message):
+lb_convert() without the GIL; progress(done, total, tensor_index,
+tensor_count, tensor_name) is a callable or None (a true result, an
+exception or Ctrl-C cancels).";
 
 %feature("docstring") lbpy_imatrix_convert
 "lbpy_imatrix_convert(in_path, out_path) -> status: lb_imatrix_convert()
@@ -1203,6 +1210,28 @@ PyObject *lbpy_quantizer_run(lb_quantizer *quantizer, const lb_model *model, con
     /* run is about to go out of scope */
     lb_quantizer_set_progress(quantizer, NULL, NULL);
     lb_quantizer_set_log(quantizer, NULL, NULL);
+    if (run.error_type != NULL) {
+        Py_XDECREF(message);
+        PyErr_Restore(run.error_type, run.error_value, run.error_traceback);
+        return NULL;
+    }
+    return lbpy_pair(status, message);
+}
+
+PyObject *lbpy_convert(const char *src, const char *out_path, const lb_convert_options *options,
+                       PyObject *progress) {
+    lbpy_run run = {NULL, progress, Py_None, NULL, NULL, NULL};
+    if (progress != Py_None && !PyCallable_Check(progress)) {
+        PyErr_SetString(PyExc_TypeError, "progress must be a callable or None");
+        return NULL;
+    }
+    lb_status status;
+    Py_BEGIN_ALLOW_THREADS
+    /* the progress callback is always set: it also handles Ctrl-C */
+    status = lb_convert(src, out_path, options, lbpy_on_progress, &run);
+    Py_END_ALLOW_THREADS
+    const char *text = status != LB_OK ? lb_last_error() : "";
+    PyObject *message = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
     if (run.error_type != NULL) {
         Py_XDECREF(message);
         PyErr_Restore(run.error_type, run.error_value, run.error_traceback);

@@ -1042,6 +1042,44 @@ LB_API size_t lb_tensor_errors_count(const lb_tensor_errors *errors);
 LB_API lb_status lb_tensor_errors_get(const lb_tensor_errors *errors, size_t i, lb_tensor_error *out);
 
 /* ------------------------------------------------------------------------ */
+/* Hugging Face checkpoints                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* How lb_convert() writes a checkpoint as GGUF. Initialise with
+ * lb_convert_options_init(); fields may be added at the end, with a higher
+ * version. */
+typedef struct lb_convert_options {
+    uint32_t version;  /* LB_CONVERT_OPTIONS_VERSION */
+    lb_type outtype;   /* the weights' type: LB_TYPE_F32, LB_TYPE_F16 (default), LB_TYPE_BF16 or
+                          LB_TYPE_Q8_0 (1-D tensors stay F32; Q8_0 rows not a multiple of 32 wide are F16) */
+    int32_t n_threads; /* worker threads (0, the default: all) */
+} lb_convert_options;
+
+#define LB_CONVERT_OPTIONS_VERSION 1
+
+/* Fills o with the defaults of options version `version`.
+ * Errors: LB_E_INVALID_ARG (NULL o, unknown version). */
+LB_API lb_status lb_convert_options_init(lb_convert_options *o, uint32_t version);
+
+/* Converts a Hugging Face checkpoint folder (config.json; model.safetensors
+ * or model.safetensors.index.json and its shards; tokenizer.json and
+ * tokenizer_config.json) to a GGUF file at out_path, written atomically, as
+ * llama.cpp's convert_hf_to_gguf.py writes it: LlamaForCausalLM,
+ * MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM; llama.cpp's
+ * tensor names, Q/K rows in its rotary order (llama, mistral), the <arch>.*
+ * hyper-parameters, the tokenizer (byte-level BPE, or BPE over
+ * SentencePiece-normalized text), general.* keys. Tensors are converted one
+ * at a time; progress (may be NULL) is called after each, with the
+ * tensor's GGUF name; nonzero cancels.
+ * Errors: LB_E_INVALID_ARG (NULL paths, a bad option); LB_E_IO;
+ * LB_E_FORMAT (a malformed file, a missing tensor or field, a shape that
+ * disagrees with the config: the message names the file, field or tensor);
+ * LB_E_UNSUPPORTED (an architecture, dtype, tensor or tokenizer lowbit does
+ * not convert, naming it); LB_E_CANCELLED; LB_E_NOMEM. */
+LB_API lb_status lb_convert(const char *src, const char *out_path, const lb_convert_options *o,
+                            lb_progress_fn progress, void *user);
+
+/* ------------------------------------------------------------------------ */
 /* Importance matrices                                                      */
 /* ------------------------------------------------------------------------ */
 

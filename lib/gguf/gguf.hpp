@@ -51,7 +51,13 @@ struct Value {
     std::vector<std::string> strings;    // STRING, or the elements of a string array
 
     static Value u32(uint32_t v);
+    static Value i32(int32_t v);
+    static Value f32(float v);
+    static Value boolean(bool v);
     static Value string(const std::string &s);
+    static Value string_array(std::vector<std::string> v);
+    static Value f32_array(const std::vector<float> &v);
+    static Value i32_array(const std::vector<int32_t> &v);
     bool is_array() const { return type == ValueType::ARRAY; }
     // The type of the stored elements: type, or elem_type for arrays.
     ValueType element_type() const { return is_array() ? elem_type : type; }

@@ -44,11 +44,62 @@ Value Value::u32(uint32_t v) {
     return out;
 }
 
+namespace {
+
+template <typename T> Value scalar(ValueType type, T v) {
+    Value out;
+    out.type = type;
+    out.bytes.resize(sizeof(T));
+    std::memcpy(out.bytes.data(), &v, sizeof(T));
+    return out;
+}
+
+template <typename T> Value array(ValueType elem, const std::vector<T> &v) {
+    Value out;
+    out.type = ValueType::ARRAY;
+    out.elem_type = elem;
+    out.count = v.size();
+    out.bytes.resize(v.size() * sizeof(T));
+    if (!v.empty()) std::memcpy(out.bytes.data(), v.data(), out.bytes.size());
+    return out;
+}
+
+} // namespace
+
+Value Value::i32(int32_t v) {
+    return scalar(ValueType::I32, v);
+}
+
+Value Value::f32(float v) {
+    return scalar(ValueType::F32, v);
+}
+
+Value Value::boolean(bool v) {
+    return scalar(ValueType::BOOL, static_cast<uint8_t>(v ? 1 : 0));
+}
+
 Value Value::string(const std::string &s) {
     Value out;
     out.type = ValueType::STRING;
     out.strings.push_back(s);
     return out;
+}
+
+Value Value::string_array(std::vector<std::string> v) {
+    Value out;
+    out.type = ValueType::ARRAY;
+    out.elem_type = ValueType::STRING;
+    out.count = v.size();
+    out.strings = std::move(v);
+    return out;
+}
+
+Value Value::f32_array(const std::vector<float> &v) {
+    return array(ValueType::F32, v);
+}
+
+Value Value::i32_array(const std::vector<int32_t> &v) {
+    return array(ValueType::I32, v);
 }
 
 long find_key(const std::vector<KeyValue> &kvs, const std::string &key) {

@@ -348,15 +348,6 @@ void read_gguf(const MappedFile &f, Imatrix &m) {
     m.legacy = false;
 }
 
-gguf::Value string_array(const std::vector<std::string> &v) {
-    gguf::Value out;
-    out.type = gguf::ValueType::ARRAY;
-    out.elem_type = gguf::ValueType::STRING;
-    out.count = v.size();
-    out.strings = v;
-    return out;
-}
-
 } // namespace
 
 Imatrix read(const std::string &path) {
@@ -389,7 +380,7 @@ void write_gguf(const Imatrix &m, const std::string &path) {
     // writes them.
     const std::vector<gguf::KeyValue> kvs = {
         {kKeyType, gguf::Value::string("imatrix")},
-        {kKeyDatasets, string_array(m.datasets)},
+        {kKeyDatasets, gguf::Value::string_array(m.datasets)},
         {kKeyChunkCount, gguf::Value::u32(m.chunk_count)},
         {kKeyChunkSize, gguf::Value::u32(m.chunk_size)},
     };

@@ -23,37 +23,6 @@ namespace {
 // bounded and the progress callback runs between chunks.
 constexpr int64_t kChunkElements = 4 << 20;
 
-template <typename T> gguf::Value scalar(gguf::ValueType type, T v) {
-    gguf::Value out;
-    out.type = type;
-    out.bytes.resize(sizeof(T));
-    std::memcpy(out.bytes.data(), &v, sizeof(T));
-    return out;
-}
-
-gguf::Value f32(float v) {
-    return scalar(gguf::ValueType::F32, v);
-}
-
-template <typename T> gguf::Value array(gguf::ValueType elem, const std::vector<T> &v) {
-    gguf::Value out;
-    out.type = gguf::ValueType::ARRAY;
-    out.elem_type = elem;
-    out.count = v.size();
-    out.bytes.resize(v.size() * sizeof(T));
-    if (!v.empty()) std::memcpy(out.bytes.data(), v.data(), out.bytes.size());
-    return out;
-}
-
-gguf::Value string_array(std::vector<std::string> v) {
-    gguf::Value out;
-    out.type = gguf::ValueType::ARRAY;
-    out.elem_type = gguf::ValueType::STRING;
-    out.count = v.size();
-    out.strings = std::move(v);
-    return out;
-}
-
 uint32_t file_type_of(lb_type type) {
     switch (type) {
     case LB_TYPE_F32: return LB_FTYPE_ALL_F32;
@@ -211,11 +180,10 @@ Vocab builtin_vocab() {
         types.push_back(6); // BYTE
     }
     v.kvs.push_back({"tokenizer.ggml.model", gguf::Value::string("llama")});
-    v.kvs.push_back({"tokenizer.ggml.tokens", string_array(std::move(tokens))});
-    v.kvs.push_back(
-        {"tokenizer.ggml.scores",
-         array(gguf::ValueType::F32, std::vector<float>(static_cast<size_t>(kBuiltinVocabSize), 0.0f))});
-    v.kvs.push_back({"tokenizer.ggml.token_type", array(gguf::ValueType::I32, types)});
+    v.kvs.push_back({"tokenizer.ggml.tokens", gguf::Value::string_array(std::move(tokens))});
+    v.kvs.push_back({"tokenizer.ggml.scores", gguf::Value::f32_array(std::vector<float>(
+                                                  static_cast<size_t>(kBuiltinVocabSize), 0.0f))});
+    v.kvs.push_back({"tokenizer.ggml.token_type", gguf::Value::i32_array(types)});
     v.kvs.push_back({"tokenizer.ggml.bos_token_id", gguf::Value::u32(1)});
     v.kvs.push_back({"tokenizer.ggml.eos_token_id", gguf::Value::u32(2)});
     v.kvs.push_back({"tokenizer.ggml.unknown_token_id", gguf::Value::u32(0)});
@@ -271,8 +239,8 @@ std::vector<gguf::KeyValue> model_metadata(const lb_synth_options &o, const Voca
         {a + ".attention.head_count_kv", Value::u32(o.n_head_kv)},
         {a + ".block_count", Value::u32(o.n_layer)},
         {a + ".rope.dimension_count", Value::u32(o.n_embd / o.n_head)},
-        {a + ".rope.freq_base", f32(kRopeFreqBase)},
-        {a + ".attention.layer_norm_rms_epsilon", f32(kRmsEpsilon)},
+        {a + ".rope.freq_base", gguf::Value::f32(kRopeFreqBase)},
+        {a + ".attention.layer_norm_rms_epsilon", gguf::Value::f32(kRmsEpsilon)},
     };
     kvs.insert(kvs.end(), vocab.kvs.begin(), vocab.kvs.end());
     return kvs;
@@ -474,7 +442,7 @@ uint64_t write_imatrix(const lb_synth_options &o, const std::string &path) {
     // The keys and their order as llama.cpp's imatrix tool writes them.
     const std::vector<gguf::KeyValue> kvs = {
         {"general.type", gguf::Value::string("imatrix")},
-        {"imatrix.datasets", string_array({"synthetic"})},
+        {"imatrix.datasets", gguf::Value::string_array({"synthetic"})},
         {"imatrix.chunk_count", gguf::Value::u32(kImatrixChunkCount)},
         {"imatrix.chunk_size", gguf::Value::u32(kImatrixChunkSize)},
     };

@@ -107,10 +107,11 @@ TEST_P(ImatrixCollect, EqualsWhatLlamaCppCollects) {
     const bool process_output = GetParam();
     const std::string text = testdata::validation_text(20000);
     testdata::TempDir dir;
-    const Collected r = collect(text, dir.file("lowbit.gguf"), 0, process_output);
+    // 8 of the text's 18 chunks: fast enough for the sanitizer build too
+    const Collected r = collect(text, dir.file("lowbit.gguf"), 8, process_output);
     ASSERT_EQ(r.status, LB_OK) << r.error;
     const int chunks = static_cast<int>(r.result.n_chunks);
-    ASSERT_GE(chunks, 10);
+    ASSERT_EQ(chunks, 8);
     EXPECT_EQ(r.result.chunk_count, static_cast<uint32_t>(chunks));
     const imatrix_files::PeerImatrix mine = imatrix_files::peer_load(dir.file("lowbit.gguf"));
     EXPECT_TRUE(mine.has_metadata);

@@ -19,6 +19,10 @@ std::string source_path(const std::string &relative) {
 std::string stories_path() {
     return source_path("models/stories260K.gguf");
 }
+std::string shared_data_path(const std::string &relative) {
+    const std::string folder = source_path("../shared/data");
+    return relative.empty() ? folder : folder + "/" + relative;
+}
 std::string cli_path() {
     return std::string(LOWBIT_BINARY_DIR) + "/bin/lowbit";
 }

@@ -14,6 +14,9 @@ namespace testdata {
 std::string source_path(const std::string &relative);
 // The shipped model.
 std::string stories_path();
+// A path in the shared data folder next to the repository
+// (<repo>/../shared/data/RELATIVE; the folder itself for "").
+std::string shared_data_path(const std::string &relative = "");
 // The lowbit CLI built with the tests.
 std::string cli_path();
 

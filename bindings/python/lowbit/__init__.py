@@ -32,6 +32,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._compare import compare, tensor_errors
+from ._convert import convert
 from ._imatrix import imatrix, read_imatrix
 from ._kld import kld, save_base_logits
 from ._model import Model, Tensor
@@ -60,6 +61,7 @@ __all__ = [
     "TypeMismatchError",
     "UnsupportedError",
     "block_size",
+    "convert",
     "compare",
     "convert_imatrix",
     "dequantize_rows",

@@ -1,0 +1,74 @@
+// lowbit convert: a Hugging Face checkpoint folder to GGUF from the command
+// line, the output quantized and run by the other commands, and bad input
+// (a one-line error naming the file or flag, nothing written).
+#include "run_cli.hpp"
+#include "test_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+using clitest::Outcome;
+using clitest::run_cli;
+
+bool contains(const std::string &s, const std::string &part) {
+    return s.find(part) != std::string::npos;
+}
+
+::testing::AssertionResult failed_naming(const Outcome &r, const std::vector<std::string> &fragments) {
+    if (r.timed_out || r.signaled || r.exit_code != 1)
+        return ::testing::AssertionFailure() << "not a clean failure: " << r.describe();
+    const size_t at = r.err.rfind("lowbit: error:");
+    if (at == std::string::npos) return ::testing::AssertionFailure() << "no error line: " << r.describe();
+    const std::string line = r.err.substr(at);
+    for (const std::string &f : fragments)
+        if (!contains(line, f))
+            return ::testing::AssertionFailure() << "does not mention '" << f << "': " << line;
+    return ::testing::AssertionSuccess();
+}
+
+const std::string kCheckpoint = testdata::shared_data_path("tinystories-656k");
+
+TEST(ConvertCommand, ConvertsAndTheResultQuantizesAndRuns) {
+    testdata::TempDir dir;
+    const std::string f16 = dir.file("ts-f16.gguf"), q8 = dir.file("ts-q8_0.gguf");
+    const Outcome r = run_cli({"convert", kCheckpoint, f16});
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_TRUE(contains(r.out, "wrote " + f16 + " (F16)")) << r.out;
+    const Outcome info = run_cli({"info", f16});
+    ASSERT_EQ(info.exit_code, 0) << info.describe();
+    EXPECT_TRUE(contains(info.out, "general.architecture                         str       \"llama\""))
+        << info.out;
+    EXPECT_TRUE(contains(info.out, "blk.1.ffn_down.weight")) << info.out;
+    EXPECT_TRUE(contains(info.out, "F16      384 x 128")) << info.out;
+    const Outcome q = run_cli({"quantize", f16, q8, "Q8_0"}, 60);
+    ASSERT_EQ(q.exit_code, 0) << q.describe();
+    const Outcome gen = run_cli({"generate", q8, "-p", "Once upon a time", "-n", "8"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.describe();
+    EXPECT_GT(gen.out.size(), std::string("Once upon a time").size()) << gen.out;
+    // the other output types
+    for (const char *t : {"f32", "bf16", "q8_0"}) {
+        const Outcome o =
+            run_cli({"convert", kCheckpoint, dir.file(std::string("ts-") + t + ".gguf"), "--outtype", t});
+        EXPECT_EQ(o.exit_code, 0) << t << ": " << o.describe();
+    }
+}
+
+TEST(ConvertCommand, BadInputNamesTheFileOrFlag) {
+    testdata::TempDir dir;
+    const std::string out = dir.file("out.gguf");
+    EXPECT_TRUE(failed_naming(run_cli({"convert", kCheckpoint}), {"SRC and OUT.gguf"}));
+    EXPECT_TRUE(
+        failed_naming(run_cli({"convert", kCheckpoint, out, "--outtype", "q4_0"}), {"--outtype", "q4_0"}));
+    EXPECT_TRUE(failed_naming(run_cli({"convert", kCheckpoint, out, "--frobnicate"}), {"--frobnicate"}));
+    EXPECT_TRUE(failed_naming(run_cli({"convert", dir.file("none"), out}), {"none"}));
+    EXPECT_TRUE(
+        failed_naming(run_cli({"convert", kCheckpoint, dir.file("missing/out.gguf")}), {"missing/out.gguf"}));
+    EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+} // namespace

@@ -1,0 +1,203 @@
+"""Writes a small synthetic Hugging Face checkpoint for the conversion tests,
+from the vocabulary of one of llama.cpp's test vocabularies
+(models/ggml-vocab-*.gguf, read with llama.cpp's own gguf-py): config.json,
+tokenizer.json (byte-level BPE: the vocabulary, the merges, the split pattern
+of that pre-tokenizer), tokenizer_config.json and model.safetensors (seeded
+random weights, BF16 or F16, written here with numpy), the way transformers
+lays them out. Then, with --reference, evaluates the checkpoint in float64
+with numpy the way transformers' modeling code does (RMSNorm, rotate-half
+rotary embeddings on the checkpoint's own Q/K row order, grouped-query
+attention, SwiGLU) and writes the logits of the given tokens: an independent
+float reference for the converted file.
+
+usage: make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE [--reference TOKENS_JSON LOGITS_OUT]
+  VOCAB: llama-bpe or qwen2; ARCH: LlamaForCausalLM or Qwen2ForCausalLM; DTYPE: BF16 or F16
+"""
+
+import json
+import pathlib
+import struct
+import sys
+
+import numpy as np
+
+SPLIT = {
+    "llama-bpe": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+    "qwen2": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+}
+
+
+def read_vocab(peer_src, vocab):
+    sys.path.insert(0, str(pathlib.Path(peer_src) / "gguf-py"))
+    from gguf import GGUFReader
+
+    r = GGUFReader(str(pathlib.Path(peer_src) / "models" / f"ggml-vocab-{vocab}.gguf"))
+
+    def strings(key):
+        f = r.fields[key]
+        return [bytes(f.parts[i]).decode("utf-8") for i in f.data]
+
+    def scalar(key):
+        f = r.fields.get(key)
+        return None if f is None else int(f.parts[f.data[0]][0])
+
+    types = [int(r.fields["tokenizer.ggml.token_type"].parts[i][0]) for i in r.fields["tokenizer.ggml.token_type"].data]
+    return strings("tokenizer.ggml.tokens"), types, strings("tokenizer.ggml.merges"), scalar(
+        "tokenizer.ggml.bos_token_id"
+    ), scalar("tokenizer.ggml.eos_token_id")
+
+
+def config_of(arch, n_vocab, bos, eos):
+    return {
+        "architectures": [arch],
+        "model_type": "llama" if arch == "LlamaForCausalLM" else "qwen2",
+        "hidden_size": 64,
+        "intermediate_size": 160,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 256,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 500000.0 if arch == "LlamaForCausalLM" else 1000000.0,
+        "rope_scaling": {"rope_type": "linear", "factor": 2.0} if arch == "LlamaForCausalLM" else None,
+        "tie_word_embeddings": arch != "LlamaForCausalLM",
+        "vocab_size": n_vocab,
+        "bos_token_id": bos,
+        "eos_token_id": eos,
+        "attention_bias": arch != "LlamaForCausalLM",
+        "torch_dtype": "bfloat16",
+    }
+
+
+def weights_of(c, seed):
+    rng = np.random.default_rng(seed)
+    E, F, H, KV, V = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["vocab_size"]
+    D = E // H
+    w = {"model.embed_tokens.weight": rng.normal(0, 0.5, (V, E)), "model.norm.weight": rng.normal(1, 0.1, (E,))}
+    if not c["tie_word_embeddings"]:
+        w["lm_head.weight"] = rng.normal(0, 0.2, (V, E))
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        w[p + "input_layernorm.weight"] = rng.normal(1, 0.1, (E,))
+        w[p + "post_attention_layernorm.weight"] = rng.normal(1, 0.1, (E,))
+        w[p + "self_attn.q_proj.weight"] = rng.normal(0, 0.3, (H * D, E))
+        w[p + "self_attn.k_proj.weight"] = rng.normal(0, 0.3, (KV * D, E))
+        w[p + "self_attn.v_proj.weight"] = rng.normal(0, 0.3, (KV * D, E))
+        w[p + "self_attn.o_proj.weight"] = rng.normal(0, 0.2, (E, H * D))
+        if c["attention_bias"]:
+            w[p + "self_attn.q_proj.bias"] = rng.normal(0, 0.2, (H * D,))
+            w[p + "self_attn.k_proj.bias"] = rng.normal(0, 0.2, (KV * D,))
+            w[p + "self_attn.v_proj.bias"] = rng.normal(0, 0.2, (KV * D,))
+        w[p + "mlp.gate_proj.weight"] = rng.normal(0, 0.2, (F, E))
+        w[p + "mlp.up_proj.weight"] = rng.normal(0, 0.2, (F, E))
+        w[p + "mlp.down_proj.weight"] = rng.normal(0, 0.2, (E, F))
+    return w
+
+
+def to_stored(a, dtype):
+    """The array as the checkpoint stores it (bits), and its exact float value."""
+    a32 = a.astype(np.float32)
+    if dtype == "F16":
+        h = a32.astype(np.float16)
+        return h.tobytes(), h.astype(np.float64)
+    bits = (a32.view(np.uint32) >> 16).astype(np.uint16)  # truncated to BF16: exact values below
+    back = (bits.astype(np.uint32) << 16).view(np.float32)
+    return bits.tobytes(), back.astype(np.float64)
+
+
+def write_safetensors(path, weights, dtype):
+    header, blobs, offset, values = {}, [], 0, {}
+    for name in sorted(weights):
+        raw, exact = to_stored(weights[name], dtype)
+        header[name] = {"dtype": dtype, "shape": list(weights[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+        values[name] = exact
+    header["__metadata__"] = {"format": "pt"}
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    path.write_bytes(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    return values
+
+
+def tokenizer_json(tokens, types, merges, vocab):
+    added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
+              "special": True} for i, (t, ty) in enumerate(zip(tokens, types)) if ty == 3]
+    return {
+        "version": "1.0",
+        "added_tokens": added,
+        "normalizer": None,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": SPLIT[vocab]}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
+        "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": vocab == "llama-bpe",
+                  "vocab": {t: i for i, (t, ty) in enumerate(zip(tokens, types)) if ty != 3}, "merges": merges},
+    }
+
+
+def rms_norm(x, w, eps):
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return np.concatenate([-x[..., h:], x[..., :h]], axis=-1)
+
+
+def reference_logits(c, w, tokens):
+    E, H, KV = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
+    D, T = E // H, len(tokens)
+    scale = (c["rope_scaling"] or {}).get("factor", 1.0)
+    inv = 1.0 / (c["rope_theta"] ** (np.arange(0, D, 2) / D))
+    pos = np.arange(T)[:, None] / scale * inv[None, :]
+    emb = np.concatenate([pos, pos], axis=-1)
+    cos, sin = np.cos(emb), np.sin(emb)
+    x = w["model.embed_tokens.weight"][tokens]
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        h = rms_norm(x, w[p + "input_layernorm.weight"], c["rms_norm_eps"])
+
+        def proj(name, n):
+            y = h @ w[p + f"self_attn.{name}.weight"].T
+            if c["attention_bias"]:
+                y = y + w[p + f"self_attn.{name}.bias"]
+            return y.reshape(T, n, D).transpose(1, 0, 2)
+
+        q, k, v = proj("q_proj", H), proj("k_proj", KV), proj("v_proj", KV)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)
+        s = q @ k.transpose(0, 2, 1) / np.sqrt(D) + mask
+        s = np.exp(s - s.max(axis=-1, keepdims=True))
+        a = (s / s.sum(axis=-1, keepdims=True)) @ v
+        x = x + a.transpose(1, 0, 2).reshape(T, H * D) @ w[p + "self_attn.o_proj.weight"].T
+        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["rms_norm_eps"])
+        g, u = h @ w[p + "mlp.gate_proj.weight"].T, h @ w[p + "mlp.up_proj.weight"].T
+        x = x + (g / (1 + np.exp(-g)) * u) @ w[p + "mlp.down_proj.weight"].T
+    x = rms_norm(x, w["model.norm.weight"], c["rms_norm_eps"])
+    out = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    return x @ out.T
+
+
+def main(argv):
+    peer_src, vocab, out_dir, arch, dtype = argv[:5]
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokens, types, merges, bos, eos = read_vocab(peer_src, vocab)
+    c = config_of(arch, len(tokens), bos, eos)
+    (out / "config.json").write_text(json.dumps(c, indent=2))
+    (out / "tokenizer.json").write_text(json.dumps(tokenizer_json(tokens, types, merges, vocab), ensure_ascii=False))
+    tc = {"bos_token": tokens[bos] if bos is not None else None, "eos_token": tokens[eos], "add_bos_token": vocab == "llama-bpe",
+          "chat_template": "{% for m in messages %}{{ m['content'] }}{% endfor %}"}
+    (out / "tokenizer_config.json").write_text(json.dumps(tc))
+    values = write_safetensors(out / "model.safetensors", weights_of(c, 1234), dtype)
+    if len(argv) > 5 and argv[5] == "--reference":
+        ids = json.loads(pathlib.Path(argv[6]).read_text())
+        reference_logits(c, values, ids).astype(np.float32).tofile(argv[7])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

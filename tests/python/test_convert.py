@@ -1,0 +1,44 @@
+"""lowbit.convert: the same file as `lowbit convert` (which goes through the C
+API directly), the result opened and run, progress and cancellation, and
+errors naming what is wrong."""
+
+import pathlib
+import shutil
+
+import lowbit
+import pytest
+from helpers import run_cli
+
+CHECKPOINT = pathlib.Path(__file__).resolve().parent.parent.parent.parent / "shared" / "data" / "tinystories-656k"
+
+
+def test_file_is_the_clis_byte_for_byte(tmp_path, cli):
+    assert CHECKPOINT.is_dir(), f"the checkpoint {CHECKPOINT} is missing"
+    run_cli(cli, "convert", CHECKPOINT, tmp_path / "cli.gguf", "--outtype", "bf16")
+    seen = []
+    lowbit.convert(CHECKPOINT, tmp_path / "python.gguf", "bf16", threads=2, progress=lambda *p: seen.append(p[2:]))
+    assert (tmp_path / "python.gguf").read_bytes() == (tmp_path / "cli.gguf").read_bytes()
+    assert len(seen) == 20 and seen[0] == (0, 20, "token_embd.weight") and seen[-1][0] == 19
+    with lowbit.Model(tmp_path / "python.gguf") as m:
+        assert m.metadata["general.architecture"] == "llama"
+        assert m.tensor("blk.0.attn_q.weight").type == "BF16" and m.tensor("output_norm.weight").type == "F32"
+    with lowbit.Session(tmp_path / "python.gguf") as s:
+        assert s.vocab_size == 2048
+        assert s.tokenize("Once upon a time").tolist()[0] == 1
+
+
+def test_cancel_and_errors(tmp_path):
+    out = tmp_path / "out.gguf"
+    with pytest.raises(lowbit.CancelledError):
+        lowbit.convert(CHECKPOINT, out, progress=lambda *p: True)
+    assert not out.exists()
+    with pytest.raises(lowbit.InvalidArgumentError, match="outtype"):
+        lowbit.convert(CHECKPOINT, out, "Q4_0")
+    broken = tmp_path / "broken"
+    shutil.copytree(CHECKPOINT, broken)
+    (broken / "config.json").write_text('{"architectures": ["BertModel"]}')
+    with pytest.raises(lowbit.UnsupportedError, match="BertModel"):
+        lowbit.convert(broken, out)
+    with pytest.raises(lowbit.Error, match="nowhere"):
+        lowbit.convert(tmp_path / "nowhere", out)
+    assert not out.exists()
