@@ -4,7 +4,9 @@
 # libggml-base.so, libggml-cpu-*.so, libllama.so). Tests dlopen the libraries
 # as an oracle; the node client test runs GGUF files with node-llama-cpp.
 # Beside them, Hugging Face's tokenizers.js (@huggingface/tokenizers@0.2.0, pure
-# JavaScript): an independent oracle for tokenizer.json vocabularies.
+# JavaScript): an independent oracle for tokenizer.json vocabularies; and
+# Hugging Face's GGUF reader (@huggingface/gguf@0.4.6): a second reader of the
+# files lowbit writes.
 #
 # Installs into $LOWBIT_PEER_CACHE (default ~/.cache/lowbit/peer-3.22.1) and
 # prints the folder that holds the libraries; llama.cpp's source at the same
@@ -12,6 +14,7 @@
 set -euo pipefail
 VER=3.22.1
 HF_VER=0.2.0
+GGUF_VER=0.4.6
 CACHE=${LOWBIT_PEER_CACHE:-$HOME/.cache/lowbit/peer-$VER}
 LIBS=$CACHE/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
 
@@ -28,6 +31,10 @@ fi
 if [[ ! -f $CACHE/node_modules/@huggingface/tokenizers/package.json ]]; then
   (cd "$CACHE" && npm install --silent --no-audit --no-fund --omit=optional --ignore-scripts \
       "@huggingface/tokenizers@$HF_VER") >&2
+fi
+if [[ ! -f $CACHE/node_modules/@huggingface/gguf/package.json ]]; then
+  (cd "$CACHE" && npm install --silent --no-audit --no-fund --omit=optional --ignore-scripts \
+      "@huggingface/gguf@$GGUF_VER") >&2
 fi
 # llama.cpp's source at the peer's exact release, shipped by node-llama-cpp as a
 # git bundle: tests compile against its headers (struct layouts of llama.h)
