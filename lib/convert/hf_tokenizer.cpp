@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "convert/sentencepiece_vocab.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -232,6 +233,22 @@ std::optional<bool> template_adds(const json &tok, bool at_start) {
     return edge.is_object() && edge.contains("SpecialToken") && (at_start || single->size() > 1);
 }
 
+// add_bos/add_eos (tokenizer_config.json, else the post-processor's
+// template) and the chat template.
+void config_flags(std::vector<gguf::KeyValue> &kvs, const json &cfg, const json *tok) {
+    std::optional<bool> add_bos, add_eos;
+    if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean())
+        add_bos = cfg["add_bos_token"].get<bool>();
+    if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean())
+        add_eos = cfg["add_eos_token"].get<bool>();
+    if (!add_bos && tok != nullptr) add_bos = template_adds(*tok, true);
+    if (!add_eos && tok != nullptr) add_eos = template_adds(*tok, false);
+    if (add_bos) kvs.push_back({"tokenizer.ggml.add_bos_token", gguf::Value::boolean(*add_bos)});
+    if (add_eos) kvs.push_back({"tokenizer.ggml.add_eos_token", gguf::Value::boolean(*add_eos)});
+    if (const auto t = cfg.find("chat_template"); t != cfg.end() && t->is_string())
+        kvs.push_back({"tokenizer.chat_template", gguf::Value::string(t->get<std::string>())});
+}
+
 void special_tokens(std::vector<gguf::KeyValue> &kvs, const Vocabulary &v, const json &cfg, const json &tok,
                     const HfConfig &c) {
     auto id_of = [&](const char *key) -> std::optional<int64_t> {
@@ -252,30 +269,21 @@ void special_tokens(std::vector<gguf::KeyValue> &kvs, const Vocabulary &v, const
     put("tokenizer.ggml.eos_token_id", eos);
     put("tokenizer.ggml.unknown_token_id", unk);
     put("tokenizer.ggml.padding_token_id", pad);
-    std::optional<bool> add_bos, add_eos;
-    if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean())
-        add_bos = cfg["add_bos_token"].get<bool>();
-    if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean())
-        add_eos = cfg["add_eos_token"].get<bool>();
-    if (!add_bos) add_bos = template_adds(tok, true);
-    if (!add_eos) add_eos = template_adds(tok, false);
-    if (add_bos) kvs.push_back({"tokenizer.ggml.add_bos_token", gguf::Value::boolean(*add_bos)});
-    if (add_eos) kvs.push_back({"tokenizer.ggml.add_eos_token", gguf::Value::boolean(*add_eos)});
-    if (const auto t = cfg.find("chat_template"); t != cfg.end() && t->is_string())
-        kvs.push_back({"tokenizer.chat_template", gguf::Value::string(t->get<std::string>())});
+    config_flags(kvs, cfg, &tok);
 }
 
 } // namespace
 
 std::vector<gguf::KeyValue> tokenizer_kvs(const std::string &folder, const HfConfig &c) {
-    const std::string path = folder + "/tokenizer.json";
-    if (!exists(path)) {
-        if (exists(folder + "/tokenizer.model"))
-            fail(LB_E_UNSUPPORTED,
-                 "%s: a SentencePiece tokenizer.model without tokenizer.json is not converted yet",
-                 folder.c_str());
-        fail(LB_E_IO, "%s: no tokenizer.json", folder.c_str());
+    const std::string cfg_path = folder + "/tokenizer_config.json";
+    // a SentencePiece model comes first, as llama.cpp's converter takes it
+    if (const std::string spm = folder + "/tokenizer.model"; exists(spm)) {
+        std::vector<gguf::KeyValue> kvs = sentencepiece_kvs(spm, c);
+        config_flags(kvs, exists(cfg_path) ? read_json(cfg_path) : json::object(), nullptr);
+        return kvs;
     }
+    const std::string path = folder + "/tokenizer.json";
+    if (!exists(path)) fail(LB_E_IO, "%s: no tokenizer.json or tokenizer.model", folder.c_str());
     const json tok = read_json(path);
     const auto model = tok.find("model");
     if (model == tok.end() || !model->is_object()) fail(LB_E_FORMAT, "%s: no \"model\" object", path.c_str());
@@ -283,7 +291,7 @@ std::vector<gguf::KeyValue> tokenizer_kvs(const std::string &folder, const HfCon
     if (type != "BPE")
         fail(LB_E_UNSUPPORTED, "%s: the tokenizer model is %s; lowbit converts BPE tokenizers", path.c_str(),
              type.empty() ? "not named" : type.c_str());
-    const std::string cfg_path = folder + "/tokenizer_config.json";
+
     const json cfg = exists(cfg_path) ? read_json(cfg_path) : json::object();
 
     Vocabulary v = read_vocabulary(tok, c, path);
