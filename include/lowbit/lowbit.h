@@ -254,6 +254,15 @@ typedef struct lb_model lb_model;
  * the file size before use. The first shard of a split model
  * ("name-00001-of-00003.gguf") opens every shard, read as one model: the
  * metadata is the first shard's, the tensors are all shards' in order.
+ * A folder is read as a Hugging Face checkpoint (see lb_convert()): the model
+ * is the GGUF file lb_convert() would write with outtype LB_TYPE_F32 (its
+ * metadata, tensor names, order and shapes), but nothing is written and the
+ * matrices keep the checkpoint's own type (F32, F16 or BF16), served from the
+ * mapped safetensors files; Q/K rows permuted into llama.cpp's rotary order,
+ * 1-D tensors (in F32) and computed ones are held in memory. Shards are then
+ * the safetensors files. So lb_quantizer_run() and lb_session_new() take a
+ * checkpoint directly, and quantizing it gives the bytes converting to F32
+ * and then quantizing gives.
  * On success *out owns the model; release it with lb_model_close().
  * Errors: LB_E_INVALID_ARG (NULL out or path, a shard other than the first);
  * LB_E_IO (cannot open or map, a missing shard: the message names the file);
@@ -404,7 +413,8 @@ LB_API int64_t lb_model_tensor_n_elements(const lb_model *model, size_t i);
 /* The shard (0-based) holding tensor i; 0 for a model in one file. */
 LB_API size_t lb_model_tensor_shard(const lb_model *model, size_t i);
 
-/* Offset of tensor i's data in its shard's file (data offset + tensor offset). */
+/* Offset of tensor i's data in its shard's file (data offset + tensor offset);
+ * 0 for a tensor a checkpoint holds in memory. */
 LB_API uint64_t lb_model_tensor_file_offset(const lb_model *model, size_t i);
 
 /* Size in bytes of tensor i's data. */

@@ -101,7 +101,7 @@ uint32_t lb_model_alignment(const lb_model *model) {
 }
 
 uint64_t lb_model_file_size(const lb_model *model) {
-    return model != nullptr ? model->model->shard(0).file_size() : 0;
+    return model != nullptr ? model->model->mapping(0).size() : 0;
 }
 
 uint64_t lb_model_data_offset(const lb_model *model) {
@@ -291,7 +291,7 @@ size_t lb_model_tensor_shard(const lb_model *model, size_t i) {
 
 uint64_t lb_model_tensor_file_offset(const lb_model *model, size_t i) {
     const lb::Model::Tensor *t = tensor_at(model, i);
-    return t != nullptr ? model->model->shard(t->shard).header().data_offset + t->info->offset : 0;
+    return t != nullptr ? model->model->file_offset(*t) : 0;
 }
 
 uint64_t lb_model_tensor_size(const lb_model *model, size_t i) {

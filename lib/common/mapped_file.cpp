@@ -53,7 +53,10 @@ void MappedFile::check_size() const {
 }
 
 void MappedFile::release(const uint8_t *p, uint64_t n) const {
-    if (data_ == nullptr || n == 0) return;
+    // only pages of this mapping (memory elsewhere is not the kernel's to drop)
+    if (data_ == nullptr || n == 0 || p < data_ || p > data_ + size_ ||
+        n > static_cast<uint64_t>(data_ + size_ - p))
+        return;
     const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     // whole pages inside the range only
     const uint64_t begin = (static_cast<uint64_t>(p - data_) + page - 1) / page * page;

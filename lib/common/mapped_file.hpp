@@ -31,7 +31,7 @@ class MappedFile {
     uint64_t inode() const { return inode_; }
     // Tells the kernel the pages of [p, p + n) will not be read again soon:
     // they leave this process's memory (and are read from the file again if
-    // they are used after all).
+    // they are used after all). A range outside the mapping is left alone.
     void release(const uint8_t *p, uint64_t n) const;
     // Throws lb::Error (LB_E_IO) naming the file if it is now shorter than
     // when it was mapped (truncated while in use).

@@ -1,9 +1,11 @@
 #include "model/model.hpp"
 
 #include "common/error.hpp"
+#include "convert/checkpoint_model.hpp"
 
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <unordered_set>
 
 namespace lb {
@@ -55,7 +57,36 @@ std::string split_path(const std::string &prefix, int index, int count) {
     return prefix + tail;
 }
 
-Model::Model(const std::string &path) {
+Model::Model(const std::string &path) : path_(path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        struct stat config;
+        if (::stat((path + "/config.json").c_str(), &config) != 0)
+            fail(LB_E_IO,
+                 "%s: a folder, and not a Hugging Face checkpoint (it has no config.json); give a GGUF file",
+                 path.c_str());
+        checkpoint_ = std::make_unique<convert::CheckpointModel>(path);
+        header_ = &checkpoint_->header();
+        for (const safetensors::File *f : checkpoint_->shards().files()) mappings_.push_back(&f->mapped());
+        for (size_t i = 0; i < header_->tensors.size(); ++i)
+            tensors_.push_back(
+                {&header_->tensors[i], checkpoint_->tensors()[i].shard, checkpoint_->tensors()[i].data});
+        return;
+    }
+    open_gguf(path);
+    header_ = &shards_.front()->header();
+    for (const auto &s : shards_) mappings_.push_back(&s->mapping());
+}
+
+Model::~Model() = default;
+
+uint64_t Model::file_offset(const Tensor &t) const {
+    const MappedFile &m = mapping(t.shard);
+    if (t.data < m.data() || t.data >= m.data() + m.size()) return 0;
+    return static_cast<uint64_t>(t.data - m.data());
+}
+
+void Model::open_gguf(const std::string &path) {
     shards_.push_back(std::make_unique<gguf::GgufFile>(path));
     const gguf::GgufFile &first = *shards_.front();
     const int64_t count = split_key(first, "split.count");

@@ -163,7 +163,7 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
     if (!o.dry_run)
         for (const std::string &p : out_paths) {
             for (size_t s = 0; s < in.shard_count(); ++s)
-                if (same_file(p, in.shard(s).mapping()))
+                if (same_file(p, in.mapping(s)))
                     fail(LB_E_INVALID_ARG, "%s: the output path names an input file; choose another output",
                          p.c_str());
             struct stat st;
@@ -338,7 +338,7 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         const gguf::TensorInfo &t = *job.in->info;
         gguf::Writer &writer = *writers[job.out_file];
         const uint8_t *src = job.in->data;
-        const MappedFile &mapping = in.shard(job.in->shard).mapping();
+        const MappedFile &mapping = in.mapping(job.in->shard);
         progress.tensor_index = ji;
         progress.tensor_name = job.out.name.c_str();
         report();

@@ -184,7 +184,7 @@ std::vector<Case> corpus() {
         {"BadMagic", edited([](Model &m) { m.magic[3] = 'X'; }), {"magic", "GGUX"}},
         // what a writer that stored the magic as a big-endian u32 would produce
         {"MagicByteSwapped", edited([](Model &m) { std::reverse(m.magic, m.magic + 4); }), {"magic"}},
-        {"Directory", nullptr, {"not a regular file"}, InputKind::Directory},
+        {"Directory", nullptr, {"not a Hugging Face checkpoint", "config.json"}, InputKind::Directory},
         {"NonexistentPath", nullptr, {"No such file"}, InputKind::Missing},
         // a named pipe nobody writes to: opening it must not block forever
         {"NamedPipe", nullptr, {"not a regular file"}, InputKind::Fifo},

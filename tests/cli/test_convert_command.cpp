@@ -58,6 +58,21 @@ TEST(ConvertCommand, ConvertsAndTheResultQuantizesAndRuns) {
     }
 }
 
+TEST(ConvertCommand, QuantizePerplexityAndInfoTakeTheFolder) {
+    testdata::TempDir dir;
+    const Outcome q = run_cli({"quantize", kCheckpoint, dir.file("q8_0.gguf"), "Q8_0"}, 60);
+    ASSERT_EQ(q.exit_code, 0) << q.describe();
+    const std::string t = testdata::validation_text(20000);
+    testdata::write_file(dir.file("text.txt"), std::vector<uint8_t>(t.begin(), t.end()));
+    const Outcome ppl =
+        run_cli({"perplexity", kCheckpoint, "-f", dir.file("text.txt"), "--ctx", "256", "--json"});
+    ASSERT_EQ(ppl.exit_code, 0) << ppl.describe();
+    EXPECT_TRUE(contains(ppl.out, "\"perplexity\": 29.1")) << ppl.out; // PROVENANCE: 29.160
+    const Outcome info = run_cli({"info", kCheckpoint});
+    ASSERT_EQ(info.exit_code, 0) << info.describe();
+    EXPECT_TRUE(contains(info.out, "blk.0.attn_q.weight")) << info.out;
+}
+
 TEST(ConvertCommand, BadInputNamesTheFileOrFlag) {
     testdata::TempDir dir;
     const std::string out = dir.file("out.gguf");

@@ -63,10 +63,29 @@ double llama_perplexity(const std::string &model, const std::string &text, int n
     return std::exp(nll / static_cast<double>(count));
 }
 
+void quantize(const std::string &in, const std::string &out, lb_ftype ftype) {
+    lb_model *m = nullptr;
+    ASSERT_EQ(lb_model_open(&m, in.c_str()), LB_OK) << lb_last_error();
+    lb_quantizer *q = nullptr;
+    ASSERT_EQ(lb_quantizer_new(&q), LB_OK);
+    ASSERT_EQ(lb_quantizer_set_ftype(q, ftype), LB_OK);
+    EXPECT_EQ(lb_quantizer_run(q, m, out.c_str()), LB_OK) << lb_last_error();
+    lb_quantizer_free(q);
+    lb_model_close(m);
+}
+
 TEST(ConvertPeer, TinyStories656KGivesLibllamaTheKnownPerplexity) {
     testdata::TempDir dir;
     const std::string out = dir.file("ts656k-f32.gguf");
     ASSERT_EQ(convert(checkpoint(), out, LB_TYPE_F32), LB_OK) << lb_last_error();
+    // quantizing the folder directly gives the bytes of quantizing the F32 file
+    for (lb_ftype ftype : {LB_FTYPE_Q8_0, LB_FTYPE_Q4_K_M}) {
+        quantize(checkpoint(), dir.file("direct.gguf"), ftype);
+        quantize(out, dir.file("two-step.gguf"), ftype);
+        EXPECT_EQ(testdata::read_file(dir.file("direct.gguf")),
+                  testdata::read_file(dir.file("two-step.gguf")))
+            << lb_ftype_name(ftype);
+    }
     size_t n_tokens = 0;
     const double ppl = llama_perplexity(out, testdata::validation_text(20000), 256, &n_tokens);
     std::printf("TinyStories-656K converted by lowbit, libllama: %zu tokens, PPL %.4f (PROVENANCE: 29.160)\n",

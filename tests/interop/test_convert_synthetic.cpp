@@ -4,7 +4,9 @@
 // equal a float64 numpy evaluation of the checkpoint as transformers
 // computes it (rotate-half rotary embeddings on the checkpoint's own Q/K
 // order, GQA, linear rope scaling, Q/K/V biases, tied and untied outputs)
-// within 1e-4 of the logits' range, and its tokenizer on the converted
+// within 1e-4 of the logits' range; quantizing the checkpoint folder directly
+// gives the bytes of converting it to F32 and quantizing that; and its
+// tokenizer on the converted
 // vocabulary gives llama.cpp's own expected ids for its test texts
 // (models/ggml-vocab-*.gguf.inp/.out).
 #include "llama_peer.hpp"
@@ -41,6 +43,18 @@ std::vector<std::string> split(const std::string &s, const std::string &sep) {
     return out;
 }
 
+void quantize(const std::string &in, const std::string &out) {
+    lb_model *m = nullptr;
+    ASSERT_EQ(lb_model_open(&m, in.c_str()), LB_OK) << lb_last_error();
+    lb_quantizer *q = nullptr;
+    ASSERT_EQ(lb_quantizer_new(&q), LB_OK);
+    ASSERT_EQ(lb_quantizer_set_ftype(q, LB_FTYPE_Q4_K_M), LB_OK);
+    ASSERT_EQ(lb_quantizer_set_threads(q, 2), LB_OK);
+    EXPECT_EQ(lb_quantizer_run(q, m, out.c_str()), LB_OK) << lb_last_error();
+    lb_quantizer_free(q);
+    lb_model_close(m);
+}
+
 class ConvertSynthetic : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ConvertSynthetic, LibllamaRunsItAsTheCheckpointComputes) {
@@ -66,6 +80,13 @@ TEST_P(ConvertSynthetic, LibllamaRunsItAsTheCheckpointComputes) {
     o.outtype = LB_TYPE_F32;
     const std::string gguf = dir.file("model.gguf");
     ASSERT_EQ(lb_convert(ckpt.c_str(), gguf.c_str(), &o, nullptr, nullptr), LB_OK) << lb_last_error();
+
+    // the checkpoint quantizes directly (no intermediate file) to the bytes
+    // of converting to F32 first: BF16 and F16 widen to F32 exactly
+    const std::string direct = dir.file("direct.gguf"), two_step = dir.file("two-step.gguf");
+    quantize(ckpt, direct);
+    quantize(gguf, two_step);
+    EXPECT_EQ(testdata::read_file(direct), testdata::read_file(two_step)) << c.vocab;
 
     const peer::LlamaModel llama(gguf, false);
     peer::LlamaRunOptions ro;
