@@ -11,6 +11,8 @@ attention, SwiGLU) and writes the logits of the given tokens: an independent
 float reference for the converted file.
 
 usage: make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE [--reference TOKENS_JSON LOGITS_OUT]
+       make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE --dims E,LAYERS,HEADS,KV_HEADS,FF
+  (--dims: a large checkpoint of those dimensions for benchmarks, streamed, no reference)
   VOCAB: llama-bpe or qwen2; ARCH: LlamaForCausalLM or Qwen2ForCausalLM; DTYPE: BF16 or F16
 """
 
@@ -67,6 +69,47 @@ def config_of(arch, n_vocab, bos, eos):
         "attention_bias": arch != "LlamaForCausalLM",
         "torch_dtype": "bfloat16",
     }
+
+
+def shapes_of(c):
+    """The checkpoint's tensors and shapes, in transformers' names."""
+    E, F, H, KV, V = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["vocab_size"]
+    D = E // H
+    out = {"model.embed_tokens.weight": (V, E), "model.norm.weight": (E,)}
+    if not c["tie_word_embeddings"]:
+        out["lm_head.weight"] = (V, E)
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        out.update({p + "input_layernorm.weight": (E,), p + "post_attention_layernorm.weight": (E,),
+                    p + "self_attn.q_proj.weight": (H * D, E), p + "self_attn.k_proj.weight": (KV * D, E),
+                    p + "self_attn.v_proj.weight": (KV * D, E), p + "self_attn.o_proj.weight": (E, H * D),
+                    p + "mlp.gate_proj.weight": (F, E), p + "mlp.up_proj.weight": (F, E), p + "mlp.down_proj.weight": (E, F)})
+    return out
+
+
+def write_large(path, c, dtype, seed):
+    """A large checkpoint for benchmarks, streamed tensor by tensor (float32
+    normals, scaled by 1/sqrt(fan-in); norms near 1)."""
+    shapes = shapes_of(c)
+    size = 2 if dtype in ("BF16", "F16") else 4
+    header, offset = {}, 0
+    for name in sorted(shapes):
+        n = int(np.prod(shapes[name])) * size
+        header[name] = {"dtype": dtype, "shape": list(shapes[name]), "data_offsets": [offset, offset + n]}
+        offset += n
+    header["__metadata__"] = {"format": "pt"}
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    rng = np.random.default_rng(seed)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for name in sorted(shapes):
+            shape = shapes[name]
+            if len(shape) == 1:
+                a = (1.0 + 0.1 * rng.standard_normal(shape, dtype=np.float32)).astype(np.float32)
+            else:
+                a = rng.standard_normal(shape, dtype=np.float32) * np.float32(1.0 / np.sqrt(shape[1]))
+            f.write(to_stored(a, dtype)[0])
 
 
 def weights_of(c, seed):
@@ -188,11 +231,17 @@ def main(argv):
     out.mkdir(parents=True, exist_ok=True)
     tokens, types, merges, bos, eos = read_vocab(peer_src, vocab)
     c = config_of(arch, len(tokens), bos, eos)
+    if len(argv) > 5 and argv[5] == "--dims":  # E,L,H,KV,F: a large checkpoint for benchmarks
+        E, L, H, KV, F = map(int, argv[6].split(","))
+        c.update(hidden_size=E, num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=KV, intermediate_size=F)
     (out / "config.json").write_text(json.dumps(c, indent=2))
     (out / "tokenizer.json").write_text(json.dumps(tokenizer_json(tokens, types, merges, vocab), ensure_ascii=False))
     tc = {"bos_token": tokens[bos] if bos is not None else None, "eos_token": tokens[eos], "add_bos_token": vocab == "llama-bpe",
           "chat_template": "{% for m in messages %}{{ m['content'] }}{% endfor %}"}
     (out / "tokenizer_config.json").write_text(json.dumps(tc))
+    if len(argv) > 5 and argv[5] == "--dims":
+        write_large(out / "model.safetensors", c, dtype, 1234)
+        return
     values = write_safetensors(out / "model.safetensors", weights_of(c, 1234), dtype)
     if len(argv) > 5 and argv[5] == "--reference":
         ids = json.loads(pathlib.Path(argv[6]).read_text())

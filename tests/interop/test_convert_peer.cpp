@@ -195,6 +195,24 @@ TEST(ConvertPeer, EveryTensorIsTheCheckpointsAsNumpyReadsIt) {
     }
 }
 
+TEST(ConvertPeer, AShardedCheckpointConvertsAsTheSingleFile) {
+    testdata::TempDir dir;
+    const std::string sharded = dir.file("tinystories-656k"); // the same name: general.name comes from it
+    const std::string cmd = std::string(LOWBIT_PYTHON) + " " + LOWBIT_SOURCE_DIR +
+                            "/tests/interop/shard_checkpoint.py '" + checkpoint() + "' '" + sharded + "' 3";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    ASSERT_TRUE(std::filesystem::exists(sharded + "/model-00003-of-00003.safetensors"));
+    ASSERT_EQ(convert(checkpoint(), dir.file("single.gguf"), LB_TYPE_F16), LB_OK) << lb_last_error();
+    ASSERT_EQ(convert(sharded, dir.file("sharded.gguf"), LB_TYPE_F16), LB_OK) << lb_last_error();
+    EXPECT_EQ(testdata::read_file(dir.file("sharded.gguf")), testdata::read_file(dir.file("single.gguf")));
+    // and the folder opens as a model of three shards
+    lb_model *m = nullptr;
+    ASSERT_EQ(lb_model_open(&m, sharded.c_str()), LB_OK) << lb_last_error();
+    EXPECT_EQ(lb_model_shard_count(m), 3u);
+    EXPECT_EQ(lb_model_tensor_count(m), 20u);
+    lb_model_close(m);
+}
+
 // A copy of the checkpoint with one file changed.
 struct BrokenCheckpoint {
     testdata::TempDir dir;
