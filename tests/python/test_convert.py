@@ -42,3 +42,16 @@ def test_cancel_and_errors(tmp_path):
     with pytest.raises(lowbit.Error, match="nowhere"):
         lowbit.convert(tmp_path / "nowhere", out)
     assert not out.exists()
+
+
+def test_the_folder_is_a_model(tmp_path, cli):
+    with lowbit.Model(CHECKPOINT) as m:
+        assert len(m.tensors) == 20 and m.metadata["llama.block_count"] == 2
+        q = m.tensor("blk.0.attn_q.weight")
+        assert q.type == "F32" and q.shape == (128, 128)
+    lowbit.quantize(CHECKPOINT, tmp_path / "python.gguf", "Q8_0")
+    run_cli(cli, "quantize", CHECKPOINT, tmp_path / "cli.gguf", "Q8_0")
+    assert (tmp_path / "python.gguf").read_bytes() == (tmp_path / "cli.gguf").read_bytes()
+    with lowbit.Session(CHECKPOINT, context=256) as s:
+        text = (pathlib.Path(__file__).resolve().parent.parent / "data" / "tinystories_val.txt").read_text()[:20000]
+        assert s.perplexity(text, context=256).perplexity == pytest.approx(29.160, rel=1e-3)
