@@ -1,6 +1,7 @@
 // lowbit imatrix: the file it writes (read back through the C API), its use by
 // lowbit quantize --imatrix, --json, Ctrl-C, and bad input (a one-line error
 // naming the file or flag, nothing written).
+#include "cli_checks.hpp"
 #include "lowbit/lowbit.h"
 #include "run_cli.hpp"
 #include "test_data.hpp"
@@ -19,21 +20,8 @@ namespace {
 using clitest::Outcome;
 using clitest::run_cli;
 
-bool contains(const std::string &s, const std::string &part) {
-    return s.find(part) != std::string::npos;
-}
-
-::testing::AssertionResult failed_naming(const Outcome &r, const std::vector<std::string> &fragments) {
-    if (r.timed_out || r.signaled || r.exit_code != 1)
-        return ::testing::AssertionFailure() << "not a clean failure: " << r.describe();
-    const size_t at = r.err.rfind("lowbit: error:");
-    if (at == std::string::npos) return ::testing::AssertionFailure() << "no error line: " << r.describe();
-    const std::string line = r.err.substr(at);
-    for (const std::string &f : fragments)
-        if (!contains(line, f))
-            return ::testing::AssertionFailure() << "does not mention '" << f << "': " << line;
-    return ::testing::AssertionSuccess();
-}
+using clitest::contains;
+using clitest::failed_naming;
 
 struct Files {
     testdata::TempDir dir;
