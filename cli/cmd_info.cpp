@@ -157,9 +157,16 @@ void print_json(const lb_model *m) {
 
 void print_text(const lb_model *m) {
     std::printf("file:      %s\n", lb_model_path(m));
-    std::printf(
-        "format:    GGUF version %u, alignment %u, %" PRIu64 " bytes, tensor data at offset %" PRIu64 "\n",
-        lb_model_gguf_version(m), lb_model_alignment(m), lb_model_file_size(m), lb_model_data_offset(m));
+    if (lb_model_is_checkpoint(m))
+        std::printf(
+            "format:    Hugging Face checkpoint, %zu safetensors file(s), read as the GGUF file lowbit "
+            "convert --outtype f32 writes\n",
+            lb_model_shard_count(m));
+    else
+        std::printf("format:    GGUF version %u, alignment %u, %" PRIu64
+                    " bytes, tensor data at offset %" PRIu64 "\n",
+                    lb_model_gguf_version(m), lb_model_alignment(m), lb_model_file_size(m),
+                    lb_model_data_offset(m));
     std::printf("metadata:  %zu keys\n", lb_model_kv_count(m));
     for (size_t i = 0; i < lb_model_kv_count(m); ++i)
         std::printf("  %-44s %-9s %s\n", lb_model_kv_key(m, i), type_text(m, i).c_str(),

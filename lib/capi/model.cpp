@@ -112,6 +112,10 @@ size_t lb_model_shard_count(const lb_model *model) {
     return model != nullptr ? model->model->shard_count() : 0;
 }
 
+int lb_model_is_checkpoint(const lb_model *model) {
+    return model != nullptr && model->model->is_checkpoint() ? 1 : 0;
+}
+
 const char *lb_value_type_name(lb_value_type type) {
     return gguf::value_type_name(static_cast<uint32_t>(type));
 }

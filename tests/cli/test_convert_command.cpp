@@ -59,6 +59,7 @@ TEST(ConvertCommand, QuantizePerplexityAndInfoTakeTheFolder) {
     const Outcome info = run_cli({"info", kCheckpoint});
     ASSERT_EQ(info.exit_code, 0) << info.describe();
     EXPECT_TRUE(contains(info.out, "blk.0.attn_q.weight")) << info.out;
+    EXPECT_TRUE(contains(info.out, "format:    Hugging Face checkpoint, 1 safetensors file(s)")) << info.out;
 }
 
 TEST(ConvertCommand, BadInputNamesTheFileOrFlag) {

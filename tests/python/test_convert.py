@@ -47,6 +47,7 @@ def test_cancel_and_errors(tmp_path):
 def test_the_folder_is_a_model(tmp_path, cli):
     with lowbit.Model(CHECKPOINT) as m:
         assert len(m.tensors) == 20 and m.metadata["llama.block_count"] == 2
+        assert m.is_checkpoint and m.shard_count == 1
         q = m.tensor("blk.0.attn_q.weight")
         assert q.type == "F32" and q.shape == (128, 128)
     lowbit.quantize(CHECKPOINT, tmp_path / "python.gguf", "Q8_0")

@@ -191,8 +191,15 @@ class Model:
 
     @property
     def shard_count(self):
-        """The number of files the model was read from (1 unless split)."""
+        """The number of files the model was read from (1 unless split; a
+        checkpoint's safetensors files)."""
         return _c.lb_model_shard_count(self._pointer())
+
+    @property
+    def is_checkpoint(self):
+        """Whether the model is a Hugging Face checkpoint folder, read as the
+        GGUF file lowbit.convert(..., "F32") would write."""
+        return bool(_c.lb_model_is_checkpoint(self._pointer()))
 
     @property
     def data_offset(self):
