@@ -481,8 +481,9 @@ TEST(Safetensors, EveryDtypeScalarsEmptyTensorsAndMetadata) {
         EXPECT_EQ(t.data, f.mapped().data() + at);
         at += t.size;
         ASSERT_EQ(t.n_elements() * st::element_size(t.type), t.size);
-        if (t.size > 0)
-            EXPECT_EQ(std::memcmp(t.data, specs[i].bytes.data(), t.size), 0); // (memcmp takes no null)
+        if (t.size > 0) { // memcmp takes no null pointer, even for 0 bytes
+            EXPECT_EQ(std::memcmp(t.data, specs[i].bytes.data(), t.size), 0);
+        }
         EXPECT_EQ(f.find(t.name), &t);
     }
     EXPECT_EQ(at, f.mapped().size());
