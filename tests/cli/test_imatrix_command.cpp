@@ -100,17 +100,24 @@ TEST(ImatrixCommand, JsonAndTheLegacyForm) {
 
 TEST(ImatrixCommand, InterruptedLeavesNoFile) {
     Files f;
-    // the whole validation text at ctx 32: a run of seconds
+    // the whole validation text at ctx 32: about 6,000 chunks. Ctrl-C comes
+    // once the second chunk's snapshot (--save-frequency 2) shows the run is
+    // under way, long before its end on any machine: work done, not time.
     const std::string all = testdata::validation_text();
     testdata::write_file(f.text, std::vector<uint8_t>(all.begin(), all.end()));
-    const Outcome r = clitest::run_cli_during(
-        {"imatrix", testdata::stories_path(), "-f", f.text, "-o", f.out, "--ctx", "32", "--threads", "1"},
-        [&](pid_t pid) {
-            // the run takes seconds (about 200,000 tokens); the file is only
-            // created at the end, so there is nothing to wait for but time
-            std::this_thread::sleep_for(std::chrono::milliseconds(500));
-            ::kill(pid, SIGINT);
-        });
+    const std::string snapshot = f.out + ".at_2";
+    bool seen = false;
+    const Outcome r =
+        clitest::run_cli_during({"imatrix", testdata::stories_path(), "-f", f.text, "-o", f.out, "--ctx",
+                                 "32", "--threads", "1", "--save-frequency", "2"},
+                                [&](pid_t pid) {
+                                    for (int i = 0; i < 30000 && !seen; ++i) {
+                                        seen = std::filesystem::exists(snapshot);
+                                        if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                                    }
+                                    ::kill(pid, SIGINT);
+                                });
+    ASSERT_TRUE(seen) << "no snapshot after the second chunk: " << r.describe();
     EXPECT_EQ(r.exit_code, 130) << r.describe();
     EXPECT_TRUE(contains(r.err, "interrupted")) << r.err;
     EXPECT_FALSE(std::filesystem::exists(f.out));
