@@ -1,4 +1,4 @@
-// lowbit convert: a Hugging Face checkpoint folder to GGUF, as llama.cpp's
+// lowbit convert: a Hugging Face checkpoint (a folder or an archive) to GGUF, as llama.cpp's
 // convert_hf_to_gguf.py writes it.
 #include "commands.hpp"
 #include "progress_bar.hpp"
@@ -18,6 +18,8 @@ const char *kUsage =
     "shards with model.safetensors.index.json, tokenizer.json, tokenizer_config.json) as a GGUF\n"
     "file, as llama.cpp's convert_hf_to_gguf.py writes it: LlamaForCausalLM, MistralForCausalLM,\n"
     "Qwen2ForCausalLM and Qwen3ForCausalLM. The output is written atomically.\n"
+    "SRC may be an archive of the folder (.tar, .tar.gz, .tar.zst, .tar.xz, .zip), read without\n"
+    "unpacking it to disk; a file NAME.zst stands for NAME. Every command takes SRC as a MODEL.\n"
     "\n"
     "  --outtype T    the weights' type: f32, f16 (default), bf16 or q8_0 (norms stay f32)\n"
     "  --threads N    worker threads (default: all)\n"

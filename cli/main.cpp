@@ -47,7 +47,7 @@ const char *kUsage =
     "  kld --base B --model M -f TEXT         KL-divergence of M from B, as llama-perplexity "
     "--kl-divergence\n"
     "  imatrix MODEL -f TEXT [-o OUT]         an importance matrix, as llama-imatrix collects it\n"
-    "  convert SRC OUT.gguf [--outtype T]     a Hugging Face checkpoint folder to GGUF\n"
+    "  convert SRC OUT.gguf [--outtype T]     a Hugging Face checkpoint (folder, .tar.zst, .zip) to GGUF\n"
     "  compare BASE Q1 [Q2 ...] -f TEXT       size, bpw, PPL, KLD and speed of quantized files side by side\n"
     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
     "  --version                              print the version\n";

@@ -8,7 +8,7 @@
 #                         peer, clang-format, the ABI tools, clang's libFuzzer,
 #                         Debian packaging, headless Chromium
 set -euo pipefail
-packages=(g++ cmake make pkg-config libzstd-dev nlohmann-json3-dev libsentencepiece-dev libgtest-dev libgmock-dev libbenchmark-dev git python3
+packages=(g++ cmake make pkg-config libzstd-dev nlohmann-json3-dev libsentencepiece-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev git python3
   # the Python module and its tests
   swig python3-dev python3-numpy python3-pytest)
 if [[ ${1:-} == --all ]]; then

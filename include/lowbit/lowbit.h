@@ -262,7 +262,8 @@ typedef struct lb_model lb_model;
  * 1-D tensors (in F32) and computed ones are held in memory. Shards are then
  * the safetensors files. So lb_quantizer_run() and lb_session_new() take a
  * checkpoint directly, and quantizing it gives the bytes converting to F32
- * and then quantizing gives.
+ * and then quantizing gives. An archive of a checkpoint (see lb_convert()) is
+ * read the same way, its members held in memory.
  * On success *out owns the model; release it with lb_model_close().
  * Errors: LB_E_INVALID_ARG (NULL out or path, a shard other than the first);
  * LB_E_IO (cannot open or map, a missing shard: the message names the file);
@@ -1086,9 +1087,17 @@ LB_API lb_status lb_convert_options_init(lb_convert_options *o, uint32_t version
  * SentencePiece-normalized text), general.* keys. Tensors are converted one
  * at a time; progress (may be NULL) is called after each, with the
  * tensor's GGUF name; nonzero cancels.
+ * src may also be an archive of such a folder, by its name: .tar, .tar.gz
+ * (.tgz), .tar.zst (.tzst), .tar.xz (.txz), .tar.bz2 or .zip, the checkpoint
+ * at its top or in one top folder. It is read once, front to back; the
+ * members a checkpoint uses are held in memory (none is unpacked to disk),
+ * the others skipped. An archive holding a link, a device, an absolute or
+ * ".." name, or a name twice is refused naming the member. In a folder or an
+ * archive, a file NAME.zst stands for NAME (zstd-compressed).
  * Errors: LB_E_INVALID_ARG (NULL paths, a bad option); LB_E_IO;
  * LB_E_FORMAT (a malformed file, a missing tensor or field, a shape that
- * disagrees with the config: the message names the file, field or tensor);
+ * disagrees with the config, a damaged, truncated or refused archive or
+ * .zst file: the message names the file, member, field or tensor);
  * LB_E_UNSUPPORTED (an architecture, dtype, tensor or tokenizer lowbit does
  * not convert, naming it); LB_E_CANCELLED; LB_E_NOMEM. */
 LB_API lb_status lb_convert(const char *src, const char *out_path, const lb_convert_options *o,

@@ -269,12 +269,15 @@ json parse_json(const char *data, size_t size, const std::string &what, size_t m
 }
 
 json parse_json_file(const std::string &path, size_t max_bytes) {
-    const MappedFile file(path);
+    return parse_json_mapped(MappedFile(path), max_bytes);
+}
+
+json parse_json_mapped(const MappedFile &file, size_t max_bytes) {
     if (file.size() > max_bytes)
-        fail(LB_E_FORMAT, "%s: %llu bytes, more than the limit of %zu for this JSON file", path.c_str(),
-             static_cast<ull>(file.size()), max_bytes);
-    return parse_json(reinterpret_cast<const char *>(file.data()), static_cast<size_t>(file.size()), path,
-                      max_bytes);
+        fail(LB_E_FORMAT, "%s: %llu bytes, more than the limit of %zu for this JSON file",
+             file.path().c_str(), static_cast<ull>(file.size()), max_bytes);
+    return parse_json(reinterpret_cast<const char *>(file.data()), static_cast<size_t>(file.size()),
+                      file.path(), max_bytes);
 }
 
 std::string json_quoted(const std::string &s) {

@@ -9,6 +9,8 @@
 // public C header.
 #pragma once
 
+#include "common/mapped_file.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -34,6 +36,8 @@ nlohmann::json parse_json(const char *data, size_t size, const std::string &what
 // it as parse_json does, naming the path. Throws lb::Error: LB_E_IO if it
 // cannot be read, LB_E_FORMAT if it is too large or not valid JSON.
 nlohmann::json parse_json_file(const std::string &path, size_t max_bytes);
+// The same for a file already mapped (named in errors by file.path()).
+nlohmann::json parse_json_mapped(const MappedFile &file, size_t max_bytes);
 
 // A string from a file, printable in an error message: quoted, control
 // characters escaped as \xNN, cut after 80 bytes (at a UTF-8 boundary).

@@ -16,6 +16,17 @@ MappedFile::MappedFile(const std::string &path) : path_(path) {
     // refused below as not a regular file)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) fail(LB_E_IO, "%s: cannot open: %s", path.c_str(), std::strerror(errno));
+    map(fd);
+}
+
+MappedFile::MappedFile(int fd, const std::string &name) : path_(name) {
+    const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) fail(LB_E_IO, "%s: cannot open: %s", name.c_str(), std::strerror(errno));
+    map(own);
+}
+
+void MappedFile::map(int fd) {
+    const std::string &path = path_;
     struct stat st;
     if (::fstat(fd, &st) != 0) {
         const int e = errno;

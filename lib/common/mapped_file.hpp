@@ -19,6 +19,10 @@ class MappedFile {
   public:
     // Opens and maps path. Throws lb::Error (LB_E_IO) naming the file.
     explicit MappedFile(const std::string &path);
+    // Maps the regular file open on fd (a duplicate of it: the caller keeps
+    // and closes its own), naming it name in errors: a file held in memory
+    // (a memfd), such as an archive member.
+    MappedFile(int fd, const std::string &name);
     ~MappedFile();
     MappedFile(const MappedFile &) = delete;
     MappedFile &operator=(const MappedFile &) = delete;
@@ -38,6 +42,9 @@ class MappedFile {
     void check_size() const;
 
   private:
+    // Maps fd (owned from here on) as path_.
+    void map(int fd);
+
     std::string path_;
     const uint8_t *data_ = nullptr;
     uint64_t size_ = 0;

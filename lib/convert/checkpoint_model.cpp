@@ -8,21 +8,18 @@
 
 namespace lb::convert {
 
-CheckpointModel::CheckpointModel(const std::string &folder)
-    : folder_(folder), shards_(safetensors::Shards::open(folder)) {
-    const HfConfig c = read_config(folder);
-    header_.kvs = checkpoint_kvs(folder, LB_TYPE_F32);
+CheckpointModel::CheckpointModel(const std::string &path) : CheckpointModel(source::Source(path)) {}
+
+CheckpointModel::CheckpointModel(const source::Source &src)
+    : folder_(src.path()), shards_(safetensors::Shards::open(src)) {
+    const HfConfig c = read_config(src);
+    header_.kvs = checkpoint_kvs(src, c, LB_TYPE_F32);
     // the checkpoint's own types for matrices; 1-D tensors F32, as convert writes them
     const std::vector<Planned> planned = plan(c, shards_, LB_TYPE_NONE);
     const std::vector<const safetensors::File *> files = shards_.files();
     const formats::SearchKernels &search = kernels::active().search;
     for (const Planned &p : planned) {
-        gguf::TensorInfo t;
-        t.name = p.name;
-        t.n_dims = static_cast<uint32_t>(p.ne.size());
-        for (size_t d = 0; d < p.ne.size(); ++d) t.ne[d] = p.ne[d];
-        t.type = p.type;
-        t.size = gguf::tensor_bytes(t, folder);
+        gguf::TensorInfo t = tensor_info(p, folder_);
         Tensor served{0, nullptr};
         if (p.source != nullptr) {
             const safetensors::File &f = shards_.file_of(*p.source);

@@ -1,4 +1,4 @@
-// A Hugging Face checkpoint folder opened as a model: the metadata and the
+// A Hugging Face checkpoint (a folder or an archive of one) opened as a model: the metadata and the
 // tensors `lowbit convert --outtype f32` writes (the same keys, names, order
 // and shapes), with the weights served in place from the mapped safetensors
 // files in the checkpoint's own type (F32, F16 or BF16) where they can be;
@@ -11,6 +11,7 @@
 
 #include "gguf/gguf.hpp"
 #include "safetensors/shards.hpp"
+#include "source/source.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -23,7 +24,9 @@ class CheckpointModel {
   public:
     // Throws lb::Error as convert_checkpoint() does (naming the file, field
     // or tensor at fault).
-    explicit CheckpointModel(const std::string &folder);
+    explicit CheckpointModel(const std::string &path);
+    // The Source need not outlive the model (what it maps is kept here).
+    explicit CheckpointModel(const source::Source &src);
 
     const std::string &folder() const { return folder_; }
     // The GGUF header the conversion would write (tensor offsets are those of

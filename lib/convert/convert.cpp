@@ -28,7 +28,7 @@ uint32_t file_type_of(lb_type t) {
     }
 }
 
-std::vector<gguf::KeyValue> model_kvs(const HfConfig &c, const std::string &folder, lb_type outtype) {
+std::vector<gguf::KeyValue> model_kvs(const HfConfig &c, const source::Source &src, lb_type outtype) {
     const std::string a = c.arch;
     std::vector<gguf::KeyValue> kvs;
     auto u32 = [&](const std::string &key, int64_t v) {
@@ -39,7 +39,7 @@ std::vector<gguf::KeyValue> model_kvs(const HfConfig &c, const std::string &fold
     };
     kvs.push_back({"general.architecture", gguf::Value::string(a)});
     kvs.push_back({"general.type", gguf::Value::string("model")});
-    std::string name = c.name_or_path.empty() ? folder : c.name_or_path;
+    std::string name = c.name_or_path.empty() ? src.stem() : c.name_or_path;
     while (name.size() > 1 && name.back() == '/') name.pop_back();
     if (const size_t slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
     kvs.push_back({"general.name", gguf::Value::string(name)});
@@ -111,33 +111,24 @@ void write_tensor(gguf::Writer &w, const Planned &p, int n_threads) {
 
 } // namespace
 
-std::vector<gguf::KeyValue> checkpoint_kvs(const std::string &folder, lb_type outtype) {
+std::vector<gguf::KeyValue> checkpoint_kvs(const source::Source &src, const HfConfig &c, lb_type outtype) {
     check_outtype(outtype);
-    const HfConfig c = read_config(folder);
-    std::vector<gguf::KeyValue> kvs = model_kvs(c, folder, outtype);
-    for (gguf::KeyValue &kv : tokenizer_kvs(folder, c)) kvs.push_back(std::move(kv));
+    std::vector<gguf::KeyValue> kvs = model_kvs(c, src, outtype);
+    for (gguf::KeyValue &kv : tokenizer_kvs(src, c)) kvs.push_back(std::move(kv));
     return kvs;
 }
 
-ConvertResult convert_checkpoint(const std::string &folder, const std::string &out_path,
+ConvertResult convert_checkpoint(const std::string &path, const std::string &out_path,
                                  const ConvertOptions &o) {
     check_outtype(o.outtype);
-    const HfConfig c = read_config(folder);
-    std::vector<gguf::KeyValue> kvs = model_kvs(c, folder, o.outtype);
-    for (gguf::KeyValue &kv : tokenizer_kvs(folder, c)) kvs.push_back(std::move(kv));
-    const safetensors::Shards shards = safetensors::Shards::open(folder);
+    const source::Source src(path);
+    const HfConfig c = read_config(src);
+    const std::vector<gguf::KeyValue> kvs = checkpoint_kvs(src, c, o.outtype);
+    const safetensors::Shards shards = safetensors::Shards::open(src);
     const std::vector<Planned> planned = plan(c, shards, o.outtype);
 
     std::vector<gguf::TensorInfo> infos;
-    for (const Planned &p : planned) {
-        gguf::TensorInfo t;
-        t.name = p.name;
-        t.n_dims = static_cast<uint32_t>(p.ne.size());
-        for (size_t d = 0; d < p.ne.size(); ++d) t.ne[d] = p.ne[d];
-        t.type = p.type;
-        t.size = gguf::tensor_bytes(t, out_path);
-        infos.push_back(std::move(t));
-    }
+    for (const Planned &p : planned) infos.push_back(tensor_info(p, out_path));
     uint64_t total = 0, done = 0;
     for (const gguf::TensorInfo &t : infos) total += static_cast<uint64_t>(t.n_elements());
     const int n_threads = o.n_threads > 0 ? o.n_threads : hardware_threads();

@@ -1,4 +1,4 @@
-// A Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json)
+// A Hugging Face checkpoint (config.json, safetensors, tokenizer.json)
 // to a GGUF file, as llama.cpp's convert_hf_to_gguf.py writes it for the
 // llama family: llama.cpp's tensor names, Q/K rows in its rotary order,
 // every <arch>.* hyper-parameter, the tokenizer, general.* keys, and the
@@ -7,6 +7,7 @@
 // after use, so memory stays near one tensor whatever the model's size.
 #pragma once
 
+#include "convert/hf_config.hpp"
 #include "gguf/gguf.hpp"
 #include "lowbit/lowbit.h"
 
@@ -31,15 +32,17 @@ struct ConvertResult {
     std::string arch;   // general.architecture
 };
 
-// Converts folder to out_path (atomically). Throws lb::Error naming the file,
+// Converts the checkpoint at path (a folder or an archive of one:
+// source/source.hpp) to out_path (atomically). Throws lb::Error naming the file,
 // field or tensor at fault: LB_E_IO, LB_E_FORMAT (a malformed file, a
 // missing tensor, a shape that disagrees with the config), LB_E_UNSUPPORTED
 // (an architecture, dtype, tensor or tokenizer lowbit does not convert),
 // LB_E_INVALID_ARG (an output type it does not write), LB_E_CANCELLED.
-ConvertResult convert_checkpoint(const std::string &folder, const std::string &out_path,
+ConvertResult convert_checkpoint(const std::string &path, const std::string &out_path,
                                  const ConvertOptions &o);
 
-// The metadata convert_checkpoint writes for folder (for tests and dry runs).
-std::vector<gguf::KeyValue> checkpoint_kvs(const std::string &folder, lb_type outtype);
+// The metadata convert_checkpoint writes for a checkpoint whose config.json
+// is c.
+std::vector<gguf::KeyValue> checkpoint_kvs(const source::Source &src, const HfConfig &c, lb_type outtype);
 
 } // namespace lb::convert

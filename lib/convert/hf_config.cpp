@@ -112,10 +112,11 @@ RopeScaling read_rope_scaling(const json &j, const std::string &path) {
 
 } // namespace
 
-HfConfig read_config(const std::string &folder) {
+HfConfig read_config(const source::Source &src) {
     HfConfig c;
-    c.path = folder + "/config.json";
-    const json j = parse_json_file(c.path, kMaxConfigBytes);
+    c.path = src.where("config.json");
+    if (!src.has("config.json")) fail(LB_E_IO, "%s: cannot open: no such file", c.path.c_str());
+    const json j = parse_json_mapped(*src.map("config.json"), kMaxConfigBytes);
     if (!j.is_object()) fail(LB_E_FORMAT, "%s: not a JSON object", c.path.c_str());
     const Reader r(j, c.path);
 

@@ -6,6 +6,8 @@
 // error naming the file and the field.
 #pragma once
 
+#include "source/source.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,9 +44,9 @@ struct HfConfig {
     std::string name_or_path; // _name_or_path ("" if absent)
 };
 
-// Reads folder/config.json. Throws lb::Error: LB_E_IO (missing), LB_E_FORMAT
+// Reads config.json from a folder or archive. Throws lb::Error: LB_E_IO (missing), LB_E_FORMAT
 // (invalid JSON, a missing or mistyped field, inconsistent head counts),
 // LB_E_UNSUPPORTED (an architecture lowbit does not convert, naming it).
-HfConfig read_config(const std::string &folder);
+HfConfig read_config(const source::Source &src);
 
 } // namespace lb::convert

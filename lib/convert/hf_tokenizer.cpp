@@ -8,7 +8,6 @@
 
 #include <map>
 #include <optional>
-#include <sys/stat.h>
 
 namespace lb::convert {
 
@@ -20,14 +19,10 @@ constexpr size_t kMaxTokenizerBytes = 512u << 20;
 // llama.cpp's token types
 enum TokenType : int32_t { NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6 };
 
-bool exists(const std::string &path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-json read_json(const std::string &path) {
-    json j = parse_json_file(path, kMaxTokenizerBytes);
-    if (!j.is_object()) fail(LB_E_FORMAT, "%s: not a JSON object", path.c_str());
+json read_json(const source::Source &src, const std::string &name) {
+    const std::unique_ptr<MappedFile> file = src.map(name);
+    json j = parse_json_mapped(*file, kMaxTokenizerBytes);
+    if (!j.is_object()) fail(LB_E_FORMAT, "%s: not a JSON object", file->path().c_str());
     return j;
 }
 
@@ -274,25 +269,25 @@ void special_tokens(std::vector<gguf::KeyValue> &kvs, const Vocabulary &v, const
 
 } // namespace
 
-std::vector<gguf::KeyValue> tokenizer_kvs(const std::string &folder, const HfConfig &c) {
-    const std::string cfg_path = folder + "/tokenizer_config.json";
+std::vector<gguf::KeyValue> tokenizer_kvs(const source::Source &src, const HfConfig &c) {
+    const char *cfg_name = "tokenizer_config.json";
+    const json cfg = src.has(cfg_name) ? read_json(src, cfg_name) : json::object();
     // a SentencePiece model comes first, as llama.cpp's converter takes it
-    if (const std::string spm = folder + "/tokenizer.model"; exists(spm)) {
-        std::vector<gguf::KeyValue> kvs = sentencepiece_kvs(spm, c);
-        config_flags(kvs, exists(cfg_path) ? read_json(cfg_path) : json::object(), nullptr);
+    if (src.has("tokenizer.model")) {
+        std::vector<gguf::KeyValue> kvs = sentencepiece_kvs(*src.map("tokenizer.model"), c);
+        config_flags(kvs, cfg, nullptr);
         return kvs;
     }
-    const std::string path = folder + "/tokenizer.json";
-    if (!exists(path)) fail(LB_E_IO, "%s: no tokenizer.json or tokenizer.model", folder.c_str());
-    const json tok = read_json(path);
+    const std::string path = src.where("tokenizer.json");
+    if (!src.has("tokenizer.json"))
+        fail(LB_E_IO, "%s: no tokenizer.json or tokenizer.model", src.path().c_str());
+    const json tok = read_json(src, "tokenizer.json");
     const auto model = tok.find("model");
     if (model == tok.end() || !model->is_object()) fail(LB_E_FORMAT, "%s: no \"model\" object", path.c_str());
     const std::string type = model->value("type", "");
     if (type != "BPE")
         fail(LB_E_UNSUPPORTED, "%s: the tokenizer model is %s; lowbit converts BPE tokenizers", path.c_str(),
              type.empty() ? "not named" : type.c_str());
-
-    const json cfg = exists(cfg_path) ? read_json(cfg_path) : json::object();
 
     Vocabulary v = read_vocabulary(tok, c, path);
     std::vector<gguf::KeyValue> kvs;

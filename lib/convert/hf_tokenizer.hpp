@@ -28,6 +28,6 @@ namespace lb::convert {
 // naming the file and field; more tokens than the model's vocab_size),
 // LB_E_UNSUPPORTED (a tokenizer model other than BPE, an unknown
 // pre-tokenizer, a tokenizer.model-only checkpoint).
-std::vector<gguf::KeyValue> tokenizer_kvs(const std::string &folder, const HfConfig &c);
+std::vector<gguf::KeyValue> tokenizer_kvs(const source::Source &src, const HfConfig &c);
 
 } // namespace lb::convert

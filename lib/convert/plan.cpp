@@ -93,6 +93,16 @@ int64_t rows_of(const Planned &p) {
     return rows;
 }
 
+gguf::TensorInfo tensor_info(const Planned &p, const std::string &where) {
+    gguf::TensorInfo t;
+    t.name = p.name;
+    t.n_dims = static_cast<uint32_t>(p.ne.size());
+    for (size_t d = 0; d < p.ne.size(); ++d) t.ne[d] = p.ne[d];
+    t.type = p.type;
+    t.size = gguf::tensor_bytes(t, where);
+    return t;
+}
+
 std::vector<Planned> plan(const HfConfig &c, const safetensors::Shards &shards, lb_type outtype) {
     std::vector<Planned> out;
     std::map<std::string, const safetensors::Tensor *> seen;

@@ -7,6 +7,7 @@
 
 #include "convert/hf_config.hpp"
 #include "formats/type_traits.hpp"
+#include "gguf/gguf.hpp"
 #include "lowbit/lowbit.h"
 #include "safetensors/shards.hpp"
 
@@ -28,6 +29,10 @@ struct Planned {
 
 // Rows of a planned tensor (the product of its outer extents).
 int64_t rows_of(const Planned &p);
+
+// The GGUF tensor entry of p (offset 0), its size checked; where names the
+// file in errors.
+gguf::TensorInfo tensor_info(const Planned &p, const std::string &where);
 
 // The tensors of the GGUF file, in the order convert writes them (globals,
 // then layer by layer), their types from outtype (1-D tensors F32; Q8_0 rows

@@ -13,9 +13,11 @@ enum TokenType : int32_t { NORMAL = 1, UNKNOWN = 2, CONTROL = 3, UNUSED = 5, BYT
 
 } // namespace
 
-std::vector<gguf::KeyValue> sentencepiece_kvs(const std::string &path, const HfConfig &c) {
+std::vector<gguf::KeyValue> sentencepiece_kvs(const MappedFile &model, const HfConfig &c) {
+    const std::string &path = model.path();
     sentencepiece::SentencePieceProcessor sp;
-    const auto status = sp.Load(path);
+    const auto status = sp.LoadFromSerializedProto(
+        {reinterpret_cast<const char *>(model.data()), static_cast<size_t>(model.size())});
     if (!status.ok())
         fail(LB_E_FORMAT, "%s: not a SentencePiece model libsentencepiece can load: %s", path.c_str(),
              status.ToString().c_str());

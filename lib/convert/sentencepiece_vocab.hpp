@@ -18,6 +18,7 @@ namespace lb::convert {
 
 // Throws lb::Error: LB_E_FORMAT (a file libsentencepiece cannot load, more
 // pieces than vocab_size, naming the file).
-std::vector<gguf::KeyValue> sentencepiece_kvs(const std::string &model_path, const HfConfig &c);
+// model: tokenizer.model mapped (named in errors by model.path()).
+std::vector<gguf::KeyValue> sentencepiece_kvs(const MappedFile &model, const HfConfig &c);
 
 } // namespace lb::convert

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "convert/checkpoint_model.hpp"
+#include "source/source.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -59,13 +60,14 @@ std::string split_path(const std::string &prefix, int index, int count) {
 
 Model::Model(const std::string &path) : path_(path) {
     struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-        struct stat config;
-        if (::stat((path + "/config.json").c_str(), &config) != 0)
+    const bool folder = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (folder || (source::is_archive_path(path) && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))) {
+        const source::Source src(path);
+        if (!src.has("config.json"))
             fail(LB_E_IO,
                  "%s: a folder, and not a Hugging Face checkpoint (it has no config.json); give a GGUF file",
                  path.c_str());
-        checkpoint_ = std::make_unique<convert::CheckpointModel>(path);
+        checkpoint_ = std::make_unique<convert::CheckpointModel>(src);
         header_ = &checkpoint_->header();
         for (const safetensors::File *f : checkpoint_->shards().files()) mappings_.push_back(&f->mapped());
         for (size_t i = 0; i < header_->tensors.size(); ++i)

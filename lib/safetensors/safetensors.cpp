@@ -190,7 +190,10 @@ const char *dtype_name(lb_type type) {
     }
 }
 
-File::File(const std::string &path) : file_(std::make_unique<MappedFile>(path)) {
+File::File(const std::string &path) : File(std::make_unique<MappedFile>(path)) {}
+
+File::File(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {
+    const std::string &path = file_->path();
     const uint8_t *bytes = file_->data();
     const uint64_t size = file_->size();
     if (size < 8)

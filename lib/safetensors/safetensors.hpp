@@ -53,6 +53,9 @@ class File {
     // for a valid file holding a dtype lowbit does not convert (F64, I8,
     // BOOL, F8_E4M3, ...).
     explicit File(const std::string &path);
+    // The same for a file already mapped (a folder's, or an archive
+    // member's held in memory), named in errors by file->path().
+    explicit File(std::unique_ptr<MappedFile> file);
     ~File();
     File(const File &) = delete;
     File &operator=(const File &) = delete;

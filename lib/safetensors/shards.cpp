@@ -5,10 +5,7 @@
 #include "common/error.hpp"
 #include "common/json.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <map>
-#include <sys/stat.h>
 
 namespace lb::safetensors {
 
@@ -22,30 +19,21 @@ bool plain_file_name(const std::string &s) {
            s.find("..") == std::string::npos && s.find('\0') == std::string::npos && s != ".";
 }
 
-// 0 if path exists, else errno.
-int stat_error(const std::string &path, struct stat &st) {
-    return ::stat(path.c_str(), &st) == 0 ? 0 : errno;
-}
-
 } // namespace
 
-Shards Shards::open(const std::string &folder_arg) {
-    Shards out;
-    std::string folder = folder_arg;
-    while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
-    out.folder_ = folder;
-    struct stat st;
-    if (const int e = stat_error(folder, st); e != 0)
-        fail(LB_E_IO, "%s: cannot open the checkpoint folder: %s", folder.c_str(), std::strerror(e));
-    if (!S_ISDIR(st.st_mode)) fail(LB_E_IO, "%s: not a folder", folder.c_str());
+Shards Shards::open(const std::string &folder) {
+    return open(source::Source(folder));
+}
 
-    const std::string single = folder + "/" + kSingleFileName;
-    const std::string index_path = folder + "/" + kIndexFileName;
-    if (stat_error(single, st) == 0) {
-        out.files_.push_back(std::make_unique<File>(single));
-    } else if (stat_error(index_path, st) == 0) {
+Shards Shards::open(const source::Source &src) {
+    Shards out;
+    out.folder_ = src.path();
+    if (src.has(kSingleFileName)) {
+        out.files_.push_back(std::make_unique<File>(src.map(kSingleFileName)));
+    } else if (src.has(kIndexFileName)) {
+        const std::string index_path = src.where(kIndexFileName);
         out.index_path_ = index_path;
-        const json index = parse_json_file(index_path, kMaxIndexBytes);
+        const json index = parse_json_mapped(*src.map(kIndexFileName), kMaxIndexBytes);
         if (!index.is_object())
             fail(LB_E_FORMAT, "%s: the index is %s, not an object", index_path.c_str(), json_kind(index));
         const json &map = json_object(index, "weight_map", index_path);
@@ -68,12 +56,11 @@ Shards Shards::open(const std::string &folder_arg) {
             placed.emplace(name, file);
         }
         for (auto &[file, i] : shards) {
-            const std::string path = folder + "/" + file;
-            if (const int e = stat_error(path, st); e != 0)
-                fail(LB_E_IO, "%s: the weight_map names shard %s, but %s cannot be opened: %s",
-                     index_path.c_str(), json_quoted(file).c_str(), path.c_str(), std::strerror(e));
+            if (!src.has(file))
+                fail(LB_E_IO, "%s: the weight_map names shard %s, but %s cannot be opened: it is not there",
+                     index_path.c_str(), json_quoted(file).c_str(), src.where(file).c_str());
             i = out.files_.size();
-            out.files_.push_back(std::make_unique<File>(path));
+            out.files_.push_back(std::make_unique<File>(src.map(file)));
         }
         // every tensor of every shard is where the index places it
         for (const auto &[file, i] : shards)
@@ -94,7 +81,7 @@ Shards Shards::open(const std::string &folder_arg) {
                      "%s: the weight_map places tensor %s in %s, but that shard does not hold it",
                      index_path.c_str(), json_quoted(name).c_str(), json_quoted(file).c_str());
     } else {
-        fail(LB_E_IO, "%s: not a safetensors checkpoint: the folder has neither %s nor %s", folder.c_str(),
+        fail(LB_E_IO, "%s: not a safetensors checkpoint: it has neither %s nor %s", src.path().c_str(),
              kSingleFileName, kIndexFileName);
     }
     for (size_t i = 0; i < out.files_.size(); ++i)

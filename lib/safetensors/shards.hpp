@@ -7,6 +7,7 @@
 #pragma once
 
 #include "safetensors/safetensors.hpp"
+#include "source/source.hpp"
 
 #include <memory>
 #include <string>
@@ -31,9 +32,14 @@ class Shards {
     // invalid index or shard, or an index and shards that disagree,
     // LB_E_UNSUPPORTED for a dtype lowbit does not convert.
     static Shards open(const std::string &folder);
+    // The same from a folder or an archive (source/source.hpp); the Shards
+    // keep what they map, the Source need not outlive them.
+    static Shards open(const source::Source &src);
 
+    // The folder's or archive's path.
     const std::string &folder() const { return folder_; }
-    // The index file's path; empty for a single model.safetensors.
+    // Where the index file is (source::Source::where); empty for a single
+    // model.safetensors.
     const std::string &index_path() const { return index_path_; }
     // nullptr if absent.
     const Tensor *find(const std::string &name) const;

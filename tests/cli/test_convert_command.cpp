@@ -1,6 +1,7 @@
 // lowbit convert: a Hugging Face checkpoint folder to GGUF from the command
 // line, the output quantized and run by the other commands, and bad input
 // (a one-line error naming the file or flag, nothing written).
+#include "archive_writer.hpp"
 #include "cli_checks.hpp"
 #include "run_cli.hpp"
 #include "test_data.hpp"
@@ -60,6 +61,35 @@ TEST(ConvertCommand, QuantizePerplexityAndInfoTakeTheFolder) {
     ASSERT_EQ(info.exit_code, 0) << info.describe();
     EXPECT_TRUE(contains(info.out, "blk.0.attn_q.weight")) << info.out;
     EXPECT_TRUE(contains(info.out, "format:    Hugging Face checkpoint, 1 safetensors file(s)")) << info.out;
+}
+
+TEST(ConvertCommand, ArchivesConvertAndBadOnesWriteNothing) {
+    testdata::TempDir dir;
+    const std::string packed = dir.file("ts.tar.gz"), out = dir.file("out.gguf");
+    ASSERT_TRUE(testarchive::write_archive(packed, testarchive::Packing::TarGz,
+                                           testarchive::folder_members(kCheckpoint, "tinystories-656k")));
+    const Outcome r = run_cli({"convert", packed, out, "--outtype", "q8_0"});
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    const Outcome info = run_cli({"info", out});
+    EXPECT_TRUE(
+        contains(info.out, "general.name                                 str       \"tinystories-656k\""))
+        << info.out;
+    // a link in the archive: refused naming the member, no output
+    std::vector<testarchive::Member> members = testarchive::folder_members(kCheckpoint, "");
+    members.push_back({"tokenizer.model", {}, testarchive::Kind::Symlink, "/etc/passwd"});
+    const std::string evil = dir.file("evil.zip"), evil_out = dir.file("evil.gguf");
+    ASSERT_TRUE(testarchive::write_archive(evil, testarchive::Packing::Zip, members));
+    EXPECT_TRUE(failed_naming(run_cli({"convert", evil, evil_out}), {evil + ":tokenizer.model", "link"}));
+    EXPECT_TRUE(
+        failed_naming(run_cli({"quantize", evil, evil_out, "Q8_0"}), {evil + ":tokenizer.model", "link"}));
+    EXPECT_FALSE(std::filesystem::exists(evil_out));
+    // cut short
+    std::vector<uint8_t> bytes = testdata::read_file(packed);
+    bytes.resize(bytes.size() / 2);
+    const std::string cut = dir.file("cut.tar.gz");
+    testdata::write_file(cut, bytes);
+    EXPECT_TRUE(failed_naming(run_cli({"convert", cut, evil_out}), {cut}));
+    EXPECT_FALSE(std::filesystem::exists(evil_out));
 }
 
 TEST(ConvertCommand, BadInputNamesTheFileOrFlag) {

@@ -1,11 +1,13 @@
 // Hugging Face checkpoints converted by lowbit (lb_convert) against
 // independent oracles: TinyStories-656K (../shared/data) as GGUF F32 gives
 // libllama the perplexity PROVENANCE.md records (29.160 on the first 20,000
-// characters of tinystories_val.txt at ctx 256) within 0.1%; every tensor's
+// characters of tinystories_val.txt at ctx 256) within 0.1%, and the same
+// bytes from the folder, a .tar.zst and a .zip of it; every tensor's
 // bytes equal the checkpoint's as Python and numpy read them, Q/K rows
 // permuted by llama.cpp's own formula in numpy (safetensors_oracle.py); F16
 // and BF16 outputs equal ggml's conversions of those values; and bad
 // checkpoints are refused naming the file and field, writing nothing.
+#include "archive_writer.hpp"
 #include "ggml_peer.hpp"
 #include "llama_peer.hpp"
 #include "lowbit/lowbit.h"
@@ -13,6 +15,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <gtest/gtest.h>
@@ -86,6 +89,24 @@ TEST(ConvertPeer, TinyStories656KGivesLibllamaTheKnownPerplexity) {
                   testdata::read_file(dir.file("two-step.gguf")))
             << lb_ftype_name(ftype);
     }
+    // and so does the checkpoint packed: a .tar.zst of its folder (libarchive's
+    // writer) and a .zip (Python's zipfile), read without unpacking to disk
+    const std::string tar_zst = dir.file("tinystories-656k.tar.zst"), zip = dir.file("tinystories-656k.zip");
+    ASSERT_TRUE(testarchive::write_archive(tar_zst, testarchive::Packing::TarZst,
+                                           testarchive::folder_members(checkpoint(), "tinystories-656k")));
+    const std::string zip_cmd =
+        std::string(LOWBIT_PYTHON) + " -m zipfile -c '" + zip + "' '" + checkpoint() + "'";
+    ASSERT_EQ(std::system(zip_cmd.c_str()), 0) << zip_cmd;
+    quantize(out, dir.file("two-step.gguf"), LB_FTYPE_Q4_K_M);
+    for (const std::string &packed : {tar_zst, zip}) {
+        quantize(packed, dir.file("packed.gguf"), LB_FTYPE_Q4_K_M);
+        EXPECT_EQ(testdata::read_file(dir.file("packed.gguf")),
+                  testdata::read_file(dir.file("two-step.gguf")))
+            << packed;
+        ASSERT_EQ(convert(packed, dir.file("packed-f32.gguf"), LB_TYPE_F32), LB_OK) << lb_last_error();
+        EXPECT_EQ(testdata::read_file(dir.file("packed-f32.gguf")), testdata::read_file(out)) << packed;
+    }
+
     size_t n_tokens = 0;
     const double ppl = llama_perplexity(out, testdata::validation_text(20000), 256, &n_tokens);
     std::printf("TinyStories-656K converted by lowbit, libllama: %zu tokens, PPL %.4f (PROVENANCE: 29.160)\n",
