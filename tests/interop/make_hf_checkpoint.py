@@ -6,14 +6,16 @@ of that pre-tokenizer), tokenizer_config.json and model.safetensors (seeded
 random weights, BF16 or F16, written here with numpy), the way transformers
 lays them out. Then, with --reference, evaluates the checkpoint in float64
 with numpy the way transformers' modeling code does (RMSNorm, rotate-half
-rotary embeddings on the checkpoint's own Q/K row order, grouped-query
-attention, SwiGLU) and writes the logits of the given tokens: an independent
+rotary embeddings on the checkpoint's own Q/K row order with linear or
+Llama 3 frequency scaling, grouped-query attention, Qwen3's Q/K norms,
+SwiGLU) and writes the logits of the given tokens: an independent
 float reference for the converted file.
 
 usage: make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE [--reference TOKENS_JSON LOGITS_OUT]
        make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE --dims E,LAYERS,HEADS,KV_HEADS,FF
   (--dims: a large checkpoint of those dimensions for benchmarks, streamed, no reference)
-  VOCAB: llama-bpe or qwen2; ARCH: LlamaForCausalLM or Qwen2ForCausalLM; DTYPE: BF16 or F16
+  VOCAB: llama-bpe or qwen2; ARCH: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM or
+  Qwen3ForCausalLM; DTYPE: BF16 or F16
 """
 
 import json
@@ -49,10 +51,29 @@ def read_vocab(peer_src, vocab):
     ), scalar("tokenizer.ggml.eos_token_id")
 
 
+MODEL_TYPES = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
+               "Qwen3ForCausalLM": "qwen3"}
+
+
 def config_of(arch, n_vocab, bos, eos):
+    """Each architecture's config tries other features: Llama linear rope
+    scaling, untied; Mistral Llama 3.1-style rope scaling (rope_freqs), GQA
+    4:1; Qwen2 Q/K/V biases, tied; Qwen3 Q/K norms and a head_dim that is not
+    hidden_size / heads, tied."""
+    c = config_base(arch, n_vocab, bos, eos)
+    if arch == "MistralForCausalLM":
+        c.update(num_key_value_heads=1, rope_theta=1000000.0, sliding_window=None,
+                 rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                               "original_max_position_embeddings": 64})
+    if arch == "Qwen3ForCausalLM":
+        c.update(head_dim=32, attention_bias=False, rope_theta=1000000.0, tie_word_embeddings=True)
+    return c
+
+
+def config_base(arch, n_vocab, bos, eos):
     return {
         "architectures": [arch],
-        "model_type": "llama" if arch == "LlamaForCausalLM" else "qwen2",
+        "model_type": MODEL_TYPES[arch],
         "hidden_size": 64,
         "intermediate_size": 160,
         "num_hidden_layers": 2,
@@ -62,11 +83,11 @@ def config_of(arch, n_vocab, bos, eos):
         "rms_norm_eps": 1e-5,
         "rope_theta": 500000.0 if arch == "LlamaForCausalLM" else 1000000.0,
         "rope_scaling": {"rope_type": "linear", "factor": 2.0} if arch == "LlamaForCausalLM" else None,
-        "tie_word_embeddings": arch != "LlamaForCausalLM",
+        "tie_word_embeddings": arch == "Qwen2ForCausalLM",
         "vocab_size": n_vocab,
         "bos_token_id": bos,
         "eos_token_id": eos,
-        "attention_bias": arch != "LlamaForCausalLM",
+        "attention_bias": arch == "Qwen2ForCausalLM",
         "torch_dtype": "bfloat16",
     }
 
@@ -74,7 +95,7 @@ def config_of(arch, n_vocab, bos, eos):
 def shapes_of(c):
     """The checkpoint's tensors and shapes, in transformers' names."""
     E, F, H, KV, V = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["vocab_size"]
-    D = E // H
+    D = c.get("head_dim", E // H)
     out = {"model.embed_tokens.weight": (V, E), "model.norm.weight": (E,)}
     if not c["tie_word_embeddings"]:
         out["lm_head.weight"] = (V, E)
@@ -84,6 +105,8 @@ def shapes_of(c):
                     p + "self_attn.q_proj.weight": (H * D, E), p + "self_attn.k_proj.weight": (KV * D, E),
                     p + "self_attn.v_proj.weight": (KV * D, E), p + "self_attn.o_proj.weight": (E, H * D),
                     p + "mlp.gate_proj.weight": (F, E), p + "mlp.up_proj.weight": (F, E), p + "mlp.down_proj.weight": (E, F)})
+        if c["model_type"] == "qwen3":
+            out.update({p + "self_attn.q_norm.weight": (D,), p + "self_attn.k_norm.weight": (D,)})
     return out
 
 
@@ -115,7 +138,7 @@ def write_large(path, c, dtype, seed):
 def weights_of(c, seed):
     rng = np.random.default_rng(seed)
     E, F, H, KV, V = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["vocab_size"]
-    D = E // H
+    D = c.get("head_dim", E // H)
     w = {"model.embed_tokens.weight": rng.normal(0, 0.5, (V, E)), "model.norm.weight": rng.normal(1, 0.1, (E,))}
     if not c["tie_word_embeddings"]:
         w["lm_head.weight"] = rng.normal(0, 0.2, (V, E))
@@ -131,6 +154,9 @@ def weights_of(c, seed):
             w[p + "self_attn.q_proj.bias"] = rng.normal(0, 0.2, (H * D,))
             w[p + "self_attn.k_proj.bias"] = rng.normal(0, 0.2, (KV * D,))
             w[p + "self_attn.v_proj.bias"] = rng.normal(0, 0.2, (KV * D,))
+        if c["model_type"] == "qwen3":
+            w[p + "self_attn.q_norm.weight"] = rng.normal(1, 0.1, (D,))
+            w[p + "self_attn.k_norm.weight"] = rng.normal(1, 0.1, (D,))
         w[p + "mlp.gate_proj.weight"] = rng.normal(0, 0.2, (F, E))
         w[p + "mlp.up_proj.weight"] = rng.normal(0, 0.2, (F, E))
         w[p + "mlp.down_proj.weight"] = rng.normal(0, 0.2, (E, F))
@@ -190,12 +216,30 @@ def rotate_half(x):
     return np.concatenate([-x[..., h:], x[..., :h]], axis=-1)
 
 
+def inverse_frequencies(c, D):
+    """transformers' rotary frequencies (modeling_rope_utils): default,
+    linear (positions divided by the factor) and llama3 (long wavelengths
+    divided by the factor, a smooth blend between)."""
+    inv = 1.0 / (c["rope_theta"] ** (np.arange(0, D, 2) / D))
+    s = c["rope_scaling"] or {}
+    if s.get("rope_type") == "linear":
+        return inv / s["factor"]
+    if s.get("rope_type") == "llama3":
+        factor, low, high, old = s["factor"], s["low_freq_factor"], s["high_freq_factor"], s["original_max_position_embeddings"]
+        wavelen = 2 * np.pi / inv
+        scaled = np.where(wavelen > old / low, inv / factor, inv)
+        smooth = (old / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < old / high) & ~(wavelen > old / low)
+        return np.where(medium, smoothed, scaled)
+    return inv
+
+
 def reference_logits(c, w, tokens):
     E, H, KV = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
-    D, T = E // H, len(tokens)
-    scale = (c["rope_scaling"] or {}).get("factor", 1.0)
-    inv = 1.0 / (c["rope_theta"] ** (np.arange(0, D, 2) / D))
-    pos = np.arange(T)[:, None] / scale * inv[None, :]
+    D, T = c.get("head_dim", E // H), len(tokens)
+    inv = inverse_frequencies(c, D)
+    pos = np.arange(T)[:, None] * inv[None, :]
     emb = np.concatenate([pos, pos], axis=-1)
     cos, sin = np.cos(emb), np.sin(emb)
     x = w["model.embed_tokens.weight"][tokens]
@@ -211,6 +255,9 @@ def reference_logits(c, w, tokens):
             return y.reshape(T, n, D).transpose(1, 0, 2)
 
         q, k, v = proj("q_proj", H), proj("k_proj", KV), proj("v_proj", KV)
+        if c["model_type"] == "qwen3":  # RMSNorm of each head's query and key, before the rotation
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], c["rms_norm_eps"])
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], c["rms_norm_eps"])
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
         k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)
         s = q @ k.transpose(0, 2, 1) / np.sqrt(D) + mask
