@@ -21,10 +21,13 @@ namespace {
 
 const char *kSynthUsage =
     "usage: lowbit synth [options] OUT.gguf\n"
+    "       lowbit synth --format safetensors [options] OUT_FOLDER\n"
     "\n"
     "Writes a llama, qwen2 or qwen3 model with random weights of realistic statistics\n"
     "(Gaussian rows, spread per-row and per-column scales, rare large outliers),\n"
-    "deterministic for a seed, for tests and benchmarks.\n"
+    "deterministic for a seed, for tests and benchmarks. --format safetensors writes it as a\n"
+    "Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) that\n"
+    "lowbit convert turns back into the same tensors.\n"
     "\n"
     "options:\n"
     "  --layers N            blocks (default 2)\n"
@@ -39,6 +42,7 @@ const char *kSynthUsage =
     "  --tokenizer-from FILE copy the tokenizer (and vocabulary size) of a GGUF model\n"
     "                        (default: a byte-level vocabulary of 259 tokens)\n"
     "  --imatrix FILE        also write a matching importance matrix (GGUF)\n"
+    "  --format F            gguf (default) or safetensors (a checkpoint folder)\n"
     "  --preset 1b           20 layers, embd 2048, 32 heads, 8 kv heads, ff 8192, F16\n"
     "                        (~1.2B weights, ~2.5 GB); other options override it\n"
     "  -h, --help            show this help\n";
@@ -93,6 +97,7 @@ int cmd_synth(const Args &args) {
     lb_type type = LB_TYPE_F16;
     uint64_t seed = 0;
     std::string out, tokenizer_from, imatrix;
+    bool checkpoint = false;
 
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string &a = args[i];
@@ -141,6 +146,11 @@ int cmd_synth(const Args &args) {
                 return error("synth: --tokenizer-from needs a GGUF file");
         } else if (a == "--imatrix") {
             if (!value(&imatrix) || imatrix.empty()) return error("synth: --imatrix needs an output file");
+        } else if (a == "--format") {
+            if (!value(&v)) return error("synth: --format needs gguf or safetensors");
+            if (v != "gguf" && v != "safetensors")
+                return error("synth: --format must be gguf or safetensors, not '" + v + "'");
+            checkpoint = v == "safetensors";
         } else if (a == "--preset") {
             if (!value(&v)) return error("synth: --preset needs a name (1b)");
             if (v != "1b" && v != "1B") return error("synth: unknown preset '" + v + "' (known: 1b)");
@@ -158,6 +168,8 @@ int cmd_synth(const Args &args) {
         return error("synth: expected an output file");
     }
     if (!imatrix.empty() && imatrix == out) return error("synth: --imatrix names the model's output file");
+    if (checkpoint && !tokenizer_from.empty())
+        return error("synth: --tokenizer-from: a safetensors checkpoint carries the built-in vocabulary");
 
     if (preset_1b) {
         o.n_layer = 20, o.n_embd = 2048, o.n_head = 32, o.n_head_kv = 8, o.n_ff = 8192;
@@ -181,7 +193,8 @@ int cmd_synth(const Args &args) {
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     const auto start = std::chrono::steady_clock::now();
-    const lb_status st = lb_synth_write_model(&o, out.c_str(), on_progress, &ui);
+    const lb_status st = checkpoint ? lb_synth_write_checkpoint(&o, out.c_str(), on_progress, &ui)
+                                    : lb_synth_write_model(&o, out.c_str(), on_progress, &ui);
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
     ui.clear();
@@ -205,10 +218,12 @@ int cmd_synth(const Args &args) {
     const uint64_t file_size = lb_model_file_size(m);
     lb_model_close(m);
 
-    std::printf("lowbit: wrote %s: llama, %u layers, embd %u, %u heads (%u kv), ff %u, vocab %" PRId64
+    const char *arch_name = o.arch == LB_SYNTH_QWEN2 ? "qwen2" : o.arch == LB_SYNTH_QWEN3 ? "qwen3" : "llama";
+    std::printf("lowbit: wrote %s: %s %s, %u layers, embd %u, %u heads (%u kv), ff %u, vocab %" PRId64
                 ", %s output, %s, seed %" PRIu64 "\n",
-                out.c_str(), o.n_layer, o.n_embd, o.n_head, o.n_head_kv, o.n_ff, n_vocab,
-                o.tied_output ? "tied" : "untied", lb_type_name(o.type), o.seed);
+                out.c_str(), arch_name, checkpoint ? "Hugging Face checkpoint" : "GGUF", o.n_layer, o.n_embd,
+                o.n_head, o.n_head_kv, o.n_ff, n_vocab, o.tied_output ? "tied" : "untied",
+                lb_type_name(o.type), o.seed);
     std::printf("  parameters:  %" PRIu64 " (%s) in %zu tensors; file %" PRIu64
                 " bytes (%.2f MiB) in %.2f s\n",
                 params, human_count(params).c_str(), n_tensors, file_size, mib(file_size), seconds);

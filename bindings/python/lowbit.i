@@ -190,6 +190,7 @@ LBPY_OUT_VALUE(lb_value_type, out_type, PyLong_FromLong((long)*$1))
 %ignore lb_imatrix_convert;
 %ignore lb_synth_write_model;
 %ignore lb_synth_write_imatrix;
+%ignore lb_synth_write_checkpoint;
 %ignore lb_session_new;
 %ignore lb_session_tokenize;
 %ignore lb_session_detokenize;
@@ -703,6 +704,10 @@ without the GIL.";
 "lbpy_synth_write_model(options, tokenizer_from, path) -> status:
 lb_synth_write_model() without the GIL and without progress, with
 options.tokenizer_from set to tokenizer_from (a path or None).";
+
+%feature("docstring") lbpy_synth_write_checkpoint
+"lbpy_synth_write_checkpoint(options, path) -> status:
+lb_synth_write_checkpoint() without the GIL and without progress.";
 
 %feature("docstring") lbpy_synth_write_imatrix
 "lbpy_synth_write_imatrix(options, tokenizer_from, path) -> status:
@@ -1257,6 +1262,15 @@ lb_status lbpy_synth_write_model(const lb_synth_options *options, const char *to
     o.tokenizer_from = tokenizer_from;
     Py_BEGIN_ALLOW_THREADS
     status = lb_synth_write_model(&o, path, NULL, NULL);
+    Py_END_ALLOW_THREADS
+    return status;
+}
+
+lb_status lbpy_synth_write_checkpoint(const lb_synth_options *options, const char *path) {
+    lb_status status;
+    if (options == NULL) return lb_synth_write_checkpoint(NULL, path, NULL, NULL); /* the library's error */
+    Py_BEGIN_ALLOW_THREADS
+    status = lb_synth_write_checkpoint(options, path, NULL, NULL);
     Py_END_ALLOW_THREADS
     return status;
 }

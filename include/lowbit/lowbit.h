@@ -1228,6 +1228,21 @@ LB_API lb_status lb_synth_options_init(lb_synth_options *o, uint32_t version);
 LB_API lb_status lb_synth_write_model(const lb_synth_options *o, const char *path, lb_progress_fn progress,
                                       void *user);
 
+/* Writes the same model as a Hugging Face checkpoint into the folder path,
+ * which must not exist or be empty: config.json (LlamaForCausalLM,
+ * Qwen2ForCausalLM or Qwen3ForCausalLM), model.safetensors with
+ * transformers' tensor names and rotary row order (norms in F32, matrices
+ * in the options' type), and tokenizer.json / tokenizer_config.json of the
+ * built-in byte vocabulary. Converting it (lb_convert() with outtype the
+ * options' type) gives the tensors lb_synth_write_model() writes, bit for
+ * bit. The files are written into a temporary folder beside path and
+ * renamed to path when complete. progress may be NULL.
+ * Errors: as lb_synth_write_model(); LB_E_INVALID_ARG also for a
+ * tokenizer_from (checkpoints carry the built-in vocabulary); LB_E_IO for a
+ * path that is a file or a folder that is not empty. */
+LB_API lb_status lb_synth_write_checkpoint(const lb_synth_options *o, const char *path,
+                                           lb_progress_fn progress, void *user);
+
 /* Writes a GGUF importance matrix matching the model the same options
  * describe: one entry per quantizable weight, mean squared activations with
  * a realistic log-normal spread across columns.

@@ -1,5 +1,6 @@
 // Synthetic models: the C functions over lb::synth.
 #include "capi/guard.hpp"
+#include "synth/synth_checkpoint.hpp"
 #include "synth/synth_model.hpp"
 
 using lb::capi::guard;
@@ -46,6 +47,18 @@ lb_status lb_synth_write_model(const lb_synth_options *o, const char *path, lb_p
         w.progress = progress;
         w.progress_user = user;
         lb::synth::write_model(*o, path, w);
+    });
+}
+
+lb_status lb_synth_write_checkpoint(const lb_synth_options *o, const char *path, lb_progress_fn progress,
+                                    void *user) {
+    return guard([&] {
+        require(o, "lb_synth_write_checkpoint", "o");
+        require(path, "lb_synth_write_checkpoint", "path");
+        lb::synth::WriteOptions w;
+        w.progress = progress;
+        w.progress_user = user;
+        lb::synth::write_checkpoint(*o, path, w);
     });
 }
 

@@ -82,6 +82,22 @@ std::optional<MappedName> map_name(const HfConfig &c, const std::string &hf) {
          c.hf_architecture.c_str());
 }
 
+std::optional<std::string> hf_name(const std::string &gguf_name, bool *permuted) {
+    *permuted = false;
+    for (const GlobalTensor &g : kGlobalTensors)
+        if (gguf_name == g.gguf) return std::string(g.hf);
+    if (gguf_name.rfind("blk.", 0) != 0) return std::nullopt;
+    const size_t dot = gguf_name.find('.', 4);
+    if (dot == std::string::npos) return std::nullopt;
+    const std::string layer = gguf_name.substr(4, dot - 4), rest = gguf_name.substr(dot + 1);
+    for (const LayerTensor &t : kLayerTensors)
+        if (rest == t.gguf) {
+            *permuted = t.permute != Permute::None;
+            return "model.layers." + layer + "." + t.hf;
+        }
+    return std::nullopt;
+}
+
 std::vector<int64_t> expected_shape(const HfConfig &c, const std::string &name) {
     const int64_t E = c.n_embd, Q = c.n_head * c.head_dim, KV = c.n_head_kv * c.head_dim, F = c.n_ff;
     if (name == "token_embd.weight" || name == "output.weight") return {E, c.n_vocab};

@@ -26,6 +26,12 @@ struct MappedName {
 // tensor it cannot map, and (LB_E_FORMAT) a layer index outside the config's.
 std::optional<MappedName> map_name(const HfConfig &c, const std::string &hf_name);
 
+// The other way: the checkpoint name of a GGUF tensor of the llama family
+// (blk.N.attn_q.weight -> model.layers.N.self_attn.q_proj.weight), and in
+// *permuted whether its rows are in llama.cpp's rotary order when the
+// architecture permutes (Q and K). std::nullopt for a name it does not know.
+std::optional<std::string> hf_name(const std::string &gguf_name, bool *permuted);
+
 // The shape the config implies for a GGUF tensor, outermost last (GGUF
 // order): {n_embd, n_head * head_dim} for attn_q.weight ... Throws lb::Error
 // (LB_E_UNSUPPORTED) for a name it does not know.

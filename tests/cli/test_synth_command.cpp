@@ -64,6 +64,35 @@ TEST(SynthCommand, TiedOutputAndCopiedTokenizer) {
     EXPECT_FALSE(contains(info.out, "  output.weight")) << info.out;
 }
 
+TEST(SynthCommand, SafetensorsCheckpointTokenizesAndRunsAsTheGguf) {
+    testdata::TempDir dir;
+    const std::string ckpt = dir.file("ckpt"), gguf = dir.file("m.gguf");
+    const clitest::Outcome o =
+        run_cli({"synth", "--format", "safetensors", "--arch", "qwen3", "--seed", "5", ckpt});
+    ASSERT_EQ(o.exit_code, 0) << o.describe();
+    EXPECT_TRUE(contains(o.out, "qwen3 Hugging Face checkpoint, 2 layers")) << o.out;
+    ASSERT_EQ(run_cli({"synth", "--arch", "qwen3", "--seed", "5", gguf}).exit_code, 0);
+    // the built-in vocabulary, as tokenizer.json, converts to a vocabulary that tokenizes alike
+    const std::string text = "Once upon a time, 42 caf\xc3\xa9s.";
+    const clitest::Outcome a = run_cli({"tokenize", ckpt, text}), b = run_cli({"tokenize", gguf, text});
+    ASSERT_EQ(a.exit_code, 0) << a.describe();
+    ASSERT_EQ(b.exit_code, 0) << b.describe();
+    EXPECT_EQ(a.out, b.out);
+    const clitest::Outcome g1 = run_cli({"generate", ckpt, "-p", "Once", "-n", "6"});
+    const clitest::Outcome g2 = run_cli({"generate", gguf, "-p", "Once", "-n", "6"});
+    ASSERT_EQ(g1.exit_code, 0) << g1.describe();
+    EXPECT_EQ(g1.out, g2.out);
+    // refused: a copied tokenizer, an unknown format, a folder that is not empty
+    EXPECT_EQ(
+        run_cli({"synth", "--format", "safetensors", "--tokenizer-from", gguf, dir.file("x")}).exit_code, 1);
+    const clitest::Outcome bad = run_cli({"synth", "--format", "npz", dir.file("y")});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_TRUE(contains(bad.err, "--format")) << bad.err;
+    const clitest::Outcome full = run_cli({"synth", "--format", "safetensors", ckpt});
+    EXPECT_EQ(full.exit_code, 1);
+    EXPECT_TRUE(contains(full.err, ckpt + ": exists and is not an empty folder")) << full.err;
+}
+
 TEST(SynthCommand, HelpAndUsageErrors) {
     const clitest::Outcome help = run_cli({"synth", "--help"});
     EXPECT_EQ(help.exit_code, 0);

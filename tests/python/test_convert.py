@@ -56,3 +56,29 @@ def test_the_folder_is_a_model(tmp_path, cli):
     with lowbit.Session(CHECKPOINT, context=256) as s:
         text = (pathlib.Path(__file__).resolve().parent.parent / "data" / "tinystories_val.txt").read_text()[:20000]
         assert s.perplexity(text, context=256).perplexity == pytest.approx(29.160, rel=1e-3)
+
+
+def test_archives_and_synthetic_checkpoints(tmp_path, cli):
+    # a checkpoint packed as Python's tarfile writes it: the same model
+    packed = tmp_path / "tinystories.tar.gz"
+    import tarfile
+
+    with tarfile.open(packed, "w:gz") as t:
+        t.add(CHECKPOINT, arcname="tinystories-656k")
+    lowbit.quantize(packed, tmp_path / "packed.gguf", "Q8_0")
+    lowbit.quantize(CHECKPOINT, tmp_path / "folder.gguf", "Q8_0")
+    assert (tmp_path / "packed.gguf").read_bytes() == (tmp_path / "folder.gguf").read_bytes()
+    with lowbit.Model(packed) as m:
+        assert m.is_checkpoint and m.metadata["general.name"] == "tinystories-656k"
+    # synthetic checkpoints: the CLI's folder, and the synthetic GGUF's tensors
+    lowbit.synth_checkpoint(tmp_path / "py", arch="qwen2", type="BF16", seed=3)
+    run_cli(cli, "synth", "--format", "safetensors", "--arch", "qwen2", "--type", "BF16", "--seed", "3", tmp_path / "cli")
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    lowbit.synth_model(tmp_path / "synth.gguf", arch="qwen2", type="BF16", seed=3)
+    with lowbit.Model(tmp_path / "py") as a, lowbit.Model(tmp_path / "synth.gguf") as b:
+        assert [t.name for t in a.tensors] != [] and len(a.tensors) == len(b.tensors)
+        for t in b.tensors:
+            assert bytes(a.tensor(t.name).data) == bytes(t.data), t.name
+    with pytest.raises(lowbit.FileError, match="not an empty folder"):
+        lowbit.synth_checkpoint(tmp_path / "py")

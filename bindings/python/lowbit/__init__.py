@@ -39,7 +39,7 @@ from ._model import Model, Tensor
 from ._quantize import PlanEntry, Progress, QuantizeResult, Quantizer, quantize
 from ._rows import block_size, dequantize_rows, quantize_rows, row_size, types
 from ._session import Perplexity, Session
-from ._synth import convert_imatrix, synth_imatrix, synth_model
+from ._synth import convert_imatrix, synth_checkpoint, synth_imatrix, synth_model
 
 __all__ = [
     "CancelledError",
@@ -74,6 +74,7 @@ __all__ = [
     "read_imatrix",
     "save_base_logits",
     "row_size",
+    "synth_checkpoint",
     "synth_imatrix",
     "synth_model",
     "tensor_errors",

@@ -79,6 +79,34 @@ def synth_model(
     check(_c.lbpy_synth_write_model(o, tokenizer, _path(path)))
 
 
+def synth_checkpoint(
+    path,
+    *,
+    n_layer=None,
+    n_embd=None,
+    n_head=None,
+    n_head_kv=None,
+    n_ff=None,
+    tied_output=None,
+    type=None,
+    seed=None,
+    arch=None,
+):
+    """Writes the model ``synth_model`` writes with the same options as a
+    Hugging Face checkpoint into the folder ``path`` (which must not exist or
+    be empty): config.json, model.safetensors (transformers' names and rotary
+    row order; norms F32, matrices in ``type``), tokenizer.json and
+    tokenizer_config.json of the built-in byte vocabulary. Converting it
+    (``convert`` with that outtype) gives the same tensors, bit for bit.
+
+    Raises InvalidArgumentError (impossible shapes), FileError (a path that
+    is a file or a folder that is not empty). The GIL is released while the
+    files are written.
+    """
+    o = _options(n_layer, n_embd, n_head, n_head_kv, n_ff, tied_output, type, seed, arch)
+    check(_c.lbpy_synth_write_checkpoint(o, _path(path)))
+
+
 def synth_imatrix(
     path,
     *,
