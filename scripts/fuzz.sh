@@ -4,8 +4,9 @@
 # is set (repeatable: the same inputs every time, as CI needs), with a fixed
 # seed, starting from small
 # valid inputs: models written by `lowbit synth`, their imatrices, a legacy
-# .dat imatrix, random blocks, vocabularies, a saved base-logits file, and the
-# safetensors and JSON files of TinyStories-656K (../shared/data). Any crash, sanitizer report, leak or hang
+# .dat imatrix, random blocks, vocabularies, a saved base-logits file, the
+# safetensors and JSON files of TinyStories-656K (../shared/data), and small
+# tar and zip archives. Any crash, sanitizer report, leak or hang
 # (over 10 s for one input) fails the run; the input that caused it is left
 # in build/fuzz/ (crash-*, leak-*, timeout-*).
 set -euo pipefail
@@ -57,12 +58,14 @@ head -c 400 tests/data/tinystories_val.txt > "$work/base-text.txt"
 hf=../shared/data/tinystories-656k
 [[ -f $hf/model.safetensors ]] || { echo "fuzz.sh: $hf/model.safetensors is missing (see ../shared/data/PROVENANCE.md)" >&2; exit 1; }
 /usr/bin/python3 tests/fuzz/make_safetensors_seeds.py "$hf" "$work/safetensors" "$work/json" >/dev/null
+# small archives as Python's tarfile and zipfile write them
+/usr/bin/python3 tests/fuzz/make_archive_seeds.py "$work/archive" >/dev/null
 for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
   { printf "\\x$(printf %02x "$i")"; head -c 1200 /dev/zero | tr '\0' '\125'; } > "$work/rows/type$i"
 done
 
 status=0
-for target in model imatrix rows tokenizer base_logits safetensors json; do
+for target in model imatrix rows tokenizer base_logits safetensors json archive; do
   echo "== fuzz_$target: $what" >&2
   mkdir -p "$work/corpus-$target"
   if ! (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \

@@ -10,7 +10,9 @@
 set -euo pipefail
 packages=(g++ cmake make pkg-config libzstd-dev nlohmann-json3-dev libsentencepiece-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev git python3
   # the Python module and its tests
-  swig python3-dev python3-numpy python3-pytest)
+  swig python3-dev python3-numpy python3-pytest
+  # the float reference of the checkpoint-conversion tests
+  python3-torch)
 if [[ ${1:-} == --all ]]; then
   # the format check, ABI checks, libFuzzer, the Debian packages
   packages+=(clang-format abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)

@@ -4,16 +4,11 @@ from the vocabulary of one of llama.cpp's test vocabularies
 tokenizer.json (byte-level BPE: the vocabulary, the merges, the split pattern
 of that pre-tokenizer), tokenizer_config.json and model.safetensors (seeded
 random weights, BF16 or F16, written here with numpy), the way transformers
-lays them out. Then, with --reference, evaluates the checkpoint in float64
-with numpy the way transformers' modeling code does (RMSNorm, rotate-half
-rotary embeddings on the checkpoint's own Q/K row order with linear or
-Llama 3 frequency scaling, grouped-query attention, Qwen3's Q/K norms,
-SwiGLU) and writes the logits of the given tokens: an independent
-float reference for the converted file.
+lays them out. torch_reference.py evaluates it.
 
-usage: make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE [--reference TOKENS_JSON LOGITS_OUT]
+usage: make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE
        make_hf_checkpoint.py PEER_SRC VOCAB OUT_DIR ARCH DTYPE --dims E,LAYERS,HEADS,KV_HEADS,FF
-  (--dims: a large checkpoint of those dimensions for benchmarks, streamed, no reference)
+  (--dims: a large checkpoint of those dimensions for benchmarks, streamed)
   VOCAB: llama-bpe or qwen2; ARCH: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM or
   Qwen3ForCausalLM; DTYPE: BF16 or F16
 """
@@ -207,71 +202,6 @@ def tokenizer_json(tokens, types, merges, vocab):
     }
 
 
-def rms_norm(x, w, eps):
-    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
-
-
-def rotate_half(x):
-    h = x.shape[-1] // 2
-    return np.concatenate([-x[..., h:], x[..., :h]], axis=-1)
-
-
-def inverse_frequencies(c, D):
-    """transformers' rotary frequencies (modeling_rope_utils): default,
-    linear (positions divided by the factor) and llama3 (long wavelengths
-    divided by the factor, a smooth blend between)."""
-    inv = 1.0 / (c["rope_theta"] ** (np.arange(0, D, 2) / D))
-    s = c["rope_scaling"] or {}
-    if s.get("rope_type") == "linear":
-        return inv / s["factor"]
-    if s.get("rope_type") == "llama3":
-        factor, low, high, old = s["factor"], s["low_freq_factor"], s["high_freq_factor"], s["original_max_position_embeddings"]
-        wavelen = 2 * np.pi / inv
-        scaled = np.where(wavelen > old / low, inv / factor, inv)
-        smooth = (old / wavelen - low) / (high - low)
-        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
-        medium = ~(wavelen < old / high) & ~(wavelen > old / low)
-        return np.where(medium, smoothed, scaled)
-    return inv
-
-
-def reference_logits(c, w, tokens):
-    E, H, KV = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"]
-    D, T = c.get("head_dim", E // H), len(tokens)
-    inv = inverse_frequencies(c, D)
-    pos = np.arange(T)[:, None] * inv[None, :]
-    emb = np.concatenate([pos, pos], axis=-1)
-    cos, sin = np.cos(emb), np.sin(emb)
-    x = w["model.embed_tokens.weight"][tokens]
-    mask = np.triu(np.full((T, T), -np.inf), 1)
-    for l in range(c["num_hidden_layers"]):
-        p = f"model.layers.{l}."
-        h = rms_norm(x, w[p + "input_layernorm.weight"], c["rms_norm_eps"])
-
-        def proj(name, n):
-            y = h @ w[p + f"self_attn.{name}.weight"].T
-            if c["attention_bias"]:
-                y = y + w[p + f"self_attn.{name}.bias"]
-            return y.reshape(T, n, D).transpose(1, 0, 2)
-
-        q, k, v = proj("q_proj", H), proj("k_proj", KV), proj("v_proj", KV)
-        if c["model_type"] == "qwen3":  # RMSNorm of each head's query and key, before the rotation
-            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], c["rms_norm_eps"])
-            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], c["rms_norm_eps"])
-        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-        k, v = np.repeat(k, H // KV, axis=0), np.repeat(v, H // KV, axis=0)
-        s = q @ k.transpose(0, 2, 1) / np.sqrt(D) + mask
-        s = np.exp(s - s.max(axis=-1, keepdims=True))
-        a = (s / s.sum(axis=-1, keepdims=True)) @ v
-        x = x + a.transpose(1, 0, 2).reshape(T, H * D) @ w[p + "self_attn.o_proj.weight"].T
-        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c["rms_norm_eps"])
-        g, u = h @ w[p + "mlp.gate_proj.weight"].T, h @ w[p + "mlp.up_proj.weight"].T
-        x = x + (g / (1 + np.exp(-g)) * u) @ w[p + "mlp.down_proj.weight"].T
-    x = rms_norm(x, w["model.norm.weight"], c["rms_norm_eps"])
-    out = w.get("lm_head.weight", w["model.embed_tokens.weight"])
-    return x @ out.T
-
-
 def main(argv):
     peer_src, vocab, out_dir, arch, dtype = argv[:5]
     out = pathlib.Path(out_dir)
@@ -289,10 +219,7 @@ def main(argv):
     if len(argv) > 5 and argv[5] == "--dims":
         write_large(out / "model.safetensors", c, dtype, 1234)
         return
-    values = write_safetensors(out / "model.safetensors", weights_of(c, 1234), dtype)
-    if len(argv) > 5 and argv[5] == "--reference":
-        ids = json.loads(pathlib.Path(argv[6]).read_text())
-        reference_logits(c, values, ids).astype(np.float32).tofile(argv[7])
+    write_safetensors(out / "model.safetensors", weights_of(c, 1234), dtype)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
 // Synthetic Hugging Face checkpoints (make_hf_checkpoint.py: llama.cpp's test
 // vocabularies as byte-level BPE tokenizer.json files, seeded BF16/F16
 // weights) converted by lowbit (lb_convert) and run by libllama: its logits
-// equal a float64 numpy evaluation of the checkpoint as transformers
-// computes it (rotate-half rotary embeddings on the checkpoint's own Q/K
-// order, GQA, linear and Llama 3 rope scaling, Q/K/V biases, Qwen3's Q/K
-// norms and head_dim, tied and untied outputs; Llama, Mistral, Qwen2, Qwen3)
-// within 1e-4 of the logits' range; quantizing the checkpoint folder directly
-// gives the bytes of converting it to F32 and quantizing that; and its
-// tokenizer on the converted
-// vocabulary gives llama.cpp's own expected ids for its test texts
+// equal a float64 torch evaluation of the written checkpoint as transformers
+// computes it (torch_reference.py: rotate-half rotary embeddings on the
+// checkpoint's own Q/K order, GQA, linear and Llama 3 rope scaling, Q/K/V
+// biases, Qwen3's Q/K norms and head_dim, tied and untied outputs, a sharded
+// checkpoint; Llama, Mistral, Qwen2, Qwen3) within 1e-4 of the logits' range; quantizing the
+// checkpoint folder directly gives the bytes of converting it to F32 and
+// quantizing that; and its tokenizer on the converted vocabulary gives
+// llama.cpp's own expected ids for its test texts
 // (models/ggml-vocab-*.gguf.inp/.out).
 #include "llama_peer.hpp"
 #include "lowbit/lowbit.h"
@@ -27,6 +27,7 @@ namespace {
 struct Case {
     const char *name, *vocab, *arch, *dtype;
     bool tokenizer_texts; // run llama.cpp's tokenizer tests on the vocabulary (once per vocabulary)
+    int shards;           // > 1: split as transformers saves large models (shard_checkpoint.py)
 };
 
 std::string read_text(const std::string &path) {
@@ -71,11 +72,23 @@ TEST_P(ConvertSynthetic, LibllamaRunsItAsTheCheckpointComputes) {
         ids << "]";
     }
     const std::string ckpt = dir.file("ckpt"), logits_file = dir.file("reference.f32");
-    const std::string cmd = std::string(LOWBIT_PYTHON) + " " + LOWBIT_SOURCE_DIR +
-                            "/tests/interop/make_hf_checkpoint.py '" + LOWBIT_PEER_SRC + "' " + c.vocab +
-                            " '" + ckpt + "' " + c.arch + " " + c.dtype + " --reference '" +
-                            dir.file("ids.json") + "' '" + logits_file + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const std::string make = std::string(LOWBIT_PYTHON) + " " + LOWBIT_SOURCE_DIR +
+                             "/tests/interop/make_hf_checkpoint.py '" + LOWBIT_PEER_SRC + "' " + c.vocab +
+                             " '" + ckpt + "' " + c.arch + " " + c.dtype;
+    ASSERT_EQ(std::system(make.c_str()), 0) << make;
+    if (c.shards > 1) {
+        const std::string split = std::string(LOWBIT_PYTHON) + " " + LOWBIT_SOURCE_DIR +
+                                  "/tests/interop/shard_checkpoint.py '" + ckpt + "' '" + ckpt +
+                                  "-sharded' " + std::to_string(c.shards) + " && rm -r '" + ckpt +
+                                  "' && mv '" + ckpt + "-sharded' '" + ckpt + "'";
+        ASSERT_EQ(std::system(split.c_str()), 0) << split;
+        ASSERT_FALSE(testdata::file_exists(ckpt + "/model.safetensors"));
+    }
+    // the float reference: torch over the written safetensors, as transformers computes
+    const std::string torch_cmd = std::string(LOWBIT_PYTHON) + " " + LOWBIT_SOURCE_DIR +
+                                  "/tests/interop/torch_reference.py '" + ckpt + "' '" +
+                                  dir.file("ids.json") + "' '" + logits_file + "'";
+    ASSERT_EQ(std::system(torch_cmd.c_str()), 0) << torch_cmd;
 
     lb_convert_options o;
     ASSERT_EQ(lb_convert_options_init(&o, LB_CONVERT_OPTIONS_VERSION), LB_OK);
@@ -106,7 +119,7 @@ TEST_P(ConvertSynthetic, LibllamaRunsItAsTheCheckpointComputes) {
     for (float r : reference) range = std::max(range, std::fabs(static_cast<double>(r)));
     for (size_t i = 0; i < ours.size(); ++i)
         worst = std::max(worst, std::fabs(static_cast<double>(ours[i]) - reference[i]));
-    std::printf("%s %s %s: libllama's logits on lowbit's conversion, largest difference from numpy's float64 "
+    std::printf("%s %s %s: libllama's logits on lowbit's conversion, largest difference from torch's float64 "
                 "%.3g (logits up to %.3g)\n",
                 c.vocab, c.arch, c.dtype, worst, range);
     EXPECT_GT(range, 1.0);
@@ -134,10 +147,11 @@ TEST_P(ConvertSynthetic, LibllamaRunsItAsTheCheckpointComputes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, ConvertSynthetic,
-                         ::testing::Values(Case{"Llama3", "llama-bpe", "LlamaForCausalLM", "BF16", true},
-                                           Case{"Qwen2", "qwen2", "Qwen2ForCausalLM", "F16", true},
-                                           Case{"Mistral", "llama-bpe", "MistralForCausalLM", "F16", false},
-                                           Case{"Qwen3", "qwen2", "Qwen3ForCausalLM", "BF16", false}),
+                         ::testing::Values(Case{"Llama3", "llama-bpe", "LlamaForCausalLM", "BF16", true, 1},
+                                           Case{"Qwen2", "qwen2", "Qwen2ForCausalLM", "F16", true, 1},
+                                           Case{"MistralSharded", "llama-bpe", "MistralForCausalLM", "F16",
+                                                false, 3},
+                                           Case{"Qwen3", "qwen2", "Qwen3ForCausalLM", "BF16", false, 1}),
                          [](const auto &info) { return std::string(info.param.name); });
 
 } // namespace
