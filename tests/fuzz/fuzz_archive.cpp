@@ -23,7 +23,8 @@ bool clean(const std::string &name) {
     size_t start = 0;
     for (;;) {
         const size_t end = name.find('/', start);
-        const std::string part = name.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        const std::string part =
+            name.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (part.empty() || part == "." || part == "..") return false;
         if (end == std::string::npos) return true;
         start = end + 1;
