@@ -4,16 +4,15 @@
 // weight tensor's relative output error (--per-tensor).
 #include "commands.hpp"
 #include "compare_chart.hpp"
+#include "interrupts.hpp"
 #include "json.hpp"
 #include "progress_bar.hpp"
 #include "session_open.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,40 +49,6 @@ const char *kUsage =
     "  --svg FILE      also draw mean KLD (log scale) against bits per weight into FILE\n"
     "  --per-tensor    per-tensor errors of one MODEL instead of the table\n"
     "  -h, --help      show this help\n";
-
-std::atomic<lb_session *> g_session{nullptr};
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int) {
-    g_interrupted.store(true);
-    lb_session_cancel(g_session.load());
-}
-
-// Ctrl-C and SIGTERM cancel the running session for the life of the object;
-// the progress callbacks stop a call too (a cancel that came just before the
-// call began would be forgotten by it), and a command interrupted at any point
-// ends with status 130 and no output.
-class CancelOnSignal {
-  public:
-    CancelOnSignal() {
-        struct sigaction sa = {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int_);
-        sigaction(SIGTERM, &sa, &old_term_);
-    }
-    ~CancelOnSignal() {
-        sigaction(SIGINT, &old_int_, nullptr);
-        sigaction(SIGTERM, &old_term_, nullptr);
-        g_session.store(nullptr);
-    }
-    CancelOnSignal(const CancelOnSignal &) = delete;
-    CancelOnSignal &operator=(const CancelOnSignal &) = delete;
-    void running(lb_session *s) { g_session.store(s); }
-
-  private:
-    struct sigaction old_int_, old_term_;
-};
 
 struct Options {
     std::string base, text_file, svg;
@@ -253,7 +218,7 @@ int on_saved(uint64_t done, uint64_t total, void *user) {
     std::snprintf(label, sizeof label, ": chunk %llu/%llu", static_cast<unsigned long long>(done),
                   static_cast<unsigned long long>(total));
     ui.bar.draw(total > 0 ? static_cast<double>(done) / total : 1.0, ui.what + label, done == total);
-    return g_interrupted.load() ? 1 : 0;
+    return Interrupts::interrupted() ? 1 : 0;
 }
 
 int on_kld(const lb_kld_result *r, void *user) {
@@ -264,7 +229,7 @@ int on_kld(const lb_kld_result *r, void *user) {
                   static_cast<unsigned long long>(r->n_chunks_total), r->kld.value);
     ui.bar.draw(r->n_chunks_total > 0 ? static_cast<double>(r->n_chunks) / r->n_chunks_total : 1.0,
                 ui.what + label, r->n_chunks == r->n_chunks_total);
-    return g_interrupted.load() ? 1 : 0;
+    return Interrupts::interrupted() ? 1 : 0;
 }
 
 std::string estimate_json(const lb_estimate &e) {
@@ -381,7 +346,7 @@ int interrupted() {
 }
 
 int compare_table(const Options &o, const std::string &text) {
-    CancelOnSignal interrupts;
+    Interrupts interrupts;
     auto base = std::make_unique<OpenSession>(o.base);
     if (!base->ok()) return 1;
     if (!configure(base->session, o)) return api_error("compare");
@@ -413,7 +378,7 @@ int compare_table(const Options &o, const std::string &text) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ui.bar.clear();
     interrupts.running(nullptr);
-    if (g_interrupted.load()) return interrupted();
+    if (Interrupts::interrupted()) return interrupted();
     if (st != LB_OK) return file_error(o.base);
     if (seconds > 0)
         b.tokens_per_second = static_cast<double>(n_chunks) * static_cast<double>(o.ctx) / seconds;
@@ -433,7 +398,7 @@ int compare_table(const Options &o, const std::string &text) {
         st = lb_kld_from_file(models[i]->session, saved.path().c_str(), on_kld, &ui, &row.r);
         ui.bar.clear();
         interrupts.running(nullptr);
-        if (g_interrupted.load()) return interrupted();
+        if (Interrupts::interrupted()) return interrupted();
         if (st != LB_OK) return file_error(row.file);
         if (row.r.seconds > 0)
             row.tokens_per_second = static_cast<double>(row.r.n_chunks) * row.r.n_ctx / row.r.seconds;
@@ -461,7 +426,7 @@ struct Tensor {
 };
 
 int compare_tensors(const Options &o, const std::string &text) {
-    CancelOnSignal interrupts;
+    Interrupts interrupts;
     OpenSession base(o.base);
     if (!base.ok()) return 1;
     if (!configure(base.session, o)) return api_error("compare");
@@ -489,7 +454,7 @@ int compare_tensors(const Options &o, const std::string &text) {
         &chunks);
     ui.bar.clear();
     interrupts.running(nullptr);
-    if (g_interrupted.load()) {
+    if (Interrupts::interrupted()) {
         lb_tensor_errors_free(errors);
         return interrupted();
     }

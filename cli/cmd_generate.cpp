@@ -1,11 +1,10 @@
 // lowbit generate MODEL -p PROMPT: continues a prompt, so that a user can try
 // a file right after quantizing it.
 #include "commands.hpp"
+#include "interrupts.hpp"
 #include "json.hpp"
 #include "session_open.hpp"
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -31,14 +30,6 @@ const char *kUsage = "usage: lowbit generate MODEL -p PROMPT [options]\n"
                      "  --json        print one JSON object at the end instead: the prompt, the\n"
                      "                generated token ids and their text\n"
                      "  -h, --help    show this help\n";
-
-lb_session *g_session = nullptr;
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int) {
-    g_interrupted.store(true);
-    lb_session_cancel(g_session);
-}
 
 int on_token(int32_t, const char *piece, size_t len, void *) {
     std::fwrite(piece, 1, len, stdout);
@@ -133,19 +124,15 @@ int cmd_generate(const Args &args) {
         std::fflush(stdout);
     }
     Collected collected;
-    g_session = s.session;
-    struct sigaction sa = {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int;
-    sigaction(SIGINT, &sa, &old_int);
-    const lb_status st =
-        json ? lb_session_generate(s.session, prompt.data(), prompt.size(), &o, collect_token, &collected)
-             : lb_session_generate(s.session, prompt.data(), prompt.size(), &o, on_token, nullptr);
-    sigaction(SIGINT, &old_int, nullptr);
-    g_session = nullptr;
+    lb_status st;
+    {
+        const Interrupts interrupts({s.session});
+        st = json
+                 ? lb_session_generate(s.session, prompt.data(), prompt.size(), &o, collect_token, &collected)
+                 : lb_session_generate(s.session, prompt.data(), prompt.size(), &o, on_token, nullptr);
+    }
     if (!json) std::printf("\n");
-    if (st == LB_E_CANCELLED && g_interrupted.load()) return 130;
+    if (st == LB_E_CANCELLED && Interrupts::interrupted()) return 130;
     if (st != LB_OK) return api_error("generate");
     if (json) print_json(model, prompt, collected);
     return 0;

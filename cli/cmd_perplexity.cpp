@@ -1,12 +1,11 @@
 // lowbit perplexity MODEL -f TEXT: the perplexity of a text under the model,
 // scored as llama.cpp's llama-perplexity scores it.
 #include "commands.hpp"
+#include "interrupts.hpp"
 #include "json.hpp"
 #include "progress_bar.hpp"
 #include "session_open.hpp"
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -28,14 +27,6 @@ const char *kUsage = "usage: lowbit perplexity MODEL -f TEXT [options]\n"
                      "  --cache-type T the key/value cache's type, F16 (default) or F32\n"
                      "  --json         print the result as JSON\n"
                      "  -h, --help     show this help\n";
-
-lb_session *g_session = nullptr;
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int) {
-    g_interrupted.store(true);
-    lb_session_cancel(g_session);
-}
 
 struct Ui {
     ProgressBar bar;
@@ -115,20 +106,13 @@ int cmd_perplexity(const Args &args) {
     Ui ui;
     lb_perplexity r{};
     r.version = LB_PERPLEXITY_VERSION;
-    g_session = s.session;
-    struct sigaction sa = {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int, old_term;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    const lb_status st =
-        lb_session_perplexity(s.session, text.data(), text.size(), ctx, chunks, on_chunk, &ui, &r);
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-    g_session = nullptr;
+    lb_status st;
+    {
+        const Interrupts interrupts({s.session});
+        st = lb_session_perplexity(s.session, text.data(), text.size(), ctx, chunks, on_chunk, &ui, &r);
+    }
     ui.bar.clear();
-    if (st == LB_E_CANCELLED && g_interrupted.load()) {
+    if (st == LB_E_CANCELLED && Interrupts::interrupted()) {
         std::fprintf(stderr, "lowbit: interrupted\n");
         return 130;
     }

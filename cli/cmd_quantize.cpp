@@ -1,14 +1,13 @@
 // lowbit quantize [options] IN [OUT] TYPE [NTHREADS]: llama-quantize's
 // command line, with its options and their meaning.
 #include "commands.hpp"
+#include "interrupts.hpp"
 #include "lowbit/lowbit.h"
 #include "progress_bar.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cinttypes>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -46,14 +45,6 @@ const char *kUsage =
     "  --max-buffer-size MIB        accepted for compatibility (lowbit's memory is always bounded)\n"
     "  --threads N, -t N            worker threads (default: all hardware threads)\n"
     "  -h, --help                   show this help\n";
-
-lb_quantizer *g_quantizer = nullptr;
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int) {
-    g_interrupted.store(true);
-    lb_quantizer_cancel(g_quantizer); // async-signal-safe: an atomic store
-}
 
 int on_progress(const lb_progress *p, void *user) {
     static_cast<ProgressBar *>(user)->draw(p);
@@ -304,19 +295,13 @@ int cmd_quantize(const Args &args) {
                         lb_quantizer_set_log(q, on_log, &ui) != LB_OK))
         status = api_error("quantize");
     if (status == 0) {
-        g_quantizer = q;
-        struct sigaction sa = {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        struct sigaction old_int, old_term;
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
-        const lb_status st = lb_quantizer_run(q, model, out.c_str());
-        sigaction(SIGINT, &old_int, nullptr);
-        sigaction(SIGTERM, &old_term, nullptr);
-        g_quantizer = nullptr;
+        lb_status st;
+        {
+            const Interrupts interrupts({}, q);
+            st = lb_quantizer_run(q, model, out.c_str());
+        }
         ui.clear();
-        if (st == LB_E_CANCELLED && g_interrupted.load()) {
+        if (st == LB_E_CANCELLED && Interrupts::interrupted()) {
             std::fprintf(stderr, "lowbit: interrupted; no output written\n");
             status = 130;
         } else if (st != LB_OK) {

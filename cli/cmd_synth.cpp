@@ -2,14 +2,13 @@
 // of realistic statistics (and optionally its importance matrix), for tests
 // and benchmarks.
 #include "commands.hpp"
+#include "interrupts.hpp"
 #include "lowbit/lowbit.h"
 #include "progress_bar.hpp"
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -47,14 +46,8 @@ const char *kSynthUsage =
     "                        (~1.2B weights, ~2.5 GB); other options override it\n"
     "  -h, --help            show this help\n";
 
-std::atomic<bool> g_interrupted{false};
-
-void on_signal(int) {
-    g_interrupted.store(true);
-}
-
 int on_progress(const lb_progress *p, void *user) {
-    if (g_interrupted.load()) return 1;
+    if (Interrupts::interrupted()) return 1;
     static_cast<ProgressBar *>(user)->draw(p);
     return 0;
 }
@@ -185,20 +178,15 @@ int cmd_synth(const Args &args) {
     if (!tokenizer_from.empty()) o.tokenizer_from = tokenizer_from.c_str();
 
     ProgressBar ui;
-    g_interrupted.store(false);
-    struct sigaction sa = {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int, old_term;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
     const auto start = std::chrono::steady_clock::now();
-    const lb_status st = checkpoint ? lb_synth_write_checkpoint(&o, out.c_str(), on_progress, &ui)
-                                    : lb_synth_write_model(&o, out.c_str(), on_progress, &ui);
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
+    lb_status st;
+    {
+        const Interrupts interrupts; // the progress callback stops the writing
+        st = checkpoint ? lb_synth_write_checkpoint(&o, out.c_str(), on_progress, &ui)
+                        : lb_synth_write_model(&o, out.c_str(), on_progress, &ui);
+    }
     ui.clear();
-    if (st == LB_E_CANCELLED && g_interrupted.load()) {
+    if (st == LB_E_CANCELLED && Interrupts::interrupted()) {
         std::fprintf(stderr, "lowbit: interrupted; no output written\n");
         return 130;
     }

@@ -1,6 +1,9 @@
-// Ctrl-C and SIGTERM during a long evaluation: they cancel the running
-// sessions (lb_session_cancel is safe from a signal handler's thread), so
-// the command ends cleanly, writing no partial output, with status 130.
+// Ctrl-C and SIGTERM during a long job: they cancel the running sessions or
+// quantizer (lb_session_cancel and lb_quantizer_cancel are atomic stores,
+// safe from a signal handler), so the command ends cleanly, writing no
+// partial output, with status 130. Commands whose work reports progress
+// also stop it from the progress callback when interrupted() says so (a
+// cancel that came just before a call began would be forgotten by it).
 #pragma once
 
 #include "lowbit/lowbit.h"
@@ -10,15 +13,20 @@
 
 namespace cli {
 
-// Cancels the given sessions on SIGINT/SIGTERM for the life of the object
-// (up to four; nullptr entries are ignored).
+// Installs the handlers for the life of the object, and restores the old
+// ones after.
 class Interrupts {
   public:
-    Interrupts(std::initializer_list<lb_session *> sessions);
+    // Cancels these sessions (up to four; nullptr entries are ignored) and
+    // this quantizer (or none) on a signal.
+    explicit Interrupts(std::initializer_list<lb_session *> sessions = {}, lb_quantizer *quantizer = nullptr);
     ~Interrupts();
     Interrupts(const Interrupts &) = delete;
     Interrupts &operator=(const Interrupts &) = delete;
 
+    // From now on a signal cancels s alone (nullptr: no session): for
+    // commands that run sessions one after another.
+    void running(lb_session *s);
     // Whether a signal came (then a LB_E_CANCELLED is the user's doing).
     static bool interrupted();
 

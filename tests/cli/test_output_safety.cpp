@@ -199,6 +199,40 @@ TEST(OutputSafety, OutputThatIsNotARegularFileIsRefused) {
     EXPECT_EQ(sorted_entries(work), (std::vector<std::string>{"model.gguf", "out.gguf"}));
 }
 
+// Ctrl-C (SIGINT) or SIGTERM while the work runs: status 130, a line saying
+// so, no output file.
+TEST(OutputSafety, InterruptedQuantizeWritesNothing) {
+    for (const int sig : {SIGINT, SIGTERM}) {
+        testdata::TempDir work, out_dir;
+        const std::string model = make_model(work), out = out_dir.file("out.gguf");
+        bool open = false;
+        const Outcome r = run_cli_during(quantize_args(model, out, "Q4_K_M"), [&](pid_t pid) {
+            // the output is open: the run is under way, its handlers installed
+            open = clitest::wait_until_open_in(pid, out_dir.path());
+            ::kill(pid, sig);
+        });
+        ASSERT_TRUE(open) << r.describe();
+        EXPECT_EQ(r.exit_code, 130) << strsignal(sig) << ": " << r.describe();
+        EXPECT_NE(r.err.find("interrupted; no output written"), std::string::npos) << r.err;
+        EXPECT_TRUE(sorted_entries(out_dir).empty());
+    }
+}
+
+TEST(OutputSafety, InterruptedPerplexityEndsCleanly) {
+    testdata::TempDir work;
+    // the whole validation text at ctx 32: thousands of chunks, seconds of work
+    const std::string all = testdata::validation_text();
+    testdata::write_file(work.file("text.txt"), std::vector<uint8_t>(all.begin(), all.end()));
+    const Outcome r = run_cli_during({"perplexity", testdata::stories_path(), "-f", work.file("text.txt"),
+                                      "--ctx", "32", "--threads", "1"},
+                                     [&](pid_t pid) {
+                                         std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                                         ::kill(pid, SIGINT);
+                                     });
+    EXPECT_EQ(r.exit_code, 130) << r.describe();
+    EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+}
+
 TEST(OutputSafety, FolderRemovedDuringTheRunIsAClearError) {
     testdata::TempDir work;
     const std::string model = make_model(work);

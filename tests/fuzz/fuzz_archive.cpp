@@ -6,6 +6,7 @@
 // member is read back through its mapping. Never a crash, a sanitizer
 // report, a leak or a hang.
 #include "common/error.hpp"
+#include "common/mapped_file.hpp"
 #include "memfd_path.hpp"
 #include "source/archive_members.hpp"
 
