@@ -12,7 +12,9 @@ packages=(g++ cmake make pkg-config libzstd-dev nlohmann-json3-dev libsentencepi
   # the Python module and its tests
   swig python3-dev python3-numpy python3-pytest
   # the float reference of the checkpoint-conversion tests
-  python3-torch)
+  python3-torch
+  # a CPU without AVX, emulated, for the no-stray-instructions test
+  qemu-user)
 if [[ ${1:-} == --all ]]; then
   # the format check, ABI checks, libFuzzer, the Debian packages
   packages+=(clang-format abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)

@@ -6,10 +6,12 @@
 // with lower error.
 #pragma once
 
+#include "common/isa.hpp"
 #include "formats/block_search.hpp"
 #include "formats/symmetric_blocks.hpp"
 
 namespace lb::formats {
+inline namespace LOWBIT_ISA {
 
 template <int NMAX> inline float affine_level(float x, float m, float id) {
     return nearest(clamp((x - m) * id, 0.0f, static_cast<float>(NMAX)));
@@ -59,11 +61,15 @@ inline void affine_quantize_fast(const float *x, uint8_t *q, float *out_d, float
     *out_m = better ? m1 : m0;
 }
 
+} // namespace LOWBIT_ISA
+
 struct AffineFit {
     float d = 0, m = 0; // binary16-exact
     float err = 0;
     float sl = 0, sll = 0, sxl = 0; // sums of w l, w l^2, w x l
 };
+
+inline namespace LOWBIT_ISA {
 
 template <int N, int NMAX> inline AffineFit affine_eval(const float *x, const float *w, float d, float m) {
     const float id = inverse_or_zero(d);
@@ -161,4 +167,5 @@ inline void affine_quantize_thorough(const float *x, const float *w, uint8_t *q,
     *out_m = best.m;
 }
 
+} // namespace LOWBIT_ISA
 } // namespace lb::formats

@@ -7,6 +7,8 @@
 // produces the same bytes.
 #pragma once
 
+#include "common/isa.hpp"
+
 #include <cstdint>
 #include <cstring>
 
@@ -19,6 +21,9 @@ namespace lb::formats {
 enum class Effort { kFast, kThorough };
 
 constexpr float kMaxScale = 65504.0f; // largest finite binary16
+
+// The functions, in each instruction set's own namespace (common/isa.hpp).
+inline namespace LOWBIT_ISA {
 
 inline uint32_t bits_of(float f) {
     uint32_t u;
@@ -86,4 +91,5 @@ template <int K> struct CandidatePool {
     }
 };
 
+} // namespace LOWBIT_ISA
 } // namespace lb::formats

@@ -3,10 +3,14 @@
 // These layouts are facts of the file format and must not change.
 #pragma once
 
+#include "common/isa.hpp"
+
 #include <cstdint>
 #include <cstring>
 
 namespace lb::formats {
+
+inline namespace LOWBIT_ISA { // common/isa.hpp
 
 // Bit 4 of each of 32 levels, as the 32-bit little-endian mask of Q5_0/Q5_1
 // (bit j = level j), built 8 levels at a time: the multiply gathers bit 4 of
@@ -18,6 +22,8 @@ inline void pack_high_bits(const uint8_t *q, uint8_t *qh) {
         qh[k] = static_cast<uint8_t>((((v >> 4) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56);
     }
 }
+
+} // namespace LOWBIT_ISA
 
 constexpr int QK4_0 = 32;
 constexpr int QK4_1 = 32;

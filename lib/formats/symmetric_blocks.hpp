@@ -8,11 +8,13 @@
 // only ever replaced by something with lower error.
 #pragma once
 
+#include "common/isa.hpp"
 #include "formats/block_search.hpp"
 
 #include <initializer_list>
 
 namespace lb::formats {
+inline namespace LOWBIT_ISA {
 
 // Smallest and largest value of n values.
 inline void min_max(const float *x, int n, float *out_min, float *out_max) {
@@ -61,12 +63,16 @@ inline float symmetric_quantize_fast(const float *x, uint8_t *q) {
     return delta < 0.0f ? d1 : d0;
 }
 
+} // namespace LOWBIT_ISA
+
 struct SymmetricFit {
     float d = 0;   // binary16-exact
     float err = 0; // weighted squared error with the nearest levels
     float sxl = 0; // sum w x l
     float sll = 0; // sum w l^2
 };
+
+inline namespace LOWBIT_ISA {
 
 template <int N, int LO, int HI> inline SymmetricFit symmetric_eval(const float *x, const float *w, float d) {
     const float id = inverse_or_zero(d);
@@ -154,4 +160,5 @@ inline float symmetric_quantize_thorough(const float *x, const float *w, uint8_t
     return best.d;
 }
 
+} // namespace LOWBIT_ISA
 } // namespace lb::formats

@@ -2,6 +2,7 @@
 // reference quantizer and dequantizer that define the format's behaviour.
 #pragma once
 
+#include "common/isa.hpp"
 #include "formats/search_kernels.hpp"
 #include "lowbit/lowbit.h"
 
@@ -45,6 +46,8 @@ struct TypeTraits {
 // Traits of a type id; ids out of range get the traits of "no type".
 const TypeTraits &traits(uint32_t type);
 
+inline namespace LOWBIT_ISA { // common/isa.hpp
+
 // Whether the id names a type that may appear in a GGUF file.
 inline bool is_valid_type(uint32_t type) {
     return traits(type).block_size != 0;
@@ -55,5 +58,7 @@ inline size_t row_bytes(uint32_t type, int64_t n) {
     const TypeTraits &t = traits(type);
     return static_cast<size_t>(n / t.block_size) * t.block_bytes;
 }
+
+} // namespace LOWBIT_ISA
 
 } // namespace lb::formats

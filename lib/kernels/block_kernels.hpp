@@ -6,11 +6,13 @@
 // Included by one translation unit per instruction set (generic/, x86_avx2/).
 #pragma once
 
+#include "common/isa.hpp"
 #include "formats/affine_blocks.hpp"
 #include "formats/symmetric_blocks.hpp"
 #include "kernels/lanes.hpp"
 
 namespace lb::kernels {
+inline namespace LOWBIT_ISA {
 
 // Element j of block b of W consecutive blocks goes to xt[j * W + b], so that
 // element j of all W blocks is one contiguous vector.
@@ -182,4 +184,5 @@ void affine_eval_all(const float *x, const float *w, const float *ds, const floa
     }
 }
 
+} // namespace LOWBIT_ISA
 } // namespace lb::kernels

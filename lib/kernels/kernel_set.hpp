@@ -2,10 +2,12 @@
 // Included once per instruction set, in a translation unit compiled for it.
 #pragma once
 
+#include "common/isa.hpp"
 #include "kernels/block_kernels.hpp"
 #include "kernels/kernels.hpp"
 
 namespace lb::kernels {
+inline namespace LOWBIT_ISA {
 
 template <int W> constexpr KernelSet make_kernel_set(const char *name, const DotKernels &(*dot)()) {
     return KernelSet{
@@ -27,4 +29,5 @@ template <int W> constexpr KernelSet make_kernel_set(const char *name, const Dot
     };
 }
 
+} // namespace LOWBIT_ISA
 } // namespace lb::kernels

@@ -5,11 +5,13 @@
 // scalar reference's bytes. W = 4 (16-byte vectors: SSE2, NEON) or 8 (AVX2).
 #pragma once
 
+#include "common/isa.hpp"
 #include "formats/block_search.hpp"
 
 #include <cstdint>
 
 namespace lb::kernels {
+inline namespace LOWBIT_ISA {
 
 typedef float f32x4 __attribute__((vector_size(16)));
 typedef int32_t i32x4 __attribute__((vector_size(16)));
@@ -78,4 +80,5 @@ template <int W> struct Lanes {
     static I to_int(F v) { return __builtin_convertvector(v, I); }
 };
 
+} // namespace LOWBIT_ISA
 } // namespace lb::kernels

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# lowbit on a CPU without AVX (qemu-x86_64 -cpu Nehalem: SSE4.2 at most):
+# no illegal instruction, and the same bytes. A small synthetic model is
+# quantized to every legacy and K file type, with and without an importance
+# matrix (the two search paths), natively (the AVX2 kernels here) and under
+# the emulated Nehalem (the generic kernels): the files must be identical.
+# Then the emulated CPU runs perplexity and generation on one of them.
+#
+# usage: no_avx_check.sh LOWBIT_CLI QEMU WORKDIR
+set -euo pipefail
+cli=$1 qemu=$2 work=$3
+rm -rf "$work"
+mkdir -p "$work"
+nehalem() { "$qemu" -cpu Nehalem "$@" 2> >(grep -v "TCG doesn't support" >&2); }
+"$cli" synth --layers 1 --embd 256 --heads 2 --kv-heads 1 --ff 256 --seed 4 \
+  --imatrix "$work/model.imatrix.gguf" "$work/model.gguf" > /dev/null
+nehalem "$cli" info "$work/model.gguf" > /dev/null
+types="Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K_M Q4_K_M Q5_K_M Q6_K"
+n=0
+for t in $types; do
+  for im in none imatrix; do
+    extra=()
+    [[ $im == imatrix ]] && extra=(--imatrix "$work/model.imatrix.gguf")
+    "$cli" quantize "${extra[@]}" "$work/model.gguf" "$work/native-$t-$im.gguf" "$t" > /dev/null
+    nehalem "$cli" quantize "${extra[@]}" "$work/model.gguf" "$work/nehalem-$t-$im.gguf" "$t" > /dev/null
+    if ! cmp -s "$work/native-$t-$im.gguf" "$work/nehalem-$t-$im.gguf"; then
+      echo "no_avx_check: $t ($im) differs between the native CPU and Nehalem" >&2
+      exit 1
+    fi
+    n=$((n + 1))
+  done
+done
+head -c 600 "$(dirname "$0")/../data/tinystories_val.txt" > "$work/text.txt"
+nehalem "$cli" perplexity "$work/nehalem-Q4_K_M-none.gguf" -f "$work/text.txt" --ctx 32 > "$work/ppl.txt"
+nehalem "$cli" generate "$work/nehalem-Q8_0-none.gguf" -p "Once" -n 4 > /dev/null
+echo "no_avx_check: $n files byte-identical natively and on Nehalem; perplexity and generation ran there: $(grep -m1 "PPL" "$work/ppl.txt")"
