@@ -64,12 +64,26 @@ for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
   { printf "\\x$(printf %02x "$i")"; head -c 1200 /dev/zero | tr '\0' '\125'; } > "$work/rows/type$i"
 done
 
-status=0
-for target in model imatrix rows tokenizer base_logits safetensors json archive; do
-  echo "== fuzz_$target: $what" >&2
+# The targets run side by side, one per core (each is single-threaded and
+# deterministic: its own seed, corpus and log), reported in a fixed order.
+targets=(model imatrix rows tokenizer base_logits safetensors json archive)
+run_target() { # target: exit status in work/fuzz_TARGET.status
+  local target=$1 rc=0
   mkdir -p "$work/corpus-$target"
-  if ! (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
-          -max_len=65536 -print_final_stats=1 "work/corpus-$target" "work/$target" 2>"work/fuzz_$target.log"); then
+  (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -print_final_stats=1 "work/corpus-$target" "work/$target" 2>"work/fuzz_$target.log") || rc=$?
+  echo "$rc" > "$work/fuzz_$target.status"
+}
+jobs_max=$(nproc)
+for target in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= jobs_max)); do wait -n || true; done
+  run_target "$target" &
+done
+wait
+status=0
+for target in "${targets[@]}"; do
+  echo "== fuzz_$target: $what" >&2
+  if [[ $(cat "$work/fuzz_$target.status" 2>/dev/null) != 0 ]]; then
     echo "fuzz_$target FAILED; the end of its log (build/fuzz/work/fuzz_$target.log):" >&2
     tail -40 "build/fuzz/work/fuzz_$target.log" >&2
     status=1

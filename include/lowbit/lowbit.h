@@ -291,8 +291,9 @@ LB_API uint64_t lb_model_file_size(const lb_model *model);
  * (a checkpoint's: its safetensors files). */
 LB_API size_t lb_model_shard_count(const lb_model *model);
 
-/* 1 if the model is a Hugging Face checkpoint folder read as GGUF (see
- * lb_model_open()), 0 if it is a GGUF file (or model is NULL). */
+/* 1 if the model is a Hugging Face checkpoint (a folder or an archive of
+ * one) read as GGUF (see lb_model_open()), 0 if it is a GGUF file (or model
+ * is NULL). */
 LB_API int lb_model_is_checkpoint(const lb_model *model);
 
 /* File offset where the tensor data section starts. */

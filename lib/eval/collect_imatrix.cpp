@@ -4,6 +4,7 @@
 #include "eval/chunks.hpp"
 #include "eval/imatrix_collector.hpp"
 #include "imatrix/imatrix.hpp"
+#include "session/observer_scope.hpp"
 
 #include <cmath>
 
@@ -46,21 +47,6 @@ void write(const imatrix::Imatrix &m, const ImatrixOptions &o, const std::string
         imatrix::write_gguf(m, path);
 }
 
-// Restores the session's observer when the collection ends.
-class ObserverFor {
-  public:
-    ObserverFor(session::Session &s, session::MatmulObserver o) : s_(s), saved_(s.observer()) {
-        s.set_observer(std::move(o));
-    }
-    ~ObserverFor() { s_.set_observer(std::move(saved_)); }
-    ObserverFor(const ObserverFor &) = delete;
-    ObserverFor &operator=(const ObserverFor &) = delete;
-
-  private:
-    session::Session &s_;
-    session::MatmulObserver saved_;
-};
-
 } // namespace
 
 ImatrixReport collect_imatrix(session::Session &s, const std::string &text, const ImatrixOptions &o,
@@ -79,11 +65,9 @@ ImatrixReport collect_imatrix(session::Session &s, const std::string &text, cons
     r.n_ctx = o.n_ctx;
     r.chunk_count = collector.chunk_count();
     r.n_chunks_total = chunks.n_chunks;
-    // the user's observer (if any) still sees every product
-    const session::MatmulObserver user = s.observer();
-    const ObserverFor hook(s, [&](const session::Matrix &m, const float *rows, int64_t n_rows) {
+    const session::ObserverScope hook(s, [&](const session::Matrix &m, const float *rows, int64_t n_rows) {
         if (collector.wants(m.name, n_rows)) collector.add(m.name, rows, n_rows, m.w.n);
-        return !user || user(m, rows, n_rows);
+        return true;
     });
     const ContextFor context(s, o.n_ctx);
     const int64_t n_vocab = s.config().n_vocab;

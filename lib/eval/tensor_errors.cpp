@@ -5,6 +5,7 @@
 #include "eval/chunks.hpp"
 #include "formats/type_traits.hpp"
 #include "kernels/kernels.hpp"
+#include "session/observer_scope.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -168,20 +169,6 @@ class Measure {
     std::vector<uint8_t> activations_;
 };
 
-// Puts a session's observer back when the measurement ends.
-class RestoreObserver {
-  public:
-    explicit RestoreObserver(session::Session &s) : s_(s), saved_(s.observer()) {}
-    ~RestoreObserver() { s_.set_observer(saved_); }
-    RestoreObserver(const RestoreObserver &) = delete;
-    RestoreObserver &operator=(const RestoreObserver &) = delete;
-    const session::MatmulObserver &saved() const { return saved_; }
-
-  private:
-    session::Session &s_;
-    session::MatmulObserver saved_;
-};
-
 } // namespace
 
 std::vector<TensorError> tensor_errors(session::Session &base, const Model &quantized,
@@ -192,10 +179,7 @@ std::vector<TensorError> tensor_errors(session::Session &base, const Model &quan
     const ContextFor ctx(base, o.n_ctx);
     const int n_threads = base.params.n_threads > 0 ? base.params.n_threads : hardware_threads();
     Measure measure(quantized, base.kernels != nullptr ? *base.kernels : kernels::active(), n_threads);
-    const RestoreObserver restore(base);
-    const session::MatmulObserver &outer = restore.saved();
-    base.set_observer([&](const session::Matrix &m, const float *rows, int64_t n_rows) {
-        if (outer && !outer(m, rows, n_rows)) return false;
+    const session::ObserverScope hook(base, [&](const session::Matrix &m, const float *rows, int64_t n_rows) {
         measure.add(m, rows, n_rows);
         return true;
     });

@@ -16,6 +16,22 @@ struct ZstdStream::State {
     uint64_t written = 0;
     size_t pending = 0; // ZSTD_decompressStream's last hint: 0 when a frame just ended
     bool any = false;
+
+    // One call of the decoder on in; what it gives is appended to out.
+    // Returns the bytes it gave.
+    size_t step(ZSTD_inBuffer &in) {
+        ZSTD_outBuffer o{buffer.data(), buffer.size(), 0};
+        const size_t r = ZSTD_decompressStream(z, &o, &in);
+        if (ZSTD_isError(r))
+            fail(LB_E_FORMAT, "%s: not valid zstd data: %s", out.name().c_str(), ZSTD_getErrorName(r));
+        if (o.pos > max_bytes - written)
+            fail(LB_E_FORMAT, "%s: decompresses to more than %llu bytes", out.name().c_str(),
+                 static_cast<unsigned long long>(max_bytes));
+        out.write_at(written, buffer.data(), o.pos);
+        written += o.pos;
+        pending = r;
+        return o.pos;
+    }
 };
 
 ZstdStream::ZstdStream(MemoryFile &out, uint64_t max_bytes) : s_(std::make_unique<State>(out, max_bytes)) {
@@ -31,38 +47,15 @@ ZstdStream::~ZstdStream() {
 void ZstdStream::feed(const void *p, size_t n) {
     ZSTD_inBuffer in{p, n, 0};
     if (n > 0) s_->any = true;
-    while (in.pos < in.size) {
-        ZSTD_outBuffer o{s_->buffer.data(), s_->buffer.size(), 0};
-        const size_t r = ZSTD_decompressStream(s_->z, &o, &in);
-        if (ZSTD_isError(r))
-            fail(LB_E_FORMAT, "%s: not valid zstd data: %s", s_->out.name().c_str(), ZSTD_getErrorName(r));
-        if (o.pos > s_->max_bytes - s_->written)
-            fail(LB_E_FORMAT, "%s: decompresses to more than %llu bytes", s_->out.name().c_str(),
-                 static_cast<unsigned long long>(s_->max_bytes));
-        s_->out.write_at(s_->written, s_->buffer.data(), o.pos);
-        s_->written += o.pos;
-        s_->pending = r;
-    }
+    while (in.pos < in.size) s_->step(in);
 }
 
 void ZstdStream::finish() {
-    // flush what the decoder still holds for the last frame
-    for (;;) {
-        ZSTD_inBuffer in{nullptr, 0, 0};
-        ZSTD_outBuffer o{s_->buffer.data(), s_->buffer.size(), 0};
-        if (s_->pending == 0 || !s_->any) break;
-        const size_t r = ZSTD_decompressStream(s_->z, &o, &in);
-        if (ZSTD_isError(r))
-            fail(LB_E_FORMAT, "%s: not valid zstd data: %s", s_->out.name().c_str(), ZSTD_getErrorName(r));
-        if (o.pos == 0) break;
-        if (o.pos > s_->max_bytes - s_->written)
-            fail(LB_E_FORMAT, "%s: decompresses to more than %llu bytes", s_->out.name().c_str(),
-                 static_cast<unsigned long long>(s_->max_bytes));
-        s_->out.write_at(s_->written, s_->buffer.data(), o.pos);
-        s_->written += o.pos;
-        s_->pending = r;
-    }
     if (!s_->any) fail(LB_E_FORMAT, "%s: empty, not zstd data", s_->out.name().c_str());
+    // flush what the decoder still holds for the last frame
+    ZSTD_inBuffer none{nullptr, 0, 0};
+    while (s_->pending != 0 && s_->step(none) > 0) {
+    }
     if (s_->pending != 0)
         fail(LB_E_FORMAT, "%s: truncated: the zstd data ends inside a frame", s_->out.name().c_str());
 }

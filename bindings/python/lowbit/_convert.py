@@ -14,7 +14,9 @@ def convert(src, out_path, outtype="F16", threads=None, progress=None):
     """Writes the checkpoint in folder ``src`` (config.json, model.safetensors
     or its shards, tokenizer.json, tokenizer_config.json) to ``out_path`` as
     GGUF, atomically: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM
-    and Qwen3ForCausalLM. ``outtype`` is the weights' type ("F32", "F16",
+    and Qwen3ForCausalLM. ``src`` may also be an archive of such a folder
+    (.tar, .tar.gz, .tar.zst, .tar.xz, .tar.bz2, .zip), read without unpacking
+    it to disk; a file NAME.zst stands for NAME. ``outtype`` is the weights' type ("F32", "F16",
     "BF16" or "Q8_0"; norms stay F32). progress(done, total, tensor_index,
     tensor_count, tensor_name) is called after each tensor; a true result
     cancels (CancelledError, nothing written). The GIL is released while it

@@ -197,8 +197,9 @@ class Model:
 
     @property
     def is_checkpoint(self):
-        """Whether the model is a Hugging Face checkpoint folder, read as the
-        GGUF file lowbit.convert(..., "F32") would write."""
+        """Whether the model is a Hugging Face checkpoint (a folder or an
+        archive of one), read as the GGUF file lowbit.convert(..., "F32")
+        would write."""
         return bool(_c.lb_model_is_checkpoint(self._pointer()))
 
     @property
