@@ -46,17 +46,12 @@ constexpr GlobalTensor kGlobalTensors[] = {
     {"lm_head.weight", "output.weight"},
 };
 
-bool ends_with(const std::string &s, const char *suffix) {
-    const size_t n = std::strlen(suffix);
-    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
 } // namespace
 
 std::optional<MappedName> map_name(const HfConfig &c, const std::string &hf) {
     for (const GlobalTensor &g : kGlobalTensors)
         if (hf == g.hf) return MappedName{g.gguf, -1, 0};
-    if (ends_with(hf, ".rotary_emb.inv_freq")) return std::nullopt; // recomputed by the runtime
+    if (hf.ends_with(".rotary_emb.inv_freq")) return std::nullopt; // recomputed by the runtime
     const std::string prefix = "model.layers.";
     if (hf.rfind(prefix, 0) == 0) {
         const size_t start = prefix.size(), dot = hf.find('.', start);

@@ -60,8 +60,7 @@ std::string split_path(const std::string &prefix, int index, int count) {
 
 Model::Model(const std::string &path) : path_(path) {
     struct stat st;
-    const bool folder = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-    if (folder || (source::is_archive_path(path) && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))) {
+    if ((::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) || source::is_archive_path(path)) {
         const source::Source src(path);
         if (!src.has("config.json"))
             fail(LB_E_IO,

@@ -17,11 +17,6 @@ namespace {
 
 constexpr const char *kZstSuffix = ".zst";
 
-bool ends_with(const std::string &s, const char *tail) {
-    const size_t n = std::strlen(tail);
-    return s.size() >= n && s.compare(s.size() - n, n, tail) == 0;
-}
-
 // Frees the libarchive reader on every path out.
 struct Reader {
     archive *a = archive_read_new();
@@ -123,7 +118,7 @@ ArchiveMembers read_archive(const std::string &path,
         if (type != AE_IFREG)
             fail(LB_E_FORMAT, "%s: not a regular file (a device, FIFO or socket)", where.c_str());
         std::string name = member_name(path, raw);
-        const bool zst = ends_with(name, kZstSuffix);
+        const bool zst = name.ends_with(kZstSuffix);
         if (zst) name.resize(name.size() - std::strlen(kZstSuffix));
         if (out.files.count(name) != 0)
             fail(LB_E_FORMAT, "%s: member \"%s\" is in the archive twice%s", path.c_str(), name.c_str(),

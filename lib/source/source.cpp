@@ -23,10 +23,6 @@ constexpr uint64_t kMaxSmallFileBytes = 1ull << 30;
 const char *const kArchiveSuffixes[] = {".tar.gz", ".tar.zst", ".tar.xz", ".tar.bz2", ".tgz",
                                         ".tzst",   ".txz",     ".tar",    ".zip"};
 
-bool ends_with(const std::string &s, const std::string &tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 std::string base_name(std::string path) {
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     const size_t slash = path.rfind('/');
@@ -35,8 +31,8 @@ std::string base_name(std::string path) {
 
 // The size limit of a file a checkpoint reads (0: not one).
 uint64_t wanted_file(const std::string &base) {
-    if (ends_with(base, ".safetensors")) return std::numeric_limits<uint64_t>::max();
-    if (ends_with(base, ".json") || base == "tokenizer.model") return kMaxSmallFileBytes;
+    if (base.ends_with(".safetensors")) return std::numeric_limits<uint64_t>::max();
+    if (base.ends_with(".json") || base == "tokenizer.model") return kMaxSmallFileBytes;
     return 0;
 }
 
@@ -56,7 +52,7 @@ bool regular_file(const std::string &path) {
 
 bool is_archive_path(const std::string &path) {
     for (const char *s : kArchiveSuffixes)
-        if (ends_with(path, s)) return true;
+        if (path.ends_with(s)) return true;
     return false;
 }
 
@@ -89,7 +85,7 @@ Source::Source(const std::string &path) : path_(path) {
         if (name.compare(0, top_.size(), top_) != 0) continue;
         const std::string rest = name.substr(top_.size());
         if (rest.find('/') != std::string::npos) continue;
-        compressed_[rest] = ends_with(file->name(), ".zst");
+        compressed_[rest] = file->name().ends_with(".zst");
         members_.emplace(rest, std::move(file));
     }
 }
@@ -101,7 +97,7 @@ std::string Source::stem() const {
     std::string base = base_name(path_);
     if (archive_)
         for (const char *s : kArchiveSuffixes)
-            if (ends_with(base, s) && base.size() > std::strlen(s)) {
+            if (base.ends_with(s) && base.size() > std::strlen(s)) {
                 base.resize(base.size() - std::strlen(s));
                 break;
             }
