@@ -1,6 +1,8 @@
 // lowbit info FILE [--json]: metadata and tensor table of a GGUF file.
+// lowbit info --cpu [--json]: the CPU's features and the kernel sets.
 #include "commands.hpp"
 #include "json.hpp"
+#include "kernels_info.hpp"
 #include "lowbit/lowbit.h"
 
 #include <cinttypes>
@@ -190,13 +192,19 @@ void print_text(const lb_model *m) {
 
 int cmd_info(const Args &args) {
     std::string path;
-    bool json = false;
+    bool json = false, cpu = false;
     for (const std::string &a : args) {
         if (a == "--json")
             json = true;
+        else if (a == "--cpu")
+            cpu = true;
         else if (a == "-h" || a == "--help") {
-            std::printf("usage: lowbit info FILE [--json]\n\nPrints the metadata and the tensor table of a "
-                        "GGUF file.\n");
+            std::printf(
+                "usage: lowbit info FILE [--json]\n       lowbit info --cpu [--json]\n\nPrints the "
+                "metadata and the tensor table of a GGUF file (or a Hugging Face checkpoint), or with "
+                "--cpu\nthe CPU's instruction-set extensions, the kernel sets of the library and the "
+                "one in use\n(the fastest this CPU runs; the environment variable LOWBIT_KERNELS "
+                "forces another).\n");
             return 0;
         } else if (a.size() > 1 && a[0] == '-')
             return error("info: unknown option '" + a + "'");
@@ -205,7 +213,9 @@ int cmd_info(const Args &args) {
         else
             return error("info: more than one file given ('" + path + "' and '" + a + "')");
     }
-    if (path.empty()) return error("info: no file given (usage: lowbit info FILE [--json])");
+    if (cpu && !path.empty()) return error("info: --cpu takes no file ('" + path + "' given)");
+    if (cpu) return print_cpu_info(json);
+    if (path.empty()) return error("info: no file given (usage: lowbit info FILE [--json] or --cpu)");
     lb_model *m = open_model(path);
     if (m == nullptr) return 1;
     if (json)

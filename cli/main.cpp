@@ -2,6 +2,7 @@
 // imatrix, generate.
 #include "commands.hpp"
 #include "input_guard.hpp"
+#include "kernels_info.hpp"
 #include "lowbit/lowbit.h"
 
 #include <cstdio>
@@ -40,6 +41,7 @@ const char *kUsage =
     "\n"
     "commands:\n"
     "  info FILE [--json]                     show a GGUF file's metadata and tensors\n"
+    "  info --cpu [--json]                    the CPU's features and the kernel set in use\n"
     "  quantize [options] IN [OUT] TYPE [N]   quantize a model (see lowbit quantize --help)\n"
     "  synth [options] OUT                    write a synthetic model (see lowbit synth --help)\n"
     "  tokenize MODEL TEXT                    the model's tokens of a text\n"
@@ -69,6 +71,7 @@ int main(int argc, char **argv) {
         std::printf("%s", kUsage);
         return 0;
     }
+    cli::warn_unusable_forced_kernels();
     if (cmd == "info") return cli::cmd_info(args);
     if (cmd == "quantize") return cli::cmd_quantize(args);
     if (cmd == "synth") return cli::cmd_synth(args);

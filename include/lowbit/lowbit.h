@@ -84,6 +84,37 @@ LB_API const char *lb_version(void);
 LB_API uint32_t lb_version_number(void);
 
 /* ------------------------------------------------------------------------ */
+/* Kernel sets                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* lowbit's hot loops (block searches, dot products, matrix products) come in
+ * kernel sets, one per instruction set, all in this library: "scalar" (the
+ * reference that defines every format's bytes), "generic" (4-lane vectors:
+ * SSE2 on x86-64, NEON on AArch64), and on x86-64 "avx2" (AVX2, FMA, F16C) and
+ * "avx512" (AVX-512 F, BW, VL, DQ and VNNI). Every set writes the same bytes;
+ * dot products agree within float rounding. The first use picks the fastest
+ * set this CPU (and its operating system) runs, unless the environment
+ * variable LOWBIT_KERNELS names another set that runs here; the choice then
+ * holds for the life of the process. */
+
+/* The number of kernel sets in this build, and the name of set i, slowest
+ * first (a static string; NULL if i >= lb_kernels_count()). */
+LB_API size_t lb_kernels_count(void);
+LB_API const char *lb_kernels_name(size_t i);
+
+/* Nonzero if the set named `name` is in this build and runs on this CPU. */
+LB_API int lb_kernels_available(const char *name);
+
+/* The name of the set in use (a static string; never NULL). Picks it if
+ * nothing has yet. */
+LB_API const char *lb_kernels_active(void);
+
+/* The instruction-set extensions the kernel sets use that this CPU and its
+ * operating system offer, space-separated, e.g. "sse2 avx2 fma f16c avx512f
+ * avx512bw avx512vl avx512dq avx512vnni" (a static string; never NULL). */
+LB_API const char *lb_cpu_features(void);
+
+/* ------------------------------------------------------------------------ */
 /* Status codes and errors                                                  */
 /* ------------------------------------------------------------------------ */
 

@@ -1,8 +1,12 @@
-// Choosing the kernel set at run time.
+// Choosing the kernel set at run time: what the CPU reports through cpuid,
+// and what the operating system saves on a context switch (xgetbv), since a
+// CPU with AVX-512 under a kernel that does not save the ZMM registers cannot
+// use them.
 #include "kernels/kernels.hpp"
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -11,27 +15,86 @@ namespace lb::kernels {
 
 namespace {
 
+struct Features {
+    bool sse2 = false, avx2 = false, fma = false, f16c = false;
+    bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false,
+         avx512bf16 = false;
+};
+
 #if defined(__x86_64__)
-// F16C: CPUID leaf 1, ECX bit 29 (not every compiler's __builtin_cpu_supports knows it)
-bool has_f16c() {
-    unsigned a, b, c, d;
-    return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 29)) != 0;
+bool bit(unsigned reg, int n) {
+    return (reg >> n & 1u) != 0;
 }
 
-// the AVX2 set's dot kernels also use FMA and F16C (every AVX2 CPU has them)
-bool has_avx2() {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
+// XCR0: the register state the operating system saves
+uint64_t xcr0() {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+Features detect() {
+    Features f;
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d) == 0) return f;
+    f.sse2 = bit(d, 26);
+    const bool osxsave = bit(c, 27), avx = bit(c, 28);
+    const uint64_t state = osxsave ? xcr0() : 0;
+    const bool ymm = avx && (state & 0x6) == 0x6;   // SSE and AVX state
+    const bool zmm = ymm && (state & 0xe0) == 0xe0; // opmask, ZMM0-15 upper halves, ZMM16-31
+    f.fma = ymm && bit(c, 12);
+    f.f16c = ymm && bit(c, 29);
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return f;
+    f.avx2 = ymm && bit(b, 5);
+    f.avx512f = zmm && bit(b, 16);
+    f.avx512dq = f.avx512f && bit(b, 17);
+    f.avx512bw = f.avx512f && bit(b, 30);
+    f.avx512vl = f.avx512f && bit(b, 31);
+    f.avx512vnni = f.avx512f && bit(c, 11);
+    const unsigned max_sub = a;
+    if (max_sub >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d) != 0) f.avx512bf16 = f.avx512f && bit(a, 5);
+    return f;
+}
+#else
+Features detect() {
+    return {};
 }
 #endif
 
+const Features &features() {
+    static const Features f = detect();
+    return f;
+}
+
+// the AVX2 set's dot kernels also use FMA and F16C (every AVX2 CPU has them)
+bool runs_avx2() {
+    const Features &f = features();
+    return f.avx2 && f.fma && f.f16c;
+}
+
+// the AVX-512 set calls the AVX2 set's kernels for some types
+bool runs_avx512() {
+    const Features &f = features();
+    return runs_avx2() && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
+}
+
 } // namespace
+
+#if defined(__x86_64__)
+const char *const kSetNames[] = {"scalar", "generic", "avx2", "avx512"};
+const int kSetCount = 4;
+#else
+const char *const kSetNames[] = {"scalar", "generic"};
+const int kSetCount = 2;
+#endif
 
 const KernelSet *find(const char *name) {
     if (name == nullptr) return nullptr;
     if (std::strcmp(name, "scalar") == 0) return &kScalarKernels;
     if (std::strcmp(name, "generic") == 0) return &kGenericKernels;
 #if defined(__x86_64__)
-    if (std::strcmp(name, "avx2") == 0) return has_avx2() ? &kAvx2Kernels : nullptr;
+    if (std::strcmp(name, "avx2") == 0) return runs_avx2() ? &kAvx2Kernels : nullptr;
+    if (std::strcmp(name, "avx512") == 0) return runs_avx512() ? &kAvx512Kernels : nullptr;
 #endif
     return nullptr;
 }
@@ -42,12 +105,37 @@ const KernelSet kScalarKernels = {
 const KernelSet &active() {
     static const KernelSet *const set = [] {
         if (const KernelSet *forced = find(std::getenv("LOWBIT_KERNELS"))) return forced;
-#if defined(__x86_64__)
-        if (has_avx2()) return &kAvx2Kernels;
-#endif
+        for (int i = kSetCount - 1; i > 0; --i)
+            if (const KernelSet *s = find(kSetNames[i])) return s;
         return &kGenericKernels;
     }();
     return *set;
+}
+
+const char *cpu_features() {
+    static const std::string text = [] {
+        const Features &f = features();
+        const std::pair<bool, const char *> named[] = {
+            {f.sse2, "sse2"},
+            {f.avx2, "avx2"},
+            {f.fma, "fma"},
+            {f.f16c, "f16c"},
+            {f.avx512f, "avx512f"},
+            {f.avx512bw, "avx512bw"},
+            {f.avx512vl, "avx512vl"},
+            {f.avx512dq, "avx512dq"},
+            {f.avx512vnni, "avx512vnni"},
+            {f.avx512bf16, "avx512bf16"},
+        };
+        std::string s;
+        for (const auto &[has, name] : named)
+            if (has) s += s.empty() ? name : std::string(" ") + name;
+#if defined(__aarch64__)
+        s = "neon"; // the generic set's 4-lane vectors (every AArch64 CPU has them)
+#endif
+        return s;
+    }();
+    return text.c_str();
 }
 
 } // namespace lb::kernels

@@ -10,7 +10,7 @@
 namespace lb::kernels {
 
 struct KernelSet {
-    const char *name; // "scalar", "generic", "avx2"
+    const char *name; // "scalar", "generic", "avx2", "avx512"
     formats::SearchKernels search;
     const DotKernels &(*dot)(); // the dot kernels (built on first use)
 };
@@ -19,18 +19,32 @@ struct KernelSet {
 namespace avx2 {
 const DotKernels &dot_kernels();
 }
+namespace avx512 {
+const DotKernels &dot_kernels();
+}
 #endif
 
-// The scalar reference, the portable vector set, and (on x86-64) the AVX2 set.
+// The scalar reference, the portable vector set, and (on x86-64) the AVX2 and
+// AVX-512 sets.
 extern const KernelSet kScalarKernels;
 extern const KernelSet kGenericKernels;
 #if defined(__x86_64__)
 extern const KernelSet kAvx2Kernels;
+extern const KernelSet kAvx512Kernels;
 #endif
 
+// The sets of this build, slowest first: every name find() may accept.
+extern const char *const kSetNames[];
+extern const int kSetCount;
+
 // The set to use: the fastest this CPU supports, or the one named by the
-// environment variable LOWBIT_KERNELS (scalar, generic, avx2).
+// environment variable LOWBIT_KERNELS (scalar, generic, avx2, avx512) if it
+// runs here.
 const KernelSet &active();
+
+// The instruction-set extensions this CPU (and its operating system) offers
+// that the sets use, space-separated: "sse2 avx2 fma f16c avx512f ...".
+const char *cpu_features();
 
 // A set by name if it exists in this build and runs on this CPU, else nullptr.
 const KernelSet *find(const char *name);

@@ -2,7 +2,7 @@
 // the operations the block quantizers use. Every lane computes exactly what
 // the scalar reference computes for one block or one candidate, with the same
 // IEEE operations in the same order, so kernels built on these produce the
-// scalar reference's bytes. W = 4 (16-byte vectors: SSE2, NEON) or 8 (AVX2).
+// scalar reference's bytes. W = 4 (16-byte vectors: SSE2, NEON), 8 (AVX2) or 16 (AVX-512).
 #pragma once
 
 #include "common/isa.hpp"
@@ -19,6 +19,9 @@ typedef uint32_t u32x4 __attribute__((vector_size(16)));
 typedef float f32x8 __attribute__((vector_size(32)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
 typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
 
 template <int W> struct LaneTypes;
 template <> struct LaneTypes<4> {
@@ -30,6 +33,11 @@ template <> struct LaneTypes<8> {
     using F = f32x8;
     using I = i32x8;
     using U = u32x8;
+};
+template <> struct LaneTypes<16> {
+    using F = f32x16;
+    using I = i32x16;
+    using U = u32x16;
 };
 
 template <int W> struct Lanes {

@@ -5,6 +5,10 @@
 # matrix (the two search paths), natively (the AVX2 kernels here) and under
 # the emulated Nehalem (the generic kernels): the files must be identical.
 # Then the emulated CPU runs perplexity and generation on one of them.
+# Last, qemu's "max" CPU (AVX2, FMA and F16C but no AVX-512, which qemu does
+# not emulate) must choose the AVX2 set and write the same bytes again: on a
+# host with AVX-512 this is the run that would fault if an AVX-512 kernel were
+# picked without the CPU reporting it.
 #
 # usage: no_avx_check.sh LOWBIT_CLI QEMU WORKDIR
 set -euo pipefail
@@ -12,6 +16,7 @@ cli=$1 qemu=$2 work=$3
 rm -rf "$work"
 mkdir -p "$work"
 nehalem() { "$qemu" -cpu Nehalem "$@" 2> >(grep -v "TCG doesn't support" >&2); }
+avx2_cpu() { "$qemu" -cpu max "$@" 2> >(grep -v "TCG doesn't support" >&2); }
 "$cli" synth --layers 1 --embd 256 --heads 2 --kv-heads 1 --ff 256 --seed 4 \
   --imatrix "$work/model.imatrix.gguf" "$work/model.gguf" > /dev/null
 nehalem "$cli" info "$work/model.gguf" > /dev/null
@@ -33,4 +38,16 @@ done
 head -c 600 "$(dirname "$0")/../data/tinystories_val.txt" > "$work/text.txt"
 nehalem "$cli" perplexity "$work/nehalem-Q4_K_M-none.gguf" -f "$work/text.txt" --ctx 32 > "$work/ppl.txt"
 nehalem "$cli" generate "$work/nehalem-Q8_0-none.gguf" -p "Once" -n 4 > /dev/null
+nehalem "$cli" info --cpu | grep -qx 'using: *generic .*' ||
+  { echo "no_avx_check: Nehalem does not use the generic kernels:" >&2; nehalem "$cli" info --cpu >&2; exit 1; }
 echo "no_avx_check: $n files byte-identical natively and on Nehalem; perplexity and generation ran there: $(grep -m1 "PPL" "$work/ppl.txt")"
+
+avx2_cpu "$cli" info --cpu | grep -qx 'using: *avx2 .*' ||
+  { echo "no_avx_check: qemu's max CPU does not use the AVX2 kernels:" >&2; avx2_cpu "$cli" info --cpu >&2; exit 1; }
+for t in Q4_0 Q8_0 Q4_K_M; do
+  avx2_cpu "$cli" quantize --imatrix "$work/model.imatrix.gguf" "$work/model.gguf" "$work/avx2-$t.gguf" "$t" > /dev/null
+  cmp -s "$work/native-$t-imatrix.gguf" "$work/avx2-$t.gguf" ||
+    { echo "no_avx_check: $t (imatrix) differs between the native CPU and an AVX2 CPU" >&2; exit 1; }
+done
+avx2_cpu "$cli" perplexity "$work/nehalem-Q4_K_M-none.gguf" -f "$work/text.txt" --ctx 32 > "$work/ppl-avx2.txt"
+echo "no_avx_check: on an AVX2 CPU without AVX-512 the avx2 set runs, 3 files byte-identical, $(grep -m1 "PPL" "$work/ppl-avx2.txt")"

@@ -4,6 +4,7 @@
 #include "run_cli.hpp"
 #include "test_data.hpp"
 
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <string>
 
@@ -45,6 +46,46 @@ TEST(InfoCommand, JsonIsValidAndComplete) {
         "assert t['token_embd.weight']['type']=='F32'\" " +
         dir.file("info.json");
     EXPECT_EQ(std::system(check.c_str()), 0) << o.out.substr(0, 400);
+}
+
+// The CPU's kernel sets: the JSON through Python's parser, checked against
+// Linux's /proc/cpuinfo flags (an independent view of the CPU) and the text;
+// LOWBIT_KERNELS forces a set that runs here, and a name that is none gets a
+// warning on every command.
+TEST(InfoCommand, CpuShowsTheFeaturesAndTheKernelSetInUse) {
+    testdata::TempDir dir;
+    unsetenv("LOWBIT_KERNELS");
+    const clitest::Outcome o = run_cli({"info", "--cpu", "--json"});
+    ASSERT_EQ(o.exit_code, 0) << o.describe();
+    testdata::write_file(dir.file("cpu.json"), std::vector<uint8_t>(o.out.begin(), o.out.end()));
+    const std::string check =
+        "python3 -c \"import json,sys,platform; d=json.load(open(sys.argv[1])); "
+        "runs=[k['name'] for k in d['kernel_sets'] if k['runs_here']]; "
+        "assert runs[:2]==['scalar','generic'], runs; assert d['active']==runs[-1], d; "
+        "assert d['forced'] is None and not d['forced_used']; "
+        "flags=[l for l in open('/proc/cpuinfo') if l.startswith('flags')][0].split(':')[1].split(); "
+        "names={'avx512vnni':'avx512_vnni','avx512bf16':'avx512_bf16'}; "
+        "x86=platform.machine()=='x86_64'; "
+        "assert not x86 or all(names.get(f,f) in flags for f in d['cpu_features']), d['cpu_features']; "
+        "want=['avx512f','avx512bw','avx512vl','avx512dq','avx512_vnni']; "
+        "assert not x86 or ('avx512' in runs) == all(f in flags for f in want+['avx2','fma','f16c'])\" " +
+        dir.file("cpu.json");
+    ASSERT_EQ(std::system(check.c_str()), 0) << o.out;
+
+    const clitest::Outcome text = run_cli({"info", "--cpu"});
+    EXPECT_TRUE(contains(text.out, "using:     ")) << text.out;
+    EXPECT_TRUE(contains(text.out, "(the fastest this CPU runs")) << text.out;
+    setenv("LOWBIT_KERNELS", "generic", 1);
+    const clitest::Outcome forced = run_cli({"info", "--cpu"});
+    EXPECT_TRUE(contains(forced.out, "using:     generic (LOWBIT_KERNELS)")) << forced.out;
+    EXPECT_EQ(forced.err, "");
+    setenv("LOWBIT_KERNELS", "AVX2", 1); // names are lower case
+    const clitest::Outcome typo = run_cli({"info", testdata::stories_path()});
+    EXPECT_EQ(typo.exit_code, 0) << typo.describe();
+    EXPECT_TRUE(contains(typo.err, "warning: LOWBIT_KERNELS=AVX2 is not a kernel set this CPU runs"))
+        << typo.err;
+    unsetenv("LOWBIT_KERNELS");
+    EXPECT_NE(run_cli({"info", "--cpu", testdata::stories_path()}).exit_code, 0);
 }
 
 TEST(QuantizeCommand, PrintsSummaryAndWarnings) {

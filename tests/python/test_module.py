@@ -3,7 +3,13 @@ and their documentation."""
 
 import ctypes
 import inspect
+import json
 import os
+import platform
+import subprocess
+import sys
+
+import pytest
 
 import lowbit
 from lowbit import lowbit_c
@@ -63,3 +69,59 @@ def test_every_public_name_is_documented():
                     if not inspect.getdoc(attribute):
                         missing.append(f"{name}.{member}")
     assert missing == []
+
+
+# The extensions lowbit reports, as Linux's /proc/cpuinfo names them (Linux
+# lists a feature only when the CPU has it and the kernel saves its state).
+CPUINFO_NAMES = {
+    "sse2": "sse2",
+    "avx2": "avx2",
+    "fma": "fma",
+    "f16c": "f16c",
+    "avx512f": "avx512f",
+    "avx512bw": "avx512bw",
+    "avx512vl": "avx512vl",
+    "avx512dq": "avx512dq",
+    "avx512vnni": "avx512_vnni",
+    "avx512bf16": "avx512_bf16",
+}
+
+
+def cpuinfo_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def kernels_in_child(forced):
+    env = dict(os.environ)
+    env.pop("LOWBIT_KERNELS", None)
+    if forced is not None:
+        env["LOWBIT_KERNELS"] = forced
+    code = "import json, lowbit; print(json.dumps(lowbit.kernels()))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_kernels_report_the_cpus_features_and_choose_the_fastest_set():
+    if platform.machine() != "x86_64":
+        pytest.skip("the feature names checked here are x86-64's")
+    k = kernels_in_child(None)
+    flags = cpuinfo_flags()
+    assert set(k["cpu_features"]) == {ours for ours, linux in CPUINFO_NAMES.items() if linux in flags}
+    features = set(k["cpu_features"])
+    avx2 = {"avx2", "fma", "f16c"} <= features
+    avx512 = avx2 and {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"} <= features
+    expected = ["scalar", "generic"] + (["avx2"] if avx2 else []) + (["avx512"] if avx512 else [])
+    assert k["available"] == expected
+    assert k["active"] == expected[-1]
+
+
+def test_lowbit_kernels_forces_a_set_that_runs_and_ignores_others():
+    for name in kernels_in_child(None)["available"]:
+        assert kernels_in_child(name)["active"] == name
+    fastest = kernels_in_child(None)["active"]
+    assert kernels_in_child("no-such-set")["active"] == fastest
+    assert kernels_in_child("")["active"] == fastest

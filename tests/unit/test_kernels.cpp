@@ -37,29 +37,32 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
             wide.push_back(static_cast<float>(v));
         }
     }
-    for (int i = 0; i < 96 * 7; ++i) narrow.push_back(static_cast<float>(rng.normal()));
+    for (int i = 0; i < 96 * 8 * 7; ++i) narrow.push_back(static_cast<float>(rng.normal()));
     std::vector<float> im(4096);
     for (float &v : im) v = static_cast<float>(std::exp(1.5 * rng.normal()));
     for (int c = 0; c < 32; ++c) im[64 + c] = 0.0f; // a block without importance
 
-    const std::vector<std::string> sets = {"scalar", "generic", "avx2"};
-    for (lb_type type : {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0}) {
+    for (lb_type type : {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0, LB_TYPE_Q2_K,
+                         LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K}) {
         std::vector<uint8_t> ref_fast, ref_thorough, ref_narrow;
         const lb::kernels::KernelSet &ref = lb::kernels::kScalarKernels;
         ref_fast = quantize_all(type, wide, 4096, nullptr, ref);
         ref_thorough = quantize_all(type, wide, 4096, im.data(), ref);
-        ref_narrow = quantize_all(type, narrow, 96, nullptr, ref);
-        for (const std::string &name : sets) {
+        // a K-quant row is whole 256-value super-blocks
+        const int64_t narrow_cols = lb::formats::traits(type).block_size == 256 ? 256 : 96;
+        ref_narrow = quantize_all(type, narrow, narrow_cols, nullptr, ref);
+        for (int s = 0; s < lb::kernels::kSetCount; ++s) {
+            const std::string name = lb::kernels::kSetNames[s];
             const lb::kernels::KernelSet *set = lb::kernels::find(name.c_str());
             if (set == nullptr) {
-                // only avx2 may be missing, and only on CPUs without it
-                EXPECT_EQ(name, "avx2");
+                // only the x86 extensions may be missing, on CPUs without them
+                EXPECT_TRUE(name == "avx2" || name == "avx512") << name;
                 continue;
             }
             SCOPED_TRACE(std::string(lb_type_name(type)) + " with kernels " + name);
             EXPECT_EQ(quantize_all(type, wide, 4096, nullptr, *set), ref_fast);
             EXPECT_EQ(quantize_all(type, wide, 4096, im.data(), *set), ref_thorough);
-            EXPECT_EQ(quantize_all(type, narrow, 96, nullptr, *set), ref_narrow);
+            EXPECT_EQ(quantize_all(type, narrow, narrow_cols, nullptr, *set), ref_narrow);
         }
     }
 }
@@ -68,8 +71,8 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
 TEST(Kernels, ActiveSetIsTheFastestAvailableOrTheForcedOne) {
     const char *forced = std::getenv("LOWBIT_KERNELS");
     const lb::kernels::KernelSet *expected = lb::kernels::find(forced);
-    if (expected == nullptr) expected = lb::kernels::find("avx2");
-    if (expected == nullptr) expected = lb::kernels::find("generic");
+    for (const char *fastest_first : {"avx512", "avx2", "generic"})
+        if (expected == nullptr) expected = lb::kernels::find(fastest_first);
     ASSERT_NE(expected, nullptr);
     EXPECT_STREQ(lb::kernels::active().name, expected->name);
 }

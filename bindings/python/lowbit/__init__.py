@@ -67,6 +67,7 @@ __all__ = [
     "dequantize_rows",
     "imatrix",
     "kld",
+    "kernels",
     "ftypes",
     "library_path",
     "quantize",
@@ -114,6 +115,26 @@ def version():
 
 
 __version__ = version()
+
+
+def kernels():
+    """The kernel sets of liblowbit on this machine, as a dict:
+
+    - "active": the set in use ("avx512", "avx2", "generic" or "scalar"), the
+      fastest this CPU runs unless the environment variable LOWBIT_KERNELS
+      named another one that runs here when the library first needed one;
+    - "available": the sets of this build that run on this CPU, slowest first;
+    - "cpu_features": the instruction-set extensions the sets use that this
+      CPU and its operating system offer ("avx2", "fma", "avx512f", ...).
+
+    Every set writes the same bytes; dot products agree within float rounding.
+    """
+    names = [_c.lb_kernels_name(i) for i in range(_c.lb_kernels_count())]
+    return {
+        "active": _c.lb_kernels_active(),
+        "available": [n for n in names if _c.lb_kernels_available(n)],
+        "cpu_features": _c.lb_cpu_features().split(),
+    }
 
 
 def library_path():
