@@ -21,11 +21,13 @@ namespace {
 
 const char *kUsage =
     "usage: lowbit quantize [options] IN [OUT] TYPE [NTHREADS]\n"
+    "       lowbit quantize [options] IN --types TYPE1,TYPE2,... [OUT_PREFIX]\n"
     "\n"
     "Quantizes the GGUF model IN (the first shard of a split model reads them all) to TYPE\n"
     "and writes OUT (default: ggml-model-TYPE.gguf next to IN). TYPE is a name\n"
     "(case-insensitive), llama.cpp's file type number, or COPY (copy tensors as they are).\n"
-    "The options are llama-quantize's:\n"
+    "With --types, one pass over IN writes OUT_PREFIX-TYPE.gguf for each TYPE (default prefix:\n"
+    "ggml-model next to IN), each the same file as its own run. The options are llama-quantize's:\n"
     "\n"
     "  --allow-requantize           accept input tensors that are already quantized\n"
     "  --leave-output-tensor        keep output.weight as it is\n"
@@ -44,6 +46,7 @@ const char *kUsage =
     "  --dry-run                    show each tensor's type and the output size; write nothing\n"
     "  --max-buffer-size MIB        accepted for compatibility (lowbit's memory is always bounded)\n"
     "  --threads N, -t N            worker threads (default: all hardware threads)\n"
+    "  --types T1,T2,...            several file types in one pass (lowbit's; not COPY)\n"
     "  -h, --help                   show this help\n";
 
 int on_progress(const lb_progress *p, void *user) {
@@ -93,6 +96,7 @@ struct Request {
     lb_type output_type = LB_TYPE_NONE, embedding_type = LB_TYPE_NONE;
     bool allow_requantize = false, leave_output = false, pure = false, keep_split = false, dry_run = false;
     int threads = 0;
+    std::vector<lb_ftype> types; // --types
 };
 
 // "REGEX=TYPE": the name part lowercased, as llama-quantize does.
@@ -152,8 +156,9 @@ int apply(const Request &r, lb_quantizer *q) {
     return 0;
 }
 
-void print_plan(lb_quantizer *q, const lb_model *model) {
+void print_plan(lb_quantizer *q, const lb_model *model, size_t output) {
     for (size_t i = 0; i < lb_quantizer_plan_count(q); ++i) {
+        if (lb_quantizer_plan_output(q, i) != output) continue;
         const char *name = lb_quantizer_plan_name(q, i);
         size_t ti = 0;
         std::string shape;
@@ -165,6 +170,135 @@ void print_plan(lb_quantizer *q, const lb_model *model) {
         std::printf("  %-40s %-20s %6s -> %-6s %10.3f MiB\n", name, shape.c_str(), lb_type_name(from),
                     lb_type_name(to), mib(lb_quantizer_plan_bytes(q, i)));
     }
+}
+
+// What output k of the last run holds, and how long the run took.
+void print_result(lb_quantizer *q, const lb_model *model, size_t k, const std::string &in,
+                  const std::string &out, const char *type_name, bool dry_run) {
+    auto stat = [&](lb_stat s) { return lb_quantizer_output_stat(q, k, s); };
+    const uint64_t elements = stat(LB_STAT_ELEMENTS);
+    const uint64_t in_bytes = stat(LB_STAT_INPUT_BYTES), out_bytes = stat(LB_STAT_OUTPUT_BYTES);
+    auto bpw = [&](uint64_t b) {
+        return elements > 0 ? 8.0 * static_cast<double>(b) / static_cast<double>(elements) : 0.0;
+    };
+    if (dry_run) {
+        std::printf("lowbit: dry run of %s as %s (nothing written)\n", in.c_str(), type_name);
+        print_plan(q, model, k);
+    } else {
+        std::printf("lowbit: %s -> %s (%s)\n", in.c_str(), out.c_str(), type_name);
+    }
+    std::printf("  tensors:     %" PRIu64 " (%" PRIu64 " converted, %" PRIu64 " fell back to another type)\n",
+                stat(LB_STAT_TENSORS), stat(LB_STAT_QUANTIZED), stat(LB_STAT_FALLBACKS));
+    std::printf("  input:       %.2f MiB of tensor data, %.2f bits per weight\n", mib(in_bytes),
+                bpw(in_bytes));
+    if (dry_run) {
+        std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight\n", mib(out_bytes),
+                    bpw(out_bytes));
+        return;
+    }
+    std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight; %" PRIu64 " file(s), %" PRIu64
+                " bytes\n",
+                mib(out_bytes), bpw(out_bytes), stat(LB_STAT_OUTPUT_FILES), stat(LB_STAT_OUTPUT_FILE_BYTES));
+    if (k + 1 == lb_quantizer_output_count(q))
+        std::printf("  time:        %.3f s%s\n", static_cast<double>(stat(LB_STAT_ELAPSED_US)) / 1e6,
+                    k > 0 ? " (the one pass for all types)" : "");
+}
+
+// --types T1,T2,...: file types (not COPY), each once.
+bool parse_types(const std::string &list, std::vector<lb_ftype> *out, std::string *why) {
+    size_t start = 0;
+    while (start <= list.size()) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        const std::string name = list.substr(start, comma - start);
+        lb_ftype f;
+        bool copy = false;
+        if (name.empty()) {
+            *why = "'" + list + "' has an empty type";
+            return false;
+        }
+        if (!parse_ftype(name, &f, &copy)) {
+            *why = "unknown quantization type '" + name + "'; this build supports: " + supported_types();
+            return false;
+        }
+        if (copy) {
+            *why = "COPY cannot be combined with other types (run it on its own)";
+            return false;
+        }
+        if (std::find(out->begin(), out->end(), f) != out->end()) {
+            *why = std::string(lb_ftype_name(f)) + " is given twice";
+            return false;
+        }
+        out->push_back(f);
+        start = comma + 1;
+    }
+    return true;
+}
+
+// Runs the quantizer on model: one output (ftypes[0] or COPY) or several
+// (lb_quantizer_run_many), then prints what each holds. Returns the exit
+// status.
+int run(const Request &r, lb_model *model, const std::string &in, const std::vector<lb_ftype> &ftypes,
+        const std::vector<std::string> &outs, bool copy) {
+    lb_quantizer *q = nullptr;
+    if (lb_quantizer_new(&q) != LB_OK) return api_error("cannot create quantizer");
+    ProgressBar ui;
+    int status = 0;
+    if (!copy && ftypes.size() == 1 && lb_quantizer_set_ftype(q, ftypes[0]) != LB_OK)
+        status = api_error("quantize");
+    if (status == 0 && copy && lb_quantizer_set_only_copy(q, 1) != LB_OK) status = api_error("quantize");
+    if (status == 0) status = apply(r, q);
+    if (status == 0 && (lb_quantizer_set_progress(q, r.dry_run ? nullptr : on_progress, &ui) != LB_OK ||
+                        lb_quantizer_set_log(q, on_log, &ui) != LB_OK))
+        status = api_error("quantize");
+    if (status == 0) {
+        lb_status st;
+        {
+            const Interrupts interrupts({}, q);
+            if (ftypes.size() == 1) {
+                st = lb_quantizer_run(q, model, outs[0].c_str());
+            } else {
+                std::vector<const char *> paths;
+                for (const std::string &o : outs) paths.push_back(o.c_str());
+                st = lb_quantizer_run_many(q, model, ftypes.data(), paths.data(), ftypes.size());
+            }
+        }
+        ui.clear();
+        if (st == LB_E_CANCELLED && Interrupts::interrupted()) {
+            std::fprintf(stderr, "lowbit: interrupted; no output written\n");
+            status = 130;
+        } else if (st != LB_OK) {
+            status = api_error("quantize");
+        } else {
+            for (size_t k = 0; k < outs.size(); ++k)
+                print_result(q, model, k, in, outs[k], copy ? "COPY" : lb_ftype_name(ftypes[k]), r.dry_run);
+        }
+    }
+    lb_quantizer_free(q);
+    return status;
+}
+
+// IN --types T1,T2,... [OUT_PREFIX]: OUT_PREFIX-T.gguf for each T.
+int quantize_many(const Request &r, const Args &pos) {
+    if (pos.empty() || pos.size() > 2) {
+        std::fprintf(stderr, "%s", kUsage);
+        return error("quantize: expected IN --types T1,T2,... [OUT_PREFIX]");
+    }
+    const std::string &in = pos[0];
+    std::string prefix;
+    if (pos.size() == 2) {
+        prefix = pos[1];
+        if (prefix.ends_with(".gguf")) prefix.resize(prefix.size() - 5);
+    } else {
+        const size_t slash = in.rfind('/');
+        prefix = (slash == std::string::npos ? "" : in.substr(0, slash + 1)) + "ggml-model";
+    }
+    std::vector<std::string> outs;
+    for (lb_ftype f : r.types) outs.push_back(prefix + "-" + lb_ftype_name(f) + ".gguf");
+    lb_model *model = open_model(in);
+    if (model == nullptr) return 1;
+    const int status = run(r, model, in, r.types, outs, false);
+    lb_model_close(model);
+    return status;
 }
 
 } // namespace
@@ -234,6 +368,9 @@ int cmd_quantize(const Args &args) {
             int mib_value;
             if (!value(&v) || !parse_count(v, &mib_value) || mib_value <= 0)
                 return error("quantize: --max-buffer-size needs a positive number of MiB");
+        } else if (a == "--types") {
+            if (!value(&v)) return error("quantize: --types needs a list of types (Q4_K_M,Q8_0,...)");
+            if (!parse_types(v, &r.types, &why)) return error("quantize: --types: " + why);
         } else if (a == "--threads" || a == "-t") {
             if (!value(&v) || !parse_count(v, &r.threads))
                 return error("quantize: " + a + " needs a number of threads");
@@ -246,6 +383,7 @@ int cmd_quantize(const Args &args) {
     if (!r.include.empty() && !r.exclude.empty())
         return error("quantize: --include-weights and --exclude-weights cannot be used together");
 
+    if (!r.types.empty()) return quantize_many(r, pos);
     // IN TYPE [NTHREADS] when the second argument is a type, else IN OUT TYPE [NTHREADS]
     if (pos.size() < 2 || pos.size() > 4) {
         std::fprintf(stderr, "%s", kUsage);
@@ -281,64 +419,7 @@ int cmd_quantize(const Args &args) {
 
     lb_model *model = open_model(in);
     if (model == nullptr) return 1;
-    lb_quantizer *q = nullptr;
-    if (lb_quantizer_new(&q) != LB_OK) {
-        lb_model_close(model);
-        return api_error("cannot create quantizer");
-    }
-    ProgressBar ui;
-    int status = 0;
-    if (!copy && lb_quantizer_set_ftype(q, ftype) != LB_OK) status = api_error("quantize");
-    if (status == 0 && copy && lb_quantizer_set_only_copy(q, 1) != LB_OK) status = api_error("quantize");
-    if (status == 0) status = apply(r, q);
-    if (status == 0 && (lb_quantizer_set_progress(q, r.dry_run ? nullptr : on_progress, &ui) != LB_OK ||
-                        lb_quantizer_set_log(q, on_log, &ui) != LB_OK))
-        status = api_error("quantize");
-    if (status == 0) {
-        lb_status st;
-        {
-            const Interrupts interrupts({}, q);
-            st = lb_quantizer_run(q, model, out.c_str());
-        }
-        ui.clear();
-        if (st == LB_E_CANCELLED && Interrupts::interrupted()) {
-            std::fprintf(stderr, "lowbit: interrupted; no output written\n");
-            status = 130;
-        } else if (st != LB_OK) {
-            status = api_error("quantize");
-        } else {
-            const uint64_t elements = lb_quantizer_stat(q, LB_STAT_ELEMENTS);
-            const uint64_t in_bytes = lb_quantizer_stat(q, LB_STAT_INPUT_BYTES);
-            const uint64_t out_bytes = lb_quantizer_stat(q, LB_STAT_OUTPUT_BYTES);
-            auto bpw = [&](uint64_t b) {
-                return elements > 0 ? 8.0 * static_cast<double>(b) / static_cast<double>(elements) : 0.0;
-            };
-            if (r.dry_run) {
-                std::printf("lowbit: dry run of %s as %s (nothing written)\n", in.c_str(), type_name);
-                print_plan(q, model);
-            } else {
-                std::printf("lowbit: %s -> %s (%s)\n", in.c_str(), out.c_str(), type_name);
-            }
-            std::printf("  tensors:     %" PRIu64 " (%" PRIu64 " converted, %" PRIu64
-                        " fell back to another type)\n",
-                        lb_quantizer_stat(q, LB_STAT_TENSORS), lb_quantizer_stat(q, LB_STAT_QUANTIZED),
-                        lb_quantizer_stat(q, LB_STAT_FALLBACKS));
-            std::printf("  input:       %.2f MiB of tensor data, %.2f bits per weight\n", mib(in_bytes),
-                        bpw(in_bytes));
-            if (r.dry_run) {
-                std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight\n", mib(out_bytes),
-                            bpw(out_bytes));
-            } else {
-                std::printf("  output:      %.2f MiB of tensor data, %.2f bits per weight; %" PRIu64
-                            " file(s), %" PRIu64 " bytes\n",
-                            mib(out_bytes), bpw(out_bytes), lb_quantizer_stat(q, LB_STAT_OUTPUT_FILES),
-                            lb_quantizer_stat(q, LB_STAT_OUTPUT_FILE_BYTES));
-                std::printf("  time:        %.3f s\n",
-                            static_cast<double>(lb_quantizer_stat(q, LB_STAT_ELAPSED_US)) / 1e6);
-            }
-        }
-    }
-    lb_quantizer_free(q);
+    const int status = run(r, model, in, {ftype}, {out}, copy);
     lb_model_close(model);
     return status;
 }

@@ -186,6 +186,7 @@ LBPY_OUT_VALUE(lb_value_type, out_type, PyLong_FromLong((long)*$1))
 %ignore lb_quantizer_set_progress;
 %ignore lb_quantizer_set_log;
 %ignore lb_quantizer_run;
+%ignore lb_quantizer_run_many;
 %ignore lb_quantizer_set_prune_layers;
 %ignore lb_imatrix_convert;
 %ignore lb_synth_write_model;
@@ -570,6 +571,48 @@ static int lbpy_on_token(int32_t token, const char *piece, size_t len, void *use
     PyGILState_Release(gil);
     return stop;
 }
+/* What a run writes: one file (n = 0: lb_quantizer_run() to path) or n
+ * (lb_quantizer_run_many()). */
+typedef struct lbpy_outputs {
+    const char *path;
+    const lb_ftype *ftypes;
+    const char *const *paths;
+    size_t n;
+} lbpy_outputs;
+
+/* lbpy_quantizer_run() and lbpy_quantizer_run_many(): the run without the
+ * GIL, with the Python callables. */
+static PyObject *lbpy_quantizer_run_outputs(lb_quantizer *quantizer, const lb_model *model,
+                                            const lbpy_outputs *outputs, PyObject *progress, PyObject *log) {
+    lbpy_run run = {quantizer, progress, log, NULL, NULL, NULL};
+    if ((progress != Py_None && !PyCallable_Check(progress)) || (log != Py_None && !PyCallable_Check(log))) {
+        PyErr_SetString(PyExc_TypeError, "progress and log must be callables or None");
+        return NULL;
+    }
+    /* the progress callback is always set: it also handles Ctrl-C */
+    lb_status status = lb_quantizer_set_progress(quantizer, lbpy_on_progress, &run);
+    if (status == LB_OK) status = lb_quantizer_set_log(quantizer, log != Py_None ? lbpy_on_log : NULL, &run);
+    if (status == LB_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        status = outputs->n == 0 ? lb_quantizer_run(quantizer, model, outputs->path)
+                                 : lb_quantizer_run_many(quantizer, model, outputs->ftypes, outputs->paths,
+                                                         outputs->n);
+        Py_END_ALLOW_THREADS
+    }
+    /* the message of this status, before the calls below */
+    const char *text = status != LB_OK ? lb_last_error() : "";
+    PyObject *message = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+    /* run is about to go out of scope */
+    lb_quantizer_set_progress(quantizer, NULL, NULL);
+    lb_quantizer_set_log(quantizer, NULL, NULL);
+    if (run.error_type != NULL) {
+        Py_XDECREF(message);
+        PyErr_Restore(run.error_type, run.error_value, run.error_traceback);
+        return NULL;
+    }
+    return lbpy_pair(status, message);
+}
+
 %}
 
 %feature("docstring") lbpy_session_new
@@ -689,6 +732,12 @@ log(level, message) are callables or None, called with the GIL on the
 calling thread; a true result of progress cancels the run. An exception
 raised by either cancels the run and is raised again when it returns;
 so is one raised by a signal handler (Ctrl-C) during the run.";
+
+%feature("docstring") lbpy_quantizer_run_many
+"lbpy_quantizer_run_many(quantizer, model, ftypes, out_paths, progress, log)
+-> (status, message): lb_quantizer_run_many() without the GIL, with ftypes a
+sequence of file type numbers and out_paths one of str of the same length;
+progress and log as for lbpy_quantizer_run().";
 
 %feature("docstring") lbpy_convert
 "lbpy_convert(src, out_path, options, progress) -> (status, message):
@@ -1196,31 +1245,47 @@ lb_status lbpy_quantizer_set_prune_layers(lb_quantizer *quantizer, int32_t *laye
 
 PyObject *lbpy_quantizer_run(lb_quantizer *quantizer, const lb_model *model, const char *out_path,
                              PyObject *progress, PyObject *log) {
-    lbpy_run run = {quantizer, progress, log, NULL, NULL, NULL};
-    if ((progress != Py_None && !PyCallable_Check(progress)) || (log != Py_None && !PyCallable_Check(log))) {
-        PyErr_SetString(PyExc_TypeError, "progress and log must be callables or None");
+    const lbpy_outputs outputs = {out_path, NULL, NULL, 0};
+    return lbpy_quantizer_run_outputs(quantizer, model, &outputs, progress, log);
+}
+
+PyObject *lbpy_quantizer_run_many(lb_quantizer *quantizer, const lb_model *model, PyObject *ftypes,
+                                  PyObject *out_paths, PyObject *progress, PyObject *log) {
+    PyObject *types = PySequence_Fast(ftypes, "ftypes must be a sequence of file type numbers");
+    if (types == NULL) return NULL;
+    PyObject *paths = PySequence_Fast(out_paths, "out_paths must be a sequence of str");
+    if (paths == NULL) {
+        Py_DECREF(types);
         return NULL;
     }
-    /* the progress callback is always set: it also handles Ctrl-C */
-    lb_status status = lb_quantizer_set_progress(quantizer, lbpy_on_progress, &run);
-    if (status == LB_OK) status = lb_quantizer_set_log(quantizer, log != Py_None ? lbpy_on_log : NULL, &run);
-    if (status == LB_OK) {
-        Py_BEGIN_ALLOW_THREADS
-        status = lb_quantizer_run(quantizer, model, out_path);
-        Py_END_ALLOW_THREADS
+    PyObject *result = NULL;
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(types);
+    lb_ftype *f = (lb_ftype *)PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof *f);
+    const char **p = (const char **)PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof *p);
+    if (f == NULL || p == NULL) {
+        PyErr_NoMemory();
+    } else if (PySequence_Fast_GET_SIZE(paths) != n) {
+        PyErr_SetString(PyExc_ValueError, "ftypes and out_paths must have the same length");
+    } else {
+        Py_ssize_t i = 0;
+        for (; i < n; ++i) {
+            const long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(types, i));
+            if (v == -1 && PyErr_Occurred()) break;
+            f[i] = (lb_ftype)v;
+            /* borrowed from the str, which the list keeps alive */
+            p[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(paths, i));
+            if (p[i] == NULL) break;
+        }
+        if (i == n) {
+            const lbpy_outputs outputs = {NULL, f, p, (size_t)n};
+            result = lbpy_quantizer_run_outputs(quantizer, model, &outputs, progress, log);
+        }
     }
-    /* the message of this status, before the calls below */
-    const char *text = status != LB_OK ? lb_last_error() : "";
-    PyObject *message = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
-    /* run is about to go out of scope */
-    lb_quantizer_set_progress(quantizer, NULL, NULL);
-    lb_quantizer_set_log(quantizer, NULL, NULL);
-    if (run.error_type != NULL) {
-        Py_XDECREF(message);
-        PyErr_Restore(run.error_type, run.error_value, run.error_traceback);
-        return NULL;
-    }
-    return lbpy_pair(status, message);
+    PyMem_Free(f);
+    PyMem_Free(p);
+    Py_DECREF(types);
+    Py_DECREF(paths);
+    return result;
 }
 
 PyObject *lbpy_convert(const char *src, const char *out_path, const lb_convert_options *options,

@@ -613,6 +613,32 @@ LB_API void lb_quantizer_cancel(lb_quantizer *quantizer);
  * rename the output); LB_E_CANCELLED; LB_E_NOMEM. */
 LB_API lb_status lb_quantizer_run(lb_quantizer *quantizer, const lb_model *model, const char *out_path);
 
+/* Runs the job for n file types in one pass: each input tensor is read and
+ * converted to floats once, then quantized to every type; out_paths[k] gets
+ * file type ftypes[k], byte for byte the file lb_quantizer_run() writes after
+ * lb_quantizer_set_ftype(quantizer, ftypes[k]) with the same other options
+ * (which apply to every output; the quantizer's own file type and only_copy
+ * are not used). With keep_split, each out_paths[k] names its outputs' shards
+ * as lb_quantizer_run()'s out_path does. Every file is written to a temporary
+ * file and all are renamed only when all are complete: on any error or
+ * cancellation no out_paths[k] is touched. Memory grows with n by one chunk
+ * of output rows per type, not by whole tensors.
+ *
+ * Afterwards lb_quantizer_output_count() is n, the plan holds every output's
+ * tensors (output 0's first; lb_quantizer_plan_output() says whose an entry
+ * is), lb_quantizer_output_stat() gives each output's figures, and
+ * lb_quantizer_stat() their sums (LB_STAT_ELAPSED_US: the run's wall time).
+ *
+ * Errors: those of lb_quantizer_run(), and LB_E_INVALID_ARG (NULL arguments,
+ * n = 0, not a file type, two outputs with the same path); LB_E_UNSUPPORTED
+ * (a file type this build cannot produce). */
+LB_API lb_status lb_quantizer_run_many(lb_quantizer *quantizer, const lb_model *model, const lb_ftype *ftypes,
+                                       const char *const *out_paths, size_t n);
+
+/* The number of outputs of the last successful run: 1 after
+ * lb_quantizer_run(), n after lb_quantizer_run_many(); 0 before any run. */
+LB_API size_t lb_quantizer_output_count(const lb_quantizer *quantizer);
+
 /* --- llama-quantize's options ------------------------------------------ */
 
 /* Uses an importance matrix: llama.cpp's GGUF imatrix file or its legacy
@@ -692,6 +718,8 @@ LB_API const char *lb_quantizer_plan_name(const lb_quantizer *quantizer, size_t 
 LB_API lb_type lb_quantizer_plan_input_type(const lb_quantizer *quantizer, size_t i);
 LB_API lb_type lb_quantizer_plan_type(const lb_quantizer *quantizer, size_t i);
 LB_API uint64_t lb_quantizer_plan_bytes(const lb_quantizer *quantizer, size_t i);
+/* Which output of the run plan entry i belongs to (0 after lb_quantizer_run()). */
+LB_API size_t lb_quantizer_plan_output(const lb_quantizer *quantizer, size_t i);
 
 /* Figures from the last successful lb_quantizer_run() (or dry run). */
 typedef enum lb_stat {
@@ -708,8 +736,13 @@ typedef enum lb_stat {
 } lb_stat;
 
 /* One figure from the last successful run; 0 before any run, for a NULL
- * quantizer or an unknown stat. */
+ * quantizer or an unknown stat. After lb_quantizer_run_many(), the sum over
+ * its outputs (LB_STAT_ELAPSED_US: the wall time of the whole run). */
 LB_API uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat);
+
+/* One figure of output `output` of the last successful run (0 if there is no
+ * such output). LB_STAT_ELAPSED_US is the whole run's wall time. */
+LB_API uint64_t lb_quantizer_output_stat(const lb_quantizer *quantizer, size_t output, lb_stat stat);
 
 /* ------------------------------------------------------------------------ */
 /* Sessions: running a model                                                */

@@ -14,7 +14,7 @@ struct lb_model {
 
 struct lb_quantizer {
     lb::Quantizer job;
-    lb::QuantizeStats stats; // of the last successful run
+    std::vector<lb::QuantizeStats> stats; // of the last successful run, per output
 };
 
 struct lb_session {

@@ -208,8 +208,43 @@ lb_status lb_quantizer_run(lb_quantizer *quantizer, const lb_model *model, const
         require(quantizer, "lb_quantizer_run", "quantizer");
         require(model, "lb_quantizer_run", "model");
         require(out_path, "lb_quantizer_run", "out_path");
-        quantizer->stats = quantizer->job.run(*model->model, out_path);
+        quantizer->stats.clear();
+        quantizer->stats = {quantizer->job.run(*model->model, out_path)};
     });
+}
+
+lb_status lb_quantizer_run_many(lb_quantizer *quantizer, const lb_model *model, const lb_ftype *ftypes,
+                                const char *const *out_paths, size_t n) {
+    return guard([&] {
+        require(quantizer, "lb_quantizer_run_many", "quantizer");
+        require(model, "lb_quantizer_run_many", "model");
+        if (n == 0) fail(LB_E_INVALID_ARG, "lb_quantizer_run_many: no outputs (n is 0)");
+        require(ftypes, "lb_quantizer_run_many", "ftypes");
+        require(out_paths, "lb_quantizer_run_many", "out_paths");
+        std::vector<lb::OutputSpec> outputs;
+        for (size_t k = 0; k < n; ++k) {
+            const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftypes[k]);
+            if (f == nullptr)
+                fail(LB_E_INVALID_ARG, "lb_quantizer_run_many: ftypes[%zu] = %d is not a file type", k,
+                     static_cast<int>(ftypes[k]));
+            if (!lb::recipes::ftype_supported(ftypes[k]))
+                fail(LB_E_UNSUPPORTED, "quantization type %s is not implemented in this build of lowbit",
+                     f->name);
+            if (out_paths[k] == nullptr)
+                fail(LB_E_INVALID_ARG, "lb_quantizer_run_many: out_paths[%zu] is NULL", k);
+            outputs.push_back({.ftype = ftypes[k], .only_copy = false, .path = out_paths[k]});
+        }
+        quantizer->stats.clear();
+        quantizer->stats = quantizer->job.run(*model->model, outputs);
+    });
+}
+
+size_t lb_quantizer_output_count(const lb_quantizer *quantizer) {
+    return quantizer != nullptr ? quantizer->stats.size() : 0;
+}
+
+size_t lb_quantizer_plan_output(const lb_quantizer *quantizer, size_t i) {
+    return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].output : 0;
 }
 
 size_t lb_quantizer_plan_count(const lb_quantizer *quantizer) {
@@ -235,9 +270,9 @@ uint64_t lb_quantizer_plan_bytes(const lb_quantizer *quantizer, size_t i) {
     return quantizer != nullptr && i < quantizer->job.plan().size() ? quantizer->job.plan()[i].bytes : 0;
 }
 
-uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat) {
-    if (quantizer == nullptr) return 0;
-    const lb::QuantizeStats &s = quantizer->stats;
+namespace {
+
+uint64_t stat_of(const lb::QuantizeStats &s, lb_stat stat) {
     switch (stat) {
     case LB_STAT_TENSORS: return s.tensors;
     case LB_STAT_QUANTIZED: return s.quantized;
@@ -251,6 +286,22 @@ uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat) {
     case LB_STAT_FORCE_INT32: break;
     }
     return 0;
+}
+
+} // namespace
+
+uint64_t lb_quantizer_output_stat(const lb_quantizer *quantizer, size_t output, lb_stat stat) {
+    if (quantizer == nullptr || output >= quantizer->stats.size()) return 0;
+    return stat_of(quantizer->stats[output], stat);
+}
+
+uint64_t lb_quantizer_stat(const lb_quantizer *quantizer, lb_stat stat) {
+    if (quantizer == nullptr || quantizer->stats.empty()) return 0;
+    // one output: its figures; several: their sums, and the run's wall time
+    if (stat == LB_STAT_ELAPSED_US) return stat_of(quantizer->stats.front(), stat);
+    uint64_t total = 0;
+    for (const lb::QuantizeStats &s : quantizer->stats) total += stat_of(s, stat);
+    return total;
 }
 
 } // extern "C"

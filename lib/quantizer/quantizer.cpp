@@ -89,8 +89,20 @@ struct Job {
     gguf::TensorInfo out;   // name (after pruning), shape, new type and size
     std::string input_name; // the name in the input (and the imatrix)
     bool convert = false;
-    std::vector<float> importance; // per column (times experts); empty: none
+    const std::vector<float> *importance = nullptr; // per column (times experts); nullptr: none
     size_t out_file = 0;
+};
+
+// One output of a run: its file type, files, tensors and writers. Every
+// output has the same tensors in the same order (jobs[i] of each comes from
+// the same input tensor); only their types differ.
+struct Output {
+    OutputSpec spec;
+    recipes::PlanOptions plan_options;
+    std::vector<std::string> paths; // one, or one per input shard (keep_split)
+    std::vector<Job> jobs;
+    QuantizeStats stats;
+    std::vector<std::unique_ptr<gguf::Writer>> writers;
 };
 
 } // namespace
@@ -133,86 +145,130 @@ gguf::KeyValue parse_kv_override(const std::string &spec) {
     return kv;
 }
 
-void Quantizer::check_cancelled() const {
-    if (cancelled_.load(std::memory_order_relaxed)) fail(LB_E_CANCELLED, "quantization cancelled");
-}
+namespace {
 
-void Quantizer::log(lb_log_level level, const std::string &message) const {
-    if (options.log != nullptr) options.log(level, message.c_str(), options.log_user);
-}
+// One run of a quantizer, in phases: the output paths, the imatrix entries in
+// use, each output's plan (every check is made before anything is written),
+// then the metadata and writers of each output, then the tensors, each read
+// and converted to floats once for all outputs.
+class Run {
+  public:
+    Run(const QuantizeOptions &o, const Model &in, const std::atomic<bool> &cancelled)
+        : o_(o), in_(in), cancelled_(cancelled) {}
 
-QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
-    cancelled_.store(false, std::memory_order_relaxed);
-    plan_.clear();
-    const auto start = std::chrono::steady_clock::now();
-    const std::string &path = in.path();
-    const QuantizeOptions &o = options;
+    // Writes every output (or with dry_run only plans them); appends each
+    // output's tensors to plan. Returns the outputs' figures.
+    std::vector<QuantizeStats> execute(const std::vector<OutputSpec> &specs, std::vector<PlanEntry> &plan);
 
-    // Output paths: one file, or one per input shard (--keep-split).
-    std::vector<std::string> out_paths;
-    const size_t n_out = o.keep_split ? in.shard_count() : 1;
-    if (!o.keep_split) {
-        out_paths.push_back(out_path);
-    } else { // as llama-quantize names them, even for one shard
-        std::string prefix = out_path;
-        if (prefix.size() > 5 && prefix.compare(prefix.size() - 5, 5, ".gguf") == 0)
-            prefix.resize(prefix.size() - 5);
-        for (size_t i = 0; i < n_out; ++i)
-            out_paths.push_back(split_path(prefix, static_cast<int>(i + 1), static_cast<int>(n_out)));
+  private:
+    // A converted tensor's destination in one output.
+    struct Target {
+        const Job *job;
+        gguf::Writer *writer;
+    };
+
+    void check_cancelled() const {
+        if (cancelled_.load(std::memory_order_relaxed)) fail(LB_E_CANCELLED, "quantization cancelled");
     }
-    if (!o.dry_run)
-        for (const std::string &p : out_paths) {
-            for (size_t s = 0; s < in.shard_count(); ++s)
-                if (same_file(p, in.mapping(s)))
+    void log(lb_log_level level, const std::string &message) const {
+        if (o_.log != nullptr) o_.log(level, message.c_str(), o_.log_user);
+    }
+    void report(lb_progress &progress) const {
+        if (o_.progress != nullptr && o_.progress(&progress, o_.progress_user) != 0)
+            fail(LB_E_CANCELLED, "quantization cancelled by the progress callback");
+        check_cancelled();
+    }
+
+    std::vector<std::string> paths_of(const std::string &out_path) const;
+    void check_paths(const std::vector<Output> &outputs) const;
+    void select_imatrix_entries();
+    void plan_output(Output &out, const std::string &label) const;
+    std::vector<gguf::KeyValue> metadata(const Output &out) const;
+    void open_writers(Output &out) const;
+    void write_tensors(std::vector<Output> &outputs, lb_progress &progress) const;
+    void copy_tensor(const Model::Tensor &tensor, gguf::Writer &writer) const;
+    void convert_tensor(const Model::Tensor &tensor, const std::vector<Target> &targets,
+                        lb_progress &progress) const;
+
+    const QuantizeOptions &o_;
+    const Model &in_;
+    const std::atomic<bool> &cancelled_;
+    std::map<std::string, const std::vector<float> *> entries_; // the imatrix entries in use
+    recipes::ModelFacts facts_;
+};
+
+// One file, or one per input shard (--keep-split), named as llama-quantize
+// names them, even for one shard.
+std::vector<std::string> Run::paths_of(const std::string &out_path) const {
+    if (!o_.keep_split) return {out_path};
+    std::string prefix = out_path;
+    if (prefix.ends_with(".gguf")) prefix.resize(prefix.size() - 5);
+    std::vector<std::string> paths;
+    const size_t n = in_.shard_count();
+    for (size_t i = 0; i < n; ++i)
+        paths.push_back(split_path(prefix, static_cast<int>(i + 1), static_cast<int>(n)));
+    return paths;
+}
+
+void Run::check_paths(const std::vector<Output> &outputs) const {
+    std::vector<std::string> seen;
+    for (const Output &out : outputs)
+        for (const std::string &p : out.paths) {
+            for (size_t s = 0; s < in_.shard_count(); ++s)
+                if (same_file(p, in_.mapping(s)))
                     fail(LB_E_INVALID_ARG, "%s: the output path names an input file; choose another output",
                          p.c_str());
             struct stat st;
             if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
                 fail(LB_E_INVALID_ARG, "%s: the output path is a folder; give a file name", p.c_str());
+            if (std::find(seen.begin(), seen.end(), p) != seen.end())
+                fail(LB_E_INVALID_ARG, "%s: two outputs have this path; give each its own", p.c_str());
+            seen.push_back(p);
         }
+}
 
-    // The imatrix entries in use (after --include-weights / --exclude-weights).
-    std::map<std::string, const std::vector<float> *> entries;
-    if (o.imatrix)
-        for (const auto &[name, values] : o.imatrix->means) {
-            bool keep = true;
-            for (const std::string &x : o.imatrix_exclude) keep = keep && name.find(x) == std::string::npos;
-            if (!o.imatrix_include.empty()) {
-                keep = false;
-                for (const std::string &x : o.imatrix_include)
-                    keep = keep || name.find(x) != std::string::npos;
-            }
-            if (keep) entries[name] = &values;
+// The imatrix entries in use (after --include-weights / --exclude-weights).
+void Run::select_imatrix_entries() {
+    if (!o_.imatrix) return;
+    for (const auto &[name, values] : o_.imatrix->means) {
+        bool keep = true;
+        for (const std::string &x : o_.imatrix_exclude) keep = keep && name.find(x) == std::string::npos;
+        if (!o_.imatrix_include.empty()) {
+            keep = false;
+            for (const std::string &x : o_.imatrix_include) keep = keep || name.find(x) != std::string::npos;
         }
-    recipes::PlanOptions plan_options = o.plan;
-    plan_options.has_imatrix = !entries.empty();
-    plan_options.visit_in_file_order = o.keep_split;
-    if (o.plan.only_copy) plan_options.ftype = input_ftype(in);
+        if (keep) entries_[name] = &values;
+    }
+}
 
-    // The output tensors: the input's, minus pruned layers, renamed.
-    std::vector<Job> jobs;
-    for (const Model::Tensor &t : in.tensors()) {
-        const std::string name = pruned_name(t.info->name, o.prune_layers);
+// The output's tensors (the input's, minus pruned layers, renamed), their
+// types, and the checks that each conversion is possible.
+void Run::plan_output(Output &out, const std::string &label) const {
+    const std::string &path = in_.path();
+    recipes::PlanOptions &po = out.plan_options;
+    po = o_.plan;
+    po.ftype = out.spec.only_copy ? input_ftype(in_) : out.spec.ftype;
+    po.only_copy = out.spec.only_copy;
+    po.has_imatrix = !entries_.empty();
+    po.visit_in_file_order = o_.keep_split;
+
+    std::vector<Job> &jobs = out.jobs;
+    for (const Model::Tensor &t : in_.tensors()) {
+        const std::string name = pruned_name(t.info->name, o_.prune_layers);
         if (name.empty()) continue;
         Job job;
         job.in = &t;
         job.out = *t.info;
         job.out.name = name;
         job.input_name = t.info->name;
-        job.out_file = o.keep_split ? t.shard : 0;
+        job.out_file = o_.keep_split ? t.shard : 0;
         jobs.push_back(std::move(job));
     }
-    const recipes::ModelFacts facts = recipes::model_facts(in.kvs(), path);
-    std::vector<const gguf::TensorInfo *> inputs;
-    for (const Model::Tensor &t : in.tensors()) inputs.push_back(t.info);
-    recipes::check_layers(inputs, facts, path);
     std::vector<gguf::TensorInfo> infos;
     for (const Job &j : jobs) infos.push_back(j.out);
-    const std::vector<recipes::TensorPlan> plan = recipes::make_plan(infos, facts, plan_options, path);
+    const std::vector<recipes::TensorPlan> plan = recipes::make_plan(infos, facts_, po, path);
 
-    // Decide everything and check that each conversion is possible before
-    // anything is written.
-    QuantizeStats stats;
+    QuantizeStats &stats = out.stats;
     for (size_t i = 0; i < jobs.size(); ++i) {
         Job &job = jobs[i];
         const gguf::TensorInfo &t = *job.in->info;
@@ -222,7 +278,7 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
         job.out.size = gguf::tensor_bytes(job.out, path);
         if (job.convert) {
             const formats::TypeTraits &tf = formats::traits(from), &tt = formats::traits(to);
-            if (tf.quantized && !o.allow_requantize)
+            if (tf.quantized && !o_.allow_requantize)
                 fail(LB_E_UNSUPPORTED,
                      "%s: tensor '%s' is already quantized (%s); requantizing to %s loses quality and is "
                      "refused "
@@ -236,180 +292,267 @@ QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
                      "%s: tensor '%s' needs type %s, which this build of lowbit cannot produce", path.c_str(),
                      t.name.c_str(), tt.name);
             // the importance of its columns, as llama-quantize matches it
-            const auto it = entries.find(job.input_name);
-            if (it != entries.end()) {
+            const auto it = entries_.find(job.input_name);
+            if (it != entries_.end()) {
                 const std::vector<float> &m = *it->second;
                 const size_t expected = static_cast<size_t>(t.ne[0] * t.ne[2]);
                 if (m.size() == expected)
-                    job.importance = m;
+                    job.importance = &m;
                 else if (recipes::category_of(job.input_name) != recipes::Category::TokenEmbd)
                     fail(LB_E_FORMAT,
                          "%s: imatrix entry '%s' has %zu values but tensor '%s' needs %zu (one per input "
                          "column%s); "
                          "is the imatrix for another model?",
-                         o.imatrix->path.c_str(), job.input_name.c_str(), m.size(), t.name.c_str(), expected,
+                         o_.imatrix->path.c_str(), job.input_name.c_str(), m.size(), t.name.c_str(), expected,
                          t.ne[2] > 1 ? " and expert" : "");
             }
-            if (job.importance.empty() && plan[i].requires_imatrix && !o.dry_run)
+            if (job.importance == nullptr && plan[i].requires_imatrix && !o_.dry_run)
                 fail(LB_E_UNSUPPORTED,
                      "%s: tensor '%s' gets type %s, which needs an importance matrix%s (use --imatrix)",
                      path.c_str(), job.out.name.c_str(), tt.name,
-                     o.imatrix ? ", but the imatrix has no entry for it" : "");
+                     o_.imatrix ? ", but the imatrix has no entry for it" : "");
             ++stats.quantized;
         }
         if (plan[i].fallback) {
             ++stats.fallbacks;
-            log(LB_LOG_WARN, plan[i].note);
+            log(LB_LOG_WARN, label + plan[i].note);
         }
         stats.elements += static_cast<uint64_t>(t.n_elements());
         stats.input_bytes += t.size;
         stats.output_bytes += job.out.size;
-        plan_.push_back({job.out.name, from, to, job.out.size});
     }
     stats.tensors = jobs.size();
-    if (o.dry_run) {
+    if (o_.dry_run) {
         bool needs = false;
         for (size_t i = 0; i < jobs.size(); ++i)
-            needs = needs || (plan[i].requires_imatrix && jobs[i].importance.empty());
-        if (needs) log(LB_LOG_WARN, "a real run of this quantization needs an importance matrix (--imatrix)");
-        stats.elapsed_us = static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-                .count());
-        return stats;
+            needs = needs || (plan[i].requires_imatrix && jobs[i].importance == nullptr);
+        if (needs)
+            log(LB_LOG_WARN,
+                label + "a real run of this quantization needs an importance matrix (--imatrix)");
     }
+}
 
-    // Metadata: the input's minus split keys, quantization version, file type,
-    // the user's overrides, then the imatrix keys (llama-quantize's order).
+// The input's metadata minus split keys, quantization version, file type,
+// the user's overrides, then the imatrix keys (llama-quantize's order).
+std::vector<gguf::KeyValue> Run::metadata(const Output &out) const {
     std::vector<gguf::KeyValue> kvs;
-    for (const gguf::KeyValue &kv : in.kvs())
+    for (const gguf::KeyValue &kv : in_.kvs())
         if (kv.key.rfind("split.", 0) != 0) kvs.push_back(kv);
     set_kv(kvs, {gguf::kKeyQuantizationVersion, gguf::Value::u32(2)});
-    set_kv(kvs, {gguf::kKeyFileType, gguf::Value::u32(static_cast<uint32_t>(plan_options.ftype))});
-    for (const gguf::KeyValue &kv : o.kv_overrides) set_kv(kvs, kv);
-    if (!entries.empty()) {
-        set_kv(kvs, {"quantize.imatrix.file", gguf::Value::string(o.imatrix->path.substr(0, 127))});
-        if (!o.imatrix->datasets.empty())
+    set_kv(kvs, {gguf::kKeyFileType, gguf::Value::u32(static_cast<uint32_t>(out.plan_options.ftype))});
+    for (const gguf::KeyValue &kv : o_.kv_overrides) set_kv(kvs, kv);
+    if (!entries_.empty()) {
+        set_kv(kvs, {"quantize.imatrix.file", gguf::Value::string(o_.imatrix->path.substr(0, 127))});
+        if (!o_.imatrix->datasets.empty())
             set_kv(kvs, {"quantize.imatrix.dataset",
-                         gguf::Value::string(o.imatrix->datasets.front().substr(0, 127))});
+                         gguf::Value::string(o_.imatrix->datasets.front().substr(0, 127))});
         set_kv(kvs,
-               {"quantize.imatrix.entries_count", gguf::Value::u32(static_cast<uint32_t>(entries.size()))});
-        if (o.imatrix->chunk_count > 0)
-            set_kv(kvs, {"quantize.imatrix.chunks_count", gguf::Value::u32(o.imatrix->chunk_count)});
+               {"quantize.imatrix.entries_count", gguf::Value::u32(static_cast<uint32_t>(entries_.size()))});
+        if (o_.imatrix->chunk_count > 0)
+            set_kv(kvs, {"quantize.imatrix.chunks_count", gguf::Value::u32(o_.imatrix->chunk_count)});
     }
-    if (!o.prune_layers.empty() && facts.n_layer > 0) {
-        const int removed =
-            static_cast<int>(std::lower_bound(o.prune_layers.begin(), o.prune_layers.end(), facts.n_layer) -
-                             o.prune_layers.begin());
-        set_kv(kvs, {facts.arch + ".block_count",
-                     gguf::Value::u32(static_cast<uint32_t>(facts.n_layer - removed))});
+    if (!o_.prune_layers.empty() && facts_.n_layer > 0) {
+        const int removed = static_cast<int>(
+            std::lower_bound(o_.prune_layers.begin(), o_.prune_layers.end(), facts_.n_layer) -
+            o_.prune_layers.begin());
+        set_kv(kvs, {facts_.arch + ".block_count",
+                     gguf::Value::u32(static_cast<uint32_t>(facts_.n_layer - removed))});
     }
+    return kvs;
+}
 
-    // One writer per output file; all are committed together at the end.
-    check_cancelled();
-    std::vector<std::unique_ptr<gguf::Writer>> writers;
-    for (size_t f = 0; f < n_out; ++f) {
+// One writer per output file; all are committed together at the end.
+void Run::open_writers(Output &out) const {
+    const std::vector<gguf::KeyValue> kvs = metadata(out);
+    const size_t n_files = out.paths.size();
+    for (size_t f = 0; f < n_files; ++f) {
         // as llama.cpp writes shards: the metadata in the first, only the
         // split keys in the others
         std::vector<gguf::KeyValue> file_kvs = f == 0 ? kvs : std::vector<gguf::KeyValue>{};
         std::vector<gguf::TensorInfo> file_tensors;
-        for (const Job &j : jobs)
+        for (const Job &j : out.jobs)
             if (j.out_file == f) file_tensors.push_back(j.out);
-        if (o.keep_split) {
-            const uint16_t no = static_cast<uint16_t>(f), count = static_cast<uint16_t>(n_out);
-            const int32_t total = static_cast<int32_t>(jobs.size());
+        if (o_.keep_split) {
+            const uint16_t no = static_cast<uint16_t>(f), count = static_cast<uint16_t>(n_files);
+            const int32_t total = static_cast<int32_t>(out.jobs.size());
             set_kv(file_kvs, {"split.no", scalar(gguf::ValueType::U16, &no, 2)});
             set_kv(file_kvs, {"split.count", scalar(gguf::ValueType::U16, &count, 2)});
             set_kv(file_kvs, {"split.tensors.count", scalar(gguf::ValueType::I32, &total, 4)});
         }
-        writers.push_back(std::make_unique<gguf::Writer>(out_paths[f], file_kvs, std::move(file_tensors)));
+        out.writers.push_back(
+            std::make_unique<gguf::Writer>(out.paths[f], file_kvs, std::move(file_tensors)));
     }
-    const int n_threads = o.n_threads > 0 ? o.n_threads : hardware_threads();
-    const formats::SearchKernels &search = kernels::active().search;
+}
 
-    lb_progress progress{LB_PROGRESS_VERSION, 0, stats.elements, 0, jobs.size(), ""};
-    auto report = [&]() {
-        if (o.progress != nullptr && o.progress(&progress, o.progress_user) != 0)
-            fail(LB_E_CANCELLED, "quantization cancelled by the progress callback");
-        check_cancelled();
-    };
-
-    for (size_t ji = 0; ji < jobs.size(); ++ji) {
-        const Job &job = jobs[ji];
-        const gguf::TensorInfo &t = *job.in->info;
-        gguf::Writer &writer = *writers[job.out_file];
-        const uint8_t *src = job.in->data;
-        const MappedFile &mapping = in.mapping(job.in->shard);
+// Tensor by tensor, in output order: each output that keeps the tensor's
+// type gets a copy; those that convert it share one pass over its rows.
+void Run::write_tensors(std::vector<Output> &outputs, lb_progress &progress) const {
+    const std::vector<Job> &first = outputs.front().jobs;
+    for (size_t ji = 0; ji < first.size(); ++ji) {
+        const Model::Tensor &tensor = *first[ji].in;
+        const MappedFile &mapping = in_.mapping(tensor.shard);
         progress.tensor_index = ji;
-        progress.tensor_name = job.out.name.c_str();
-        report();
+        progress.tensor_name = first[ji].out.name.c_str();
+        report(progress);
         mapping.check_size();
-        if (!job.convert) {
-            for (uint64_t off = 0; off < t.size; off += kCopyChunkBytes) {
-                writer.write(src + off, std::min<uint64_t>(kCopyChunkBytes, t.size - off));
-                check_cancelled();
-                mapping.check_size();
-            }
-            progress.done_elements += static_cast<uint64_t>(t.n_elements());
-        } else {
-            const lb_type from = static_cast<lb_type>(t.type), to = static_cast<lb_type>(job.out.type);
-            const int64_t n_per_row = t.ne[0];
-            const int64_t n_rows = n_per_row == 0 ? 0 : t.n_elements() / n_per_row;
-            const int64_t rows_per_expert = std::max<int64_t>(1, t.ne[1]);
-            const size_t in_row = formats::row_bytes(from, n_per_row);
-            const size_t out_row = formats::row_bytes(to, n_per_row);
-            const formats::TypeTraits &tf = formats::traits(from), &tt = formats::traits(to);
-            const int64_t chunk_rows = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, n_per_row));
-            std::vector<uint8_t> out(static_cast<size_t>(std::min(chunk_rows, n_rows)) * out_row);
-            for (int64_t r0 = 0; r0 < n_rows; r0 += chunk_rows) {
-                const int64_t nr = std::min(chunk_rows, n_rows - r0);
-                parallel_for(n_threads, nr, 1, [&](int64_t begin, int64_t end) {
-                    std::vector<float> row(static_cast<size_t>(n_per_row));
-                    // a file with a small general.alignment can place rows at
-                    // any address; blocks are read through their structs
-                    std::vector<float> staged;
-                    for (int64_t r = begin; r < end; ++r) {
-                        const int64_t row_index = r0 + r;
-                        const uint8_t *in_row_data = src + static_cast<size_t>(row_index) * in_row;
-                        if (reinterpret_cast<uintptr_t>(in_row_data) % alignof(float) != 0) {
-                            staged.resize((in_row + sizeof(float) - 1) / sizeof(float));
-                            std::memcpy(staged.data(), in_row_data, in_row);
-                            in_row_data = reinterpret_cast<const uint8_t *>(staged.data());
-                        }
-                        tf.dequantize(in_row_data, row.data(), n_per_row);
-                        const int64_t j = first_non_finite(row.data(), n_per_row);
-                        if (j >= 0)
-                            fail(LB_E_FORMAT, "%s: tensor '%s' row %lld column %lld holds %s", path.c_str(),
-                                 t.name.c_str(), static_cast<long long>(row_index), static_cast<long long>(j),
-                                 std::isnan(row[static_cast<size_t>(j)]) ? "NaN" : "an infinity");
-                        // each expert's rows use that expert's importance
-                        const float *importance =
-                            job.importance.empty()
-                                ? nullptr
-                                : job.importance.data() + (row_index / rows_per_expert) * n_per_row;
-                        tt.quantize(row.data(), out.data() + static_cast<size_t>(r) * out_row, n_per_row,
-                                    importance, search);
-                    }
-                });
-                writer.write(out.data(), static_cast<size_t>(nr) * out_row);
-                progress.done_elements += static_cast<uint64_t>(nr * n_per_row);
-                report();
-                mapping.check_size();
-            }
+        std::vector<Target> targets;
+        for (Output &out : outputs) {
+            const Job &job = out.jobs[ji];
+            gguf::Writer &writer = *out.writers[job.out_file];
+            if (job.convert)
+                targets.push_back({&job, &writer});
+            else
+                copy_tensor(tensor, writer);
         }
-        writer.end_tensor();
+        if (targets.empty())
+            progress.done_elements += static_cast<uint64_t>(tensor.info->n_elements());
+        else
+            convert_tensor(tensor, targets, progress);
+        for (Output &out : outputs) out.writers[out.jobs[ji].out_file]->end_tensor();
         // the input pages of this tensor are not needed again
-        mapping.release(src, t.size);
+        mapping.release(tensor.data, tensor.info->size);
     }
-    report(); // done == total
-    for (auto &w : writers) {
-        stats.output_file_bytes += w->finish();
-        ++stats.output_files;
+    report(progress); // done == total
+}
+
+void Run::copy_tensor(const Model::Tensor &tensor, gguf::Writer &writer) const {
+    const uint64_t size = tensor.info->size;
+    const MappedFile &mapping = in_.mapping(tensor.shard);
+    for (uint64_t off = 0; off < size; off += kCopyChunkBytes) {
+        writer.write(tensor.data + off, std::min<uint64_t>(kCopyChunkBytes, size - off));
+        check_cancelled();
+        mapping.check_size();
     }
-    for (auto &w : writers) w->publish();
-    stats.elapsed_us = static_cast<uint64_t>(
+}
+
+// Chunk by chunk of rows: each row is converted to floats once, checked, and
+// quantized into every target's type.
+void Run::convert_tensor(const Model::Tensor &tensor, const std::vector<Target> &targets,
+                         lb_progress &progress) const {
+    const gguf::TensorInfo &t = *tensor.info;
+    const std::string &path = in_.path();
+    const MappedFile &mapping = in_.mapping(tensor.shard);
+    const int n_threads = o_.n_threads > 0 ? o_.n_threads : hardware_threads();
+    const formats::SearchKernels &search = kernels::active().search;
+    const lb_type from = static_cast<lb_type>(t.type);
+    const int64_t n_per_row = t.ne[0];
+    const int64_t n_rows = n_per_row == 0 ? 0 : t.n_elements() / n_per_row;
+    const int64_t rows_per_expert = std::max<int64_t>(1, t.ne[1]);
+    const size_t in_row = formats::row_bytes(from, n_per_row);
+    const formats::TypeTraits &tf = formats::traits(from);
+    const int64_t chunk_rows = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, n_per_row));
+    std::vector<size_t> out_row(targets.size());
+    std::vector<std::vector<uint8_t>> out(targets.size());
+    for (size_t k = 0; k < targets.size(); ++k) {
+        out_row[k] = formats::row_bytes(static_cast<lb_type>(targets[k].job->out.type), n_per_row);
+        out[k].resize(static_cast<size_t>(std::min(chunk_rows, n_rows)) * out_row[k]);
+    }
+    for (int64_t r0 = 0; r0 < n_rows; r0 += chunk_rows) {
+        const int64_t nr = std::min(chunk_rows, n_rows - r0);
+        parallel_for(n_threads, nr, 1, [&](int64_t begin, int64_t end) {
+            std::vector<float> row(static_cast<size_t>(n_per_row));
+            // a file with a small general.alignment can place rows at any
+            // address; blocks are read through their structs
+            std::vector<float> staged;
+            for (int64_t r = begin; r < end; ++r) {
+                const int64_t row_index = r0 + r;
+                const uint8_t *in_row_data = tensor.data + static_cast<size_t>(row_index) * in_row;
+                if (reinterpret_cast<uintptr_t>(in_row_data) % alignof(float) != 0) {
+                    staged.resize((in_row + sizeof(float) - 1) / sizeof(float));
+                    std::memcpy(staged.data(), in_row_data, in_row);
+                    in_row_data = reinterpret_cast<const uint8_t *>(staged.data());
+                }
+                tf.dequantize(in_row_data, row.data(), n_per_row);
+                const int64_t j = first_non_finite(row.data(), n_per_row);
+                if (j >= 0)
+                    fail(LB_E_FORMAT, "%s: tensor '%s' row %lld column %lld holds %s", path.c_str(),
+                         t.name.c_str(), static_cast<long long>(row_index), static_cast<long long>(j),
+                         std::isnan(row[static_cast<size_t>(j)]) ? "NaN" : "an infinity");
+                for (size_t k = 0; k < targets.size(); ++k) {
+                    const Job &job = *targets[k].job;
+                    // each expert's rows use that expert's importance
+                    const float *importance =
+                        job.importance == nullptr
+                            ? nullptr
+                            : job.importance->data() + (row_index / rows_per_expert) * n_per_row;
+                    formats::traits(job.out.type)
+                        .quantize(row.data(), out[k].data() + static_cast<size_t>(r) * out_row[k], n_per_row,
+                                  importance, search);
+                }
+            }
+        });
+        for (size_t k = 0; k < targets.size(); ++k)
+            targets[k].writer->write(out[k].data(), static_cast<size_t>(nr) * out_row[k]);
+        progress.done_elements += static_cast<uint64_t>(nr * n_per_row);
+        report(progress);
+        mapping.check_size();
+    }
+}
+
+std::vector<QuantizeStats> Run::execute(const std::vector<OutputSpec> &specs, std::vector<PlanEntry> &plan) {
+    const auto start = std::chrono::steady_clock::now();
+    if (specs.empty()) fail(LB_E_INVALID_ARG, "no output file type given");
+    std::vector<Output> outputs(specs.size());
+    for (size_t k = 0; k < specs.size(); ++k) {
+        outputs[k].spec = specs[k];
+        outputs[k].paths = paths_of(specs[k].path);
+    }
+    if (!o_.dry_run) check_paths(outputs);
+    select_imatrix_entries();
+    facts_ = recipes::model_facts(in_.kvs(), in_.path());
+    std::vector<const gguf::TensorInfo *> inputs;
+    for (const Model::Tensor &t : in_.tensors()) inputs.push_back(t.info);
+    recipes::check_layers(inputs, facts_, in_.path());
+    for (size_t k = 0; k < outputs.size(); ++k) {
+        // with several outputs, notices name the one they are about
+        std::string label;
+        if (outputs.size() > 1)
+            label =
+                std::string(specs[k].only_copy ? "COPY" : recipes::ftype_info(specs[k].ftype)->name) + ": ";
+        plan_output(outputs[k], label);
+        for (const Job &j : outputs[k].jobs)
+            plan.push_back({.name = j.out.name,
+                            .input_type = static_cast<lb_type>(j.in->info->type),
+                            .type = static_cast<lb_type>(j.out.type),
+                            .bytes = j.out.size,
+                            .output = k});
+    }
+    if (!o_.dry_run) {
+        check_cancelled();
+        for (Output &out : outputs) open_writers(out);
+        lb_progress progress{LB_PROGRESS_VERSION,         0, outputs.front().stats.elements, 0,
+                             outputs.front().jobs.size(), ""};
+        write_tensors(outputs, progress);
+        for (Output &out : outputs)
+            for (auto &w : out.writers) {
+                out.stats.output_file_bytes += w->finish();
+                ++out.stats.output_files;
+            }
+        for (Output &out : outputs)
+            for (auto &w : out.writers) w->publish();
+    }
+    const uint64_t elapsed = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
             .count());
+    std::vector<QuantizeStats> stats;
+    for (Output &out : outputs) {
+        out.stats.elapsed_us = elapsed;
+        stats.push_back(out.stats);
+    }
     return stats;
+}
+
+} // namespace
+
+QuantizeStats Quantizer::run(const Model &in, const std::string &out_path) {
+    return run(in, {{.ftype = options.plan.ftype, .only_copy = options.plan.only_copy, .path = out_path}})
+        .front();
+}
+
+std::vector<QuantizeStats> Quantizer::run(const Model &in, const std::vector<OutputSpec> &outputs) {
+    cancelled_.store(false, std::memory_order_relaxed);
+    plan_.clear();
+    return Run(options, in, cancelled_).execute(outputs, plan_);
 }
 
 } // namespace lb

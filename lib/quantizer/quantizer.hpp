@@ -52,6 +52,14 @@ struct PlanEntry {
     std::string name;
     lb_type input_type, type;
     uint64_t bytes;
+    size_t output; // which output of the run
+};
+
+// One output of a run: a file type (or a copy) and a path.
+struct OutputSpec {
+    lb_ftype ftype = LB_FTYPE_Q8_0;
+    bool only_copy = false; // copy every tensor (the file type is the input's)
+    std::string path;
 };
 
 // Parses llama-quantize's --override-kv KEY=TYPE:VALUE. Throws lb::Error.
@@ -61,9 +69,17 @@ class Quantizer {
   public:
     QuantizeOptions options;
 
-    // Runs the job; throws lb::Error. On any failure no file is left at the
-    // output path(s) (existing files there are untouched).
+    // Runs the job with options.plan's file type; throws lb::Error. On any
+    // failure no file is left at the output path(s) (existing files there
+    // are untouched).
     QuantizeStats run(const Model &in, const std::string &out_path);
+
+    // Several outputs in one pass: each input tensor is read and converted to
+    // floats once, then quantized to every output's type; output k is byte
+    // for byte what run() writes with its file type. The files are published
+    // together at the end: on any failure none is. options.plan's file type
+    // and only_copy are not used.
+    std::vector<QuantizeStats> run(const Model &in, const std::vector<OutputSpec> &outputs);
 
     const std::vector<PlanEntry> &plan() const { return plan_; }
 
@@ -71,9 +87,6 @@ class Quantizer {
     void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
 
   private:
-    void check_cancelled() const;
-    void log(lb_log_level level, const std::string &message) const;
-
     std::atomic<bool> cancelled_{false};
     std::vector<PlanEntry> plan_;
 };

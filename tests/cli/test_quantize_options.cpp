@@ -5,6 +5,7 @@
 
 #include "lowbit/lowbit.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <map>
 #include <string>
@@ -157,6 +158,63 @@ TEST(QuantizeOptions, BadValuesAreClearErrors) {
         EXPECT_TRUE(contains(o.err, c.message)) << "expected \"" << c.message << "\" in: " << o.err;
         EXPECT_TRUE(dir.entries().empty()) << c.message;
     }
+}
+
+} // namespace
+
+namespace {
+
+// --types: one pass, OUT_PREFIX-TYPE.gguf per type, each the file of its own
+// run with the same options (here a --tensor-type override);
+// the dry run plans them all; bad lists are clear errors that write nothing.
+TEST(QuantizeOptions, TypesWritesEveryTypeInOnePass) {
+    testdata::TempDir dir;
+    const std::string in = testdata::stories_path();
+    const clitest::Outcome o = run_cli({"quantize", "--tensor-type", "attn_v=q8_0", in, "--types",
+                                        "q4_0,Q8_0,q4_k_m", dir.file("out.gguf"), "--threads", "2"});
+    ASSERT_EQ(o.exit_code, 0) << o.describe();
+    std::vector<std::string> written = dir.entries();
+    std::sort(written.begin(), written.end());
+    EXPECT_EQ(written, (std::vector<std::string>{"out-Q4_0.gguf", "out-Q4_K_M.gguf", "out-Q8_0.gguf"}));
+    EXPECT_TRUE(contains(o.out, "-> " + dir.file("out-Q4_K_M.gguf") + " (Q4_K_M)")) << o.out;
+    EXPECT_TRUE(contains(o.out, "(the one pass for all types)")) << o.out;
+    EXPECT_TRUE(contains(o.err, "Q4_0: ")) << "notices name their output: " << o.err;
+    for (const char *t : {"Q4_0", "Q8_0", "Q4_K_M"}) {
+        const std::string single = dir.file(std::string("single-") + t + ".gguf");
+        const clitest::Outcome s = run_cli({"quantize", "--tensor-type", "attn_v=q8_0", in, single, t});
+        ASSERT_EQ(s.exit_code, 0) << s.describe();
+        EXPECT_EQ(testdata::read_file(dir.file(std::string("out-") + t + ".gguf")),
+                  testdata::read_file(single))
+            << t;
+    }
+    EXPECT_EQ(types_of(dir.file("out-Q4_0.gguf"))["blk.0.attn_v.weight"], LB_TYPE_Q8_0);
+
+    const clitest::Outcome dry =
+        run_cli({"quantize", "--dry-run", in, "--types", "Q4_0,Q8_0", dir.file("dry")});
+    ASSERT_EQ(dry.exit_code, 0) << dry.describe();
+    EXPECT_TRUE(contains(dry.out, "dry run of " + in + " as Q4_0")) << dry.out;
+    EXPECT_TRUE(contains(dry.out, "dry run of " + in + " as Q8_0")) << dry.out;
+    EXPECT_TRUE(contains(dry.out, "Q8_0")) << dry.out;
+
+    const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+        {{"--types", "Q4_0,q4_0"}, "Q4_0 is given twice"},
+        {{"--types", "Q4_0,COPY"}, "COPY cannot be combined"},
+        {{"--types", "Q4_0,,Q8_0"}, "has an empty type"},
+        {{"--types", "Q4_0,Q9_9"}, "unknown quantization type 'Q9_9'"},
+        {{"--types"}, "--types needs a list"},
+    };
+    for (const auto &[args, message] : bad) {
+        std::vector<std::string> full = {"quantize", in};
+        full.insert(full.end(), args.begin(), args.end());
+        if (args.size() > 1) full.push_back(dir.file("bad"));
+        const clitest::Outcome b = run_cli(full);
+        EXPECT_NE(b.exit_code, 0) << message;
+        EXPECT_TRUE(contains(b.err, message)) << b.err;
+    }
+    const clitest::Outcome extra = run_cli({"quantize", in, "--types", "Q4_0", dir.file("p"), "4"});
+    EXPECT_NE(extra.exit_code, 0);
+    EXPECT_TRUE(contains(extra.err, "expected IN --types")) << extra.err;
+    EXPECT_EQ(dir.entries().size(), 6u) << "nothing but the six files above";
 }
 
 } // namespace

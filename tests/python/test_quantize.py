@@ -391,3 +391,43 @@ def test_quantize_releases_the_gil(tmp_path):
 
     duration, ticks = ticks_during_long_enough(work)
     assert ticks >= 10, f"the main thread ran {ticks} times in the middle of a {duration:.3f} s run"
+
+
+def test_run_many_writes_what_the_clis_types_writes(synth_small, tmp_path, cli):
+    model, imatrix = synth_small
+    types = ["Q4_K_M", "q8_0", 2]  # names in any case, or llama.cpp's numbers (2: Q4_0)
+    run_cli(cli, "quantize", "--imatrix", imatrix, model, "--types", "Q4_K_M,Q8_0,Q4_0", tmp_path / "cli")
+    outputs = [tmp_path / f"python-{i}.gguf" for i in range(3)]
+    q = lowbit.Quantizer(imatrix=imatrix, threads=2)
+    results = q.run_many(model, types, outputs)
+    assert [r.output for r in results] == [str(o) for o in outputs]
+    for name, out, result in zip(["Q4_K_M", "Q8_0", "Q4_0"], outputs, results):
+        assert out.read_bytes() == (tmp_path / f"cli-{name}.gguf").read_bytes(), name
+        single = lowbit.Quantizer(ftype=name, imatrix=imatrix).run(model, tmp_path / "single.gguf")
+        assert single.plan == result.plan, name
+        assert (single.tensors, single.quantized, single.output_bytes, single.output_file_bytes) == (
+            result.tensors,
+            result.quantized,
+            result.output_bytes,
+            result.output_file_bytes,
+        ), name
+    assert results[0].elapsed_us == results[2].elapsed_us  # the one pass
+    assert {e.type for e in results[2].plan if e.name.startswith("blk.0.ffn_up")} == {"Q4_0"}
+
+
+def test_run_many_defaults_and_refusals(model_path, tmp_path):
+    shutil.copyfile(model_path, tmp_path / "model.gguf")
+    results = lowbit.Quantizer().run_many(tmp_path / "model.gguf", ["Q8_0", "Q4_0"])
+    assert [os.path.basename(r.output) for r in results] == ["ggml-model-Q8_0.gguf", "ggml-model-Q4_0.gguf"]
+    q = lowbit.Quantizer()
+    for ftypes, outputs, message in [
+        ([], None, "empty"),
+        ("Q8_0", None, "sequence"),
+        (["Q8_0", "copy"], None, "COPY"),
+        (["Q8_0", "q8_0"], None, "given twice"),
+        (["Q8_0", "Q4_0"], [tmp_path / "one.gguf"], "1 outputs for 2"),
+        (["Q8_0", "Q4_0"], [tmp_path / "same.gguf"] * 2, "two outputs"),
+    ]:
+        with pytest.raises(lowbit.InvalidArgumentError, match=message):
+            q.run_many(model_path, ftypes, outputs)
+    assert sorted(os.listdir(tmp_path)) == ["ggml-model-Q4_0.gguf", "ggml-model-Q8_0.gguf", "model.gguf"]

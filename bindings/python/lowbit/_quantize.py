@@ -92,6 +92,17 @@ def _pairs(value):
     return pairs
 
 
+def _ftype_number(ftype):
+    """A file type's number from its name ("Q4_K_M", "15") or number."""
+    if isinstance(ftype, str):
+        status, value = _c.lb_ftype_from_name(ftype)
+        check(status)
+        return value
+    if isinstance(ftype, bool):
+        raise invalid_argument(f"ftype must be a name or a number, not {ftype!r}")
+    return integer(ftype, "ftype", INT32_MIN, INT32_MAX)
+
+
 def _callable_or_none(value, what):
     """value if it is None or callable, else InvalidArgumentError."""
     if value is not None and not callable(value):
@@ -239,13 +250,7 @@ class Quantizer:
         if isinstance(ftype, str) and ftype.upper() == "COPY":
             check(_c.lb_quantizer_set_only_copy(self._pointer, 1))
             return "COPY"
-        if isinstance(ftype, str):
-            status, value = _c.lb_ftype_from_name(ftype)
-            check(status)
-        elif isinstance(ftype, bool):
-            raise invalid_argument(f"ftype must be a name or a number, not {ftype!r}")
-        else:
-            value = integer(ftype, "ftype", INT32_MIN, INT32_MAX)
+        value = _ftype_number(ftype)
         check(_c.lb_quantizer_set_ftype(self._pointer, value))
         return _c.lb_ftype_name(value)
 
@@ -300,12 +305,70 @@ class Quantizer:
         finally:
             self._lock.release()
 
-    def _result(self, output):
-        """The QuantizeResult of the last run."""
+    def run_many(self, model, ftypes, outputs=None):
+        """Quantizes ``model`` (a Model or a path) to several file types in
+        one pass: each input tensor is read and converted to floats once,
+        then quantized to every type. ``ftypes`` is a sequence of file types
+        (names or numbers, not "COPY"; this Quantizer's own ftype is not
+        used); ``outputs`` the paths to write, one per file type (default:
+        ggml-model-<FTYPE>.gguf in the input's folder for each). Each file is
+        byte for byte what ``run()`` writes with that file type and this
+        Quantizer's other options. All files are renamed into place only
+        when all are complete: after an error or a cancellation none is
+        written.
+
+        Returns one QuantizeResult per output, in order (elapsed_us: the wall
+        time of the whole pass). Raises what ``run()`` raises, and
+        InvalidArgumentError for an empty list, "COPY", a type given twice,
+        a number of outputs that does not match, or two equal outputs.
+        """
+        if isinstance(ftypes, (str, bytes)):
+            raise invalid_argument(f"ftypes must be a sequence of file types, not {ftypes!r}")
+        ftypes = list(ftypes)
+        if not ftypes:
+            raise invalid_argument("ftypes is empty: give at least one file type")
+        for f in ftypes:
+            if isinstance(f, str) and f.upper() == "COPY":
+                raise invalid_argument("COPY cannot be combined with other file types; use run()")
+        numbers = [_ftype_number(f) for f in ftypes]
+        names = [_c.lb_ftype_name(n) or str(n) for n in numbers]
+        for i, n in enumerate(numbers):
+            if n in numbers[:i]:
+                raise invalid_argument(f"file type {names[i]} is given twice")
+        if outputs is not None:
+            outputs = [os.fsdecode(os.fspath(o)) for o in outputs]
+            if len(outputs) != len(numbers):
+                raise invalid_argument(f"{len(outputs)} outputs for {len(numbers)} file types")
+        if isinstance(model, Model):
+            return self._run_many(model, numbers, names, outputs)
+        with Model(model) as opened:
+            return self._run_many(opened, numbers, names, outputs)
+
+    def _run_many(self, model, numbers, names, outputs):
+        """run_many() on an open Model."""
+        model._pointer()  # raises if closed
+        handle = model._handle
+        if outputs is None:
+            folder = os.path.dirname(model.path)
+            outputs = [os.path.join(folder, f"ggml-model-{name}.gguf") for name in names]
+        if not self._lock.acquire(blocking=False):
+            raise invalid_argument("this Quantizer is already running a job; it runs one at a time")
+        try:
+            status, message = _c.lbpy_quantizer_run_many(
+                self._pointer, handle.pointer, numbers, outputs, self._on_progress, self._on_log
+            )
+            if status != _c.LB_OK:
+                raise error_for(status, message)
+            return [self._result(output, k) for k, output in enumerate(outputs)]
+        finally:
+            self._lock.release()
+
+    def _result(self, output, k=0):
+        """The QuantizeResult of output k of the last run."""
         p = self._pointer
 
         def stat(which):
-            return _c.lb_quantizer_stat(p, which)
+            return _c.lb_quantizer_output_stat(p, k, which)
 
         plan = [
             PlanEntry(
@@ -315,6 +378,7 @@ class Quantizer:
                 _c.lb_quantizer_plan_bytes(p, i),
             )
             for i in range(_c.lb_quantizer_plan_count(p))
+            if _c.lb_quantizer_plan_output(p, i) == k
         ]
         return QuantizeResult(
             output=output,

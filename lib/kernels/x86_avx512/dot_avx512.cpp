@@ -93,14 +93,27 @@ inline __m512i q8_0_pair(const uint8_t *row, int64_t b) {
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[1].qs)), 1);
 }
 
-// sum over groups of 4 of w * y, as unsigned |w| times y with w's sign
-inline __m512i products(__m512i w, __m512i y) {
-    const __mmask64 negative = _mm512_movepi8_mask(w);
-    const __m512i signed_y = _mm512_mask_sub_epi8(y, negative, _mm512_setzero_si512(), y);
-    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(w), signed_y);
+// A weight vector ready for vpdpbusd: |w| as unsigned bytes, and where w < 0.
+struct SignedWeights {
+    __m512i magnitude;
+    __mmask64 negative;
+};
+inline SignedWeights signed_weights(__m512i w) {
+    return {_mm512_abs_epi8(w), _mm512_movepi8_mask(w)};
+}
+
+// sum over groups of 4 of w * y: |w| times y with w's sign
+inline __m512i products(const SignedWeights &w, __m512i y) {
+    const __m512i signed_y = _mm512_mask_sub_epi8(y, w.negative, _mm512_setzero_si512(), y);
+    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.magnitude, signed_y);
 }
 inline __m256i products(__m256i w, __m256i y) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
+}
+
+// d0 in lanes 0..7, d1 in lanes 8..15
+inline __m512 pair_of(float d0, float d1) {
+    return _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(d0), _mm512_set1_ps(d1));
 }
 
 inline float hsum(__m512 v) {
@@ -117,18 +130,22 @@ void q8_0_pass(const MatmulTile &t, const uint8_t *const *wr, const uint8_t *con
         for (int j = 0; j < J; ++j) acc[i][j] = _mm512_setzero_ps();
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) {
-        __m512i wq[R];
-        float dw[R][2];
-        for (int i = 0; i < R; ++i) wq[i] = W::pair(wr[i], b, dw[i]);
+        // per weight row: its signs and its two scales, for all J tokens
+        SignedWeights wq[R];
+        __m512 dw[R];
+        for (int i = 0; i < R; ++i) {
+            float d[2];
+            wq[i] = signed_weights(W::pair(wr[i], b, d));
+            dw[i] = pair_of(d[0], d[1]);
+        }
         for (int j = 0; j < J; ++j) {
             const __m512i yq = q8_0_pair(ar[j], b);
             const block_q8_0 *y = reinterpret_cast<const block_q8_0 *>(ar[j]) + b;
-            const float dy0 = half(y[0].d), dy1 = half(y[1].d);
-            for (int i = 0; i < R; ++i) {
-                const __m512 scale = _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(dw[i][0] * dy0),
-                                                          _mm512_set1_ps(dw[i][1] * dy1));
-                acc[i][j] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(products(wq[i], yq)), acc[i][j]);
-            }
+            const __m512 dy = pair_of(half(y[0].d), half(y[1].d));
+            // each lane's scale is the reference's product dw * dy of its block
+            for (int i = 0; i < R; ++i)
+                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dy), _mm512_cvtepi32_ps(products(wq[i], yq)),
+                                            acc[i][j]);
         }
     }
     if (b < nb) {
