@@ -21,7 +21,7 @@ namespace {
 
 const char *kUsage =
     "usage: lowbit quantize [options] IN [OUT] TYPE [NTHREADS]\n"
-    "       lowbit quantize [options] IN --types TYPE1,TYPE2,... [OUT_PREFIX]\n"
+    "       lowbit quantize [options] IN --types TYPE1,TYPE2,... [OUT_PREFIX [NTHREADS]]\n"
     "\n"
     "Quantizes the GGUF model IN (the first shard of a split model reads them all) to TYPE\n"
     "and writes OUT (default: ggml-model-TYPE.gguf next to IN). TYPE is a name\n"
@@ -277,15 +277,17 @@ int run(const Request &r, lb_model *model, const std::string &in, const std::vec
     return status;
 }
 
-// IN --types T1,T2,... [OUT_PREFIX]: OUT_PREFIX-T.gguf for each T.
-int quantize_many(const Request &r, const Args &pos) {
-    if (pos.empty() || pos.size() > 2) {
+// IN --types T1,T2,... [OUT_PREFIX [NTHREADS]]: OUT_PREFIX-T.gguf for each T.
+int quantize_many(Request r, const Args &pos) {
+    if (pos.empty() || pos.size() > 3) {
         std::fprintf(stderr, "%s", kUsage);
-        return error("quantize: expected IN --types T1,T2,... [OUT_PREFIX]");
+        return error("quantize: expected IN --types T1,T2,... [OUT_PREFIX [NTHREADS]]");
     }
+    if (pos.size() == 3 && !parse_count(pos[2], &r.threads))
+        return error("quantize: NTHREADS '" + pos[2] + "' is not a number");
     const std::string &in = pos[0];
     std::string prefix;
-    if (pos.size() == 2) {
+    if (pos.size() >= 2) {
         prefix = pos[1];
         if (prefix.ends_with(".gguf")) prefix.resize(prefix.size() - 5);
     } else {

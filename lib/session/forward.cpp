@@ -215,6 +215,13 @@ void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<i
     gate_.resize(un * static_cast<size_t>(F));
     up_.resize(un * static_cast<size_t>(F));
     const kernels::DotKernels &dot = kernels.dot();
+    // per-token work (norms, the gated activation) over the threads: each
+    // token's values are computed as on one thread
+    auto each_token = [&](const std::function<void(int64_t)> &fn) {
+        parallel_for(n_threads, n, 16, [&](int64_t b, int64_t e) {
+            for (int64_t t = b; t < e; ++t) fn(t);
+        });
+    };
     auto product = [&](const Matrix &m, const float *in, int64_t rows, float *out) {
         if (observer && !observer(m, in, rows)) fail(LB_E_CANCELLED, "evaluation cancelled");
         kernels::matmul(dot, m.w, in, rows, out, n_threads, matmul_scratch_);
@@ -233,9 +240,10 @@ void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<i
 
     for (int l = 0; l < c_.n_layer; ++l) {
         const Layer &L = w_.layers[static_cast<size_t>(l)];
-        for (int t = 0; t < n; ++t)
+        each_token([&](int64_t t) {
             rms_norm(x_.data() + static_cast<size_t>(t) * E, L.attn_norm.data(), E, c_.rms_eps,
                      h_.data() + static_cast<size_t>(t) * E);
+        });
         product(L.q, h_.data(), n, q_.data());
         product(L.k, h_.data(), n, k_.data());
         product(L.v, h_.data(), n, v_.data());
@@ -257,12 +265,16 @@ void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<i
         add_bias(h_.data(), n, L.o_bias);
         for (size_t i = 0; i < un * static_cast<size_t>(E); ++i) x_[i] += h_[i];
 
-        for (int t = 0; t < n; ++t)
+        each_token([&](int64_t t) {
             rms_norm(x_.data() + static_cast<size_t>(t) * E, L.ffn_norm.data(), E, c_.rms_eps,
                      h_.data() + static_cast<size_t>(t) * E);
+        });
         product(L.gate, h_.data(), n, gate_.data());
         product(L.up, h_.data(), n, up_.data());
-        for (size_t i = 0; i < un * static_cast<size_t>(F); ++i) gate_[i] = silu(gate_[i]) * up_[i];
+        each_token([&](int64_t t) {
+            for (size_t i = static_cast<size_t>(t * F); i < static_cast<size_t>((t + 1) * F); ++i)
+                gate_[i] = silu(gate_[i]) * up_[i];
+        });
         product(L.down, gate_.data(), n, h_.data());
         for (size_t i = 0; i < un * static_cast<size_t>(E); ++i) x_[i] += h_[i];
     }

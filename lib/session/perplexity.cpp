@@ -3,6 +3,7 @@
 // token replaced by BOS, and in each chunk the predictions of positions
 // n_ctx/2 ... n_ctx - 2 (of the next token) scored.
 #include "common/error.hpp"
+#include "common/thread_pool.hpp"
 #include "session/session.hpp"
 
 #include <chrono>
@@ -51,12 +52,17 @@ PerplexityResult Session::perplexity(const std::string &text, int n_ctx, int max
             if (v.add_bos) chunk[0] = v.bos;
             clear();
             eval_step(chunk.data(), chunk.size(), want.data());
-            for (int i = first; i < n_ctx - 1; ++i) {
-                const double x =
-                    negative_log_likelihood(logits(static_cast<size_t>(i - first)), config_.n_vocab,
-                                            tokens[c * n_ctx + static_cast<size_t>(i) + 1]);
-                nll += x;
-                nll2 += x * x;
+            // each position's -log p over the threads, summed in position order
+            std::vector<double> x(static_cast<size_t>(n_ctx - 1 - first));
+            parallel_for(threads(), static_cast<int64_t>(x.size()), 8, [&](int64_t b, int64_t e) {
+                for (int64_t k = b; k < e; ++k)
+                    x[static_cast<size_t>(k)] =
+                        negative_log_likelihood(logits(static_cast<size_t>(k)), config_.n_vocab,
+                                                tokens[c * n_ctx + static_cast<size_t>(first + k) + 1]);
+            });
+            for (const double xi : x) {
+                nll += xi;
+                nll2 += xi * xi;
             }
             r.n_scored += static_cast<uint64_t>(n_ctx - 1 - first);
             r.n_chunks_done = c + 1;

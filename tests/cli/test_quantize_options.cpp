@@ -171,7 +171,7 @@ TEST(QuantizeOptions, TypesWritesEveryTypeInOnePass) {
     testdata::TempDir dir;
     const std::string in = testdata::stories_path();
     const clitest::Outcome o = run_cli({"quantize", "--tensor-type", "attn_v=q8_0", in, "--types",
-                                        "q4_0,Q8_0,q4_k_m", dir.file("out.gguf"), "--threads", "2"});
+                                        "q4_0,Q8_0,q4_k_m", dir.file("out.gguf"), "2"});
     ASSERT_EQ(o.exit_code, 0) << o.describe();
     std::vector<std::string> written = dir.entries();
     std::sort(written.begin(), written.end());
@@ -211,9 +211,12 @@ TEST(QuantizeOptions, TypesWritesEveryTypeInOnePass) {
         EXPECT_NE(b.exit_code, 0) << message;
         EXPECT_TRUE(contains(b.err, message)) << b.err;
     }
-    const clitest::Outcome extra = run_cli({"quantize", in, "--types", "Q4_0", dir.file("p"), "4"});
+    const clitest::Outcome extra = run_cli({"quantize", in, "--types", "Q4_0", dir.file("p"), "4", "x"});
     EXPECT_NE(extra.exit_code, 0);
     EXPECT_TRUE(contains(extra.err, "expected IN --types")) << extra.err;
+    const clitest::Outcome threads = run_cli({"quantize", in, "--types", "Q4_0", dir.file("p"), "four"});
+    EXPECT_NE(threads.exit_code, 0);
+    EXPECT_TRUE(contains(threads.err, "NTHREADS 'four' is not a number")) << threads.err;
     EXPECT_EQ(dir.entries().size(), 6u) << "nothing but the six files above";
 }
 
