@@ -189,6 +189,63 @@ TEST_P(DotKernelSets, TilesAndMatmulMatchTheReference) {
     }
 }
 
+// Weights as a file may hold them: every code byte random (the largest
+// levels, scales and mins included, which the kernels' integer lanes must hold
+// exactly), the binary16 scale fields random finite values. Every set's dot
+// product must give the exact sum of the dequantized products.
+struct ScaleFields {
+    lb_type type;
+    std::vector<size_t> offsets; // of the binary16 fields in a block (blocks.hpp)
+};
+const ScaleFields kScaleFields[] = {
+    {LB_TYPE_Q4_0, {0}},    {LB_TYPE_Q4_1, {0, 2}},   {LB_TYPE_Q5_0, {0}},   {LB_TYPE_Q5_1, {0, 2}},
+    {LB_TYPE_Q8_0, {0}},    {LB_TYPE_Q2_K, {80, 82}}, {LB_TYPE_Q3_K, {108}}, {LB_TYPE_Q4_K, {0, 2}},
+    {LB_TYPE_Q5_K, {0, 2}}, {LB_TYPE_Q6_K, {208}},
+};
+
+TEST(DotRandomBlocks, EverySetGivesTheExactSum) {
+    const peer::Ggml &g = peer::Ggml::get();
+    testdata::Rng rng(4242);
+    for (const ScaleFields &f : kScaleFields) {
+        const lb_type type = f.type;
+        const int64_t n = 1024, rows = 9, tokens = 5;
+        const size_t w_row = lb::formats::row_bytes(type, n), bb = traits(type).block_bytes;
+        std::vector<uint8_t> w(rows * w_row);
+        for (uint8_t &byte : w) byte = static_cast<uint8_t>(rng.next());
+        for (size_t b = 0; b < w.size() / bb; ++b)
+            for (size_t off : f.offsets) {
+                // a finite scale from 2^-14 to 2 in magnitude, either sign
+                const double v =
+                    std::ldexp(0.5 + 0.5 * rng.uniform(), -13 + static_cast<int>(rng.next() % 15));
+                const uint16_t h = g.fp32_to_fp16(static_cast<float>(rng.next() % 2 ? -v : v));
+                std::memcpy(w.data() + b * bb + off, &h, 2);
+            }
+        const std::vector<float> ax = random_rows(tokens, n, 500 + type);
+        const lb::kernels::WeightKernels &ref = lb::kernels::reference_dot().by_type[type];
+        const std::vector<uint8_t> a_ref = activations(ref, ax, n);
+        for (int s = 0; s < lb::kernels::kSetCount; ++s) {
+            const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::kSetNames[s]);
+            if (set == nullptr) continue; // a set this CPU lacks (checked above)
+            SCOPED_TRACE(name(type) + " with kernels " + set->name);
+            const lb::kernels::WeightKernels &k = set->dot().by_type[type];
+            const std::vector<uint8_t> a = activations(k, ax, n);
+            const size_t a_row = k.activation_row_bytes(n);
+            std::vector<float> got(static_cast<size_t>(rows * tokens));
+            k.tile({n, w.data(), w_row, rows, a.data(), a_row, tokens, got.data(), rows});
+            for (int64_t t = 0; t < tokens; ++t)
+                for (int64_t r = 0; r < rows; ++r) {
+                    // the set's activations are the reference's, or give the same products
+                    const uint8_t *wr = w.data() + r * w_row,
+                                  *ar = a_ref.data() + t * ref.activation_row_bytes(n);
+                    const double want = exact_dot(type, wr, ar, n);
+                    const double bound = kRelative * magnitude(type, wr, ar, n) + 1e-30;
+                    ASSERT_NEAR(got[static_cast<size_t>(t * rows + r)], want, bound)
+                        << "row " << r << " token " << t;
+                }
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(WeightTypes, DotKernelSets, ::testing::ValuesIn(kWeightTypes),
                          [](const ::testing::TestParamInfo<lb_type> &info) { return name(info.param); });
 

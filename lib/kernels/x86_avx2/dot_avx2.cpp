@@ -1,13 +1,15 @@
 // AVX2 dot kernels (with FMA and F16C): compiled with those flags and used
 // only on CPUs that have them. Everything here lives in lb::kernels::avx2 and
-// calls no inline function of another namespace, so no AVX2 copy of shared
-// code can reach the rest of the library.
+// calls no inline function outside an instruction-set namespace (the shared
+// loops of kernels/row_tiles.hpp are compiled into isa_avx2 here), so no AVX2
+// copy of shared code can reach the rest of the library.
 //
 // Results equal the scalar reference up to the order of float additions:
 // integer block sums are exact, and each block's scale product is the
 // reference's; only the accumulation across blocks differs (tests bound it).
 #include "formats/blocks.hpp"
 #include "kernels/dot_kernels.hpp"
+#include "kernels/row_tiles.hpp"
 
 #include <cstring>
 #include <immintrin.h>
@@ -54,10 +56,6 @@ inline int bsums_dot(const int16_t *bsums, __m256i factors) {
     return hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bsums)), factors));
 }
 
-// The K-quant tiles take kTokens activation rows per pass over a weight row,
-// so each weight block is decoded once for them all.
-constexpr int kTokens = 4;
-
 // --- Q8_0 and Q4_0 x Q8_0 ---------------------------------------------------
 
 // The 32 signed weights of block b of a Q8_0 row, and its scale.
@@ -81,73 +79,134 @@ struct Q4_0Weights {
     }
 };
 
-// R weight rows x J tokens per pass, R * J accumulators: each weight block is
-// decoded once for J tokens and each activation block loaded once for R rows.
-// Per (row, token) the sum is the one-at-a-time one: block products in
-// 8 lanes, scaled by dw * dy, added block after block, then across lanes.
-template <typename W, int R, int J>
-void q8_0_pass(const MatmulTile &t, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
-    const int64_t nb = t.n / 32;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[R][J];
-    for (int i = 0; i < R; ++i)
-        for (int j = 0; j < J; ++j) acc[i][j] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-        __m256i wq[R], aw[R];
-        float dw[R];
-        for (int i = 0; i < R; ++i) {
-            wq[i] = W::values(wr[i], b, &dw[i]);
-            aw[i] = _mm256_sign_epi8(wq[i], wq[i]);
-        }
-        for (int j = 0; j < J; ++j) {
-            const block_q8_0 &y = reinterpret_cast<const block_q8_0 *>(ar[j])[b];
-            const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs));
-            const float dy = half(y.d);
-            for (int i = 0; i < R; ++i) {
-                const __m256i p =
-                    _mm256_madd_epi16(_mm256_maddubs_epi16(aw[i], _mm256_sign_epi8(yq, wq[i])), ones);
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw[i] * dy), _mm256_cvtepi32_ps(p), acc[i][j]);
-            }
-        }
-    }
-    for (int i = 0; i < R; ++i)
-        for (int j = 0; j < J; ++j) sums[i][j] = hsum(acc[i][j]);
+// 0x10 in byte j where bit j of the 32-bit little-endian qh is set: the
+// fifth bits of Q5_0 and Q5_1.
+inline __m256i fifth_bits(const uint8_t *qh_bytes) {
+    uint32_t qh;
+    std::memcpy(&qh, qh_bytes, 4);
+    // byte j takes qh's byte j / 8, then its bit j % 8
+    const __m256i spread =
+        _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(qh)),
+                            _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                             2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
 }
 
-template <typename W> void tile_q8_0_activations(const MatmulTile &t) {
-    constexpr int R = 2, J = 4;
-    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += J) {
-        const int nj = static_cast<int>(lesser(static_cast<int64_t>(J), t.n_tokens - j0));
-        const uint8_t *ar[J];
-        for (int j = 0; j < J; ++j) ar[j] = t.a + static_cast<size_t>(j0 + lesser(j, nj - 1)) * t.a_stride;
-        for (int64_t r0 = 0; r0 < t.n_rows; r0 += R) {
-            const int nr = static_cast<int>(lesser(static_cast<int64_t>(R), t.n_rows - r0));
-            const uint8_t *wr[R];
-            for (int i = 0; i < R; ++i)
-                wr[i] = t.w + static_cast<size_t>(r0 + lesser(i, nr - 1)) * t.w_stride;
-            float sums[R][J];
-            if (nr == R && nj == J) {
-                q8_0_pass<W, R, J>(t, wr, ar, sums);
-            } else {
-                // edges: one row and one token at a time
-                for (int i = 0; i < nr; ++i)
-                    for (int j = 0; j < nj; ++j) {
-                        float one[1][1];
-                        q8_0_pass<W, 1, 1>(t, &wr[i], &ar[j], one);
-                        sums[i][j] = one[0][0];
-                    }
-            }
-            for (int i = 0; i < nr; ++i)
-                for (int j = 0; j < nj; ++j) t.out[(j0 + j) * t.out_stride + r0 + i] = sums[i][j];
-        }
+// Q5_0: Q4_0's nibbles with a fifth bit, bit j of qh for element j, minus 16.
+struct Q5_0Weights {
+    static __m256i values(const uint8_t *row, int64_t b, float *d) {
+        const formats::block_q5_0 &x = reinterpret_cast<const formats::block_q5_0 *>(row)[b];
+        *d = half(x.d);
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
+        const __m256i nibbles =
+            _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+        return _mm256_sub_epi8(_mm256_or_si256(nibbles, fifth_bits(x.qh)), _mm256_set1_epi8(16));
     }
-}
+};
+
+// R weight rows x J tokens (row_tiles.hpp's tile_by_groups). Per (row,
+// token) the sum is the one-at-a-time one: block products in 8 lanes, scaled
+// by dw * dy, added block after block, then across lanes.
+template <typename W> struct Q8_0Pass {
+    template <int R, int J>
+    static void run(int64_t nb, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256 acc[R][J];
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) acc[i][j] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b) {
+            __m256i wq[R], aw[R];
+            float dw[R];
+            for (int i = 0; i < R; ++i) {
+                wq[i] = W::values(wr[i], b, &dw[i]);
+                aw[i] = _mm256_sign_epi8(wq[i], wq[i]);
+            }
+            for (int j = 0; j < J; ++j) {
+                const block_q8_0 &y = reinterpret_cast<const block_q8_0 *>(ar[j])[b];
+                const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs));
+                const float dy = half(y.d);
+                for (int i = 0; i < R; ++i) {
+                    const __m256i p =
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(aw[i], _mm256_sign_epi8(yq, wq[i])), ones);
+                    acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw[i] * dy), _mm256_cvtepi32_ps(p), acc[i][j]);
+                }
+            }
+        }
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) sums[i][j] = hsum(acc[i][j]);
+    }
+};
+
+// Q4_1 / Q5_1 x Q8_1: per block dw * dy * sum(q_w q_y) + m_w * s_y, where
+// s_y = dy * sum(q_y) is the activation block's stored sum. The weights'
+// levels are unsigned, so vpmaddubsw takes them as they are.
+template <typename W> struct Q8_1Pass {
+    template <int R, int J>
+    static void run(int64_t nb, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256 acc[R][J];
+        float acc_min[R][J];
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) acc[i][j] = _mm256_setzero_ps(), acc_min[i][j] = 0.0f;
+        for (int64_t b = 0; b < nb; ++b) {
+            __m256i wq[R];
+            float dw[R], mw[R];
+            for (int i = 0; i < R; ++i) wq[i] = W::values(wr[i], b, &dw[i], &mw[i]);
+            for (int j = 0; j < J; ++j) {
+                const formats::block_q8_1 &y = reinterpret_cast<const formats::block_q8_1 *>(ar[j])[b];
+                const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs));
+                const float dy = half(y.d), sy = half(y.s);
+                for (int i = 0; i < R; ++i) {
+                    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wq[i], yq), ones);
+                    acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw[i] * dy), _mm256_cvtepi32_ps(p), acc[i][j]);
+                    acc_min[i][j] += mw[i] * sy;
+                }
+            }
+        }
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) sums[i][j] = hsum(acc[i][j]) + acc_min[i][j];
+    }
+};
+
+// Q4_1: the nibbles as Q4_0 lays them out, without an offset.
+struct Q4_1Weights {
+    static __m256i values(const uint8_t *row, int64_t b, float *d, float *m) {
+        const formats::block_q4_1 &x = reinterpret_cast<const formats::block_q4_1 *>(row)[b];
+        *d = half(x.d);
+        *m = half(x.m);
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
+        return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+    }
+};
+
+// Q5_1: Q4_1's nibbles with a fifth bit, bit j of qh for element j.
+struct Q5_1Weights {
+    static __m256i values(const uint8_t *row, int64_t b, float *d, float *m) {
+        const formats::block_q5_1 &x = reinterpret_cast<const formats::block_q5_1 *>(row)[b];
+        *d = half(x.d);
+        *m = half(x.m);
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
+        const __m256i nibbles =
+            _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+        return _mm256_or_si256(nibbles, fifth_bits(x.qh));
+    }
+};
 
 void tile_q8_0(const MatmulTile &t) {
-    tile_q8_0_activations<Q8_0Weights>(t);
+    tile_by_groups<Q8_0Pass<Q8_0Weights>, 2, 4>(t, 32);
 }
 void tile_q4_0(const MatmulTile &t) {
-    tile_q8_0_activations<Q4_0Weights>(t);
+    tile_by_groups<Q8_0Pass<Q4_0Weights>, 2, 4>(t, 32);
+}
+void tile_q5_0(const MatmulTile &t) {
+    tile_by_groups<Q8_0Pass<Q5_0Weights>, 2, 4>(t, 32);
+}
+void tile_q4_1(const MatmulTile &t) {
+    tile_by_groups<Q8_1Pass<Q4_1Weights>, 2, 4>(t, 32);
+}
+void tile_q5_1(const MatmulTile &t) {
+    tile_by_groups<Q8_1Pass<Q5_1Weights>, 2, 4>(t, 32);
 }
 
 // --- Q4_K / Q5_K x Q8_K -------------------------------------------------------
@@ -222,29 +281,111 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
     for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
 }
 
-// Groups of kTokens tokens per weight row, the rest one at a time.
-template <void (*Group)(int64_t, const uint8_t *, const uint8_t *const *, float *),
-          void (*Single)(int64_t, const uint8_t *, const uint8_t *const *, float *)>
-void tile_by_rows(const MatmulTile &t, int64_t block_values) {
-    const int64_t nb = t.n / block_values;
-    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += kTokens) {
-        const int nt = static_cast<int>(lesser(static_cast<int64_t>(kTokens), t.n_tokens - j0));
-        const uint8_t *ar[kTokens];
-        for (int j = 0; j < nt; ++j) ar[j] = t.a + static_cast<size_t>(j0 + j) * t.a_stride;
-        for (int64_t r = 0; r < t.n_rows; ++r) {
-            const uint8_t *w = t.w + static_cast<size_t>(r) * t.w_stride;
-            float sums[kTokens];
-            if (nt == kTokens)
-                Group(nb, w, ar, sums);
-            else
-                for (int j = 0; j < nt; ++j) Single(nb, w, &ar[j], &sums[j]);
-            for (int j = 0; j < nt; ++j) t.out[(j0 + j) * t.out_stride + r] = sums[j];
-        }
-    }
-}
-
 template <bool Q5> void tile_q45_K(const MatmulTile &t) {
     tile_by_rows<q45_K_pass<Q5, kTokens>, q45_K_pass<Q5, 1>>(t, QK_K);
+}
+
+// --- Q2_K / Q3_K x Q8_K --------------------------------------------------------
+// Levels (h, g) of a super-block: values 128h + 32g + l, l < 32, from two
+// bits of qs[32h + l] at 2g; their groups of 16 are 8h + 2g and 8h + 2g + 1.
+
+// s0 in the 16-bit lanes 0..7, s1 in 8..15: the two groups' factors for madd
+inline __m256i group_pair16(int s0, int s1) {
+    return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s1)),
+                            _mm_set1_epi16(static_cast<int16_t>(s0)));
+}
+
+// Q2_K: level (0..3) * d * (scale & 15) - dmin * (scale >> 4), per group.
+template <int J> void q2_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256 acc[J];
+    float acc_min[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_min[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const formats::block_q2_K &x = reinterpret_cast<const formats::block_q2_K *>(w)[b];
+        const block_q8_K *y[J];
+        for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+        __m256i total[J];
+        for (int j = 0; j < J; ++j) total[j] = _mm256_setzero_si256();
+        for (int h = 0; h < 2; ++h) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs + 32 * h));
+            for (int g = 0; g < 4; ++g) {
+                const __m256i levels = _mm256_and_si256(_mm256_srli_epi16(q, 2 * g), three);
+                const int k = 8 * h + 2 * g;
+                const __m256i scale = group_pair16(x.scales[k] & 0x0f, x.scales[k + 1] & 0x0f);
+                for (int j = 0; j < J; ++j) {
+                    const __m256i q8 =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 128 * h + 32 * g));
+                    total[j] = _mm256_add_epi32(total[j],
+                                                _mm256_madd_epi16(_mm256_maddubs_epi16(levels, q8), scale));
+                }
+            }
+        }
+        const __m256i mins16 = _mm256_cvtepu8_epi16(
+            _mm_srli_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)),
+                                         _mm_set1_epi8(static_cast<char>(0xf0))),
+                           4));
+        const float dw = half(x.d), dminw = half(x.dmin);
+        for (int j = 0; j < J; ++j) {
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);
+            acc_min[j] += dminw * y[j]->d * static_cast<float>(bsums_dot(y[j]->bsums, mins16));
+        }
+    }
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
+}
+
+void tile_q2_K(const MatmulTile &t) {
+    tile_by_rows<q2_K_pass<kTokens>, q2_K_pass<1>>(t, QK_K);
+}
+
+// Q3_K: level = two bits - (high bit ? 0 : 4), times d * (6-bit scale - 32).
+// vpmaddubsw takes the level + 4 = two bits + 4 * high bit (0..7); the 4 is
+// taken back through Q8_K's block sums: 4 * sum(scale * bsum).
+template <int J> void q3_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    __m256 acc[J];
+    float acc_offset[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_offset[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const formats::block_q3_K &x = reinterpret_cast<const formats::block_q3_K *>(w)[b];
+        int16_t sc[16];
+        for (int k = 0; k < 16; ++k)
+            sc[k] = static_cast<int16_t>((((x.scales[k % 8] >> (k < 8 ? 0 : 4)) & 0x0f) |
+                                          (((x.scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) -
+                                         32);
+        const block_q8_K *y[J];
+        for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+        __m256i total[J];
+        for (int j = 0; j < J; ++j) total[j] = _mm256_setzero_si256();
+        const __m256i hmask = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.hmask));
+        for (int h = 0; h < 2; ++h) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs + 32 * h));
+            for (int g = 0; g < 4; ++g) {
+                const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, 4 * h + g), one);
+                const __m256i levels = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * g), three),
+                                                       _mm256_slli_epi16(high, 2));
+                const int k = 8 * h + 2 * g;
+                const __m256i scale = group_pair16(sc[k], sc[k + 1]);
+                for (int j = 0; j < J; ++j) {
+                    const __m256i q8 =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 128 * h + 32 * g));
+                    total[j] = _mm256_add_epi32(total[j],
+                                                _mm256_madd_epi16(_mm256_maddubs_epi16(levels, q8), scale));
+                }
+            }
+        }
+        const __m256i scales16 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sc));
+        const float dw = half(x.d);
+        for (int j = 0; j < J; ++j) {
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);
+            acc_offset[j] += dw * y[j]->d * static_cast<float>(4 * bsums_dot(y[j]->bsums, scales16));
+        }
+    }
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_offset[j];
+}
+
+void tile_q3_K(const MatmulTile &t) {
+    tile_by_rows<q3_K_pass<kTokens>, q3_K_pass<1>>(t, QK_K);
 }
 
 // --- Q6_K x Q8_K --------------------------------------------------------------
@@ -430,12 +571,22 @@ DotKernels make() {
     k.by_type[LB_TYPE_Q8_0].tile = tile_q8_0;
     k.by_type[LB_TYPE_Q4_0].dot = dot_by_tile<tile_q4_0>;
     k.by_type[LB_TYPE_Q4_0].tile = tile_q4_0;
+    k.by_type[LB_TYPE_Q5_0].dot = dot_by_tile<tile_q5_0>;
+    k.by_type[LB_TYPE_Q5_0].tile = tile_q5_0;
+    k.by_type[LB_TYPE_Q4_1].dot = dot_by_tile<tile_q4_1>;
+    k.by_type[LB_TYPE_Q4_1].tile = tile_q4_1;
+    k.by_type[LB_TYPE_Q5_1].dot = dot_by_tile<tile_q5_1>;
+    k.by_type[LB_TYPE_Q5_1].tile = tile_q5_1;
     k.by_type[LB_TYPE_Q4_K].dot = dot_by_tile<tile_q45_K<false>>;
     k.by_type[LB_TYPE_Q4_K].tile = tile_q45_K<false>;
     k.by_type[LB_TYPE_Q5_K].dot = dot_by_tile<tile_q45_K<true>>;
     k.by_type[LB_TYPE_Q5_K].tile = tile_q45_K<true>;
     k.by_type[LB_TYPE_Q6_K].dot = dot_by_tile<tile_q6_K>;
     k.by_type[LB_TYPE_Q6_K].tile = tile_q6_K;
+    k.by_type[LB_TYPE_Q2_K].dot = dot_by_tile<tile_q2_K>;
+    k.by_type[LB_TYPE_Q2_K].tile = tile_q2_K;
+    k.by_type[LB_TYPE_Q3_K].dot = dot_by_tile<tile_q3_K>;
+    k.by_type[LB_TYPE_Q3_K].tile = tile_q3_K;
     return k;
 }
 

@@ -1,10 +1,12 @@
 // AVX-512 dot kernels (F, BW, VL, DQ and VNNI): compiled with those flags and
 // used only on CPUs that have them. Everything here lives in
-// lb::kernels::avx512 and calls no inline function of another namespace.
+// lb::kernels::avx512, or in the isa_avx512 copy of the shared loops of
+// kernels/row_tiles.hpp.
 //
-// Own kernels for the float weights (16 lanes) and for Q8_0 and Q4_0 (two
-// blocks per vector, VNNI's vpdpbusd for the byte products); the other types
-// keep the AVX2 set's kernels, which this CPU runs as well.
+// Own kernels for the float weights (16 lanes); Q8_0, Q4_0, Q5_0, Q4_1 and
+// Q5_1 (two blocks per vector, VNNI's vpdpbusd for the byte products); Q4_K,
+// Q5_K and Q6_K (two sub-blocks per vector, vpdpwssd for the scales). Q2_K
+// and Q3_K keep the AVX2 set's.
 //
 // As in the AVX2 set, integer block sums are exact and each block's scale
 // product is the reference's; only the order of float additions differs
@@ -12,8 +14,10 @@
 #include "formats/blocks.hpp"
 #include "kernels/dot_kernels.hpp"
 #include "kernels/kernels.hpp"
+#include "kernels/row_tiles.hpp"
 
 #include <cstring>
+#include <type_traits>
 // GCC 12's AVX-512 headers start some intrinsics from a self-initialised
 // "undefined" vector, which -Wuninitialized reports at every use (a GCC 12
 // header issue, not a use of uninitialised data); the warning's location is
@@ -41,59 +45,77 @@ inline int lesser(int a, int b) {
     return a < b ? a : b;
 }
 
-// --- Q8_0 and Q4_0 x Q8_0 ---------------------------------------------------
+// --- Q8_0, Q4_0, Q5_0 x Q8_0 and Q4_1, Q5_1 x Q8_1 -----------------------------
+// Blocks two at a time: block b in the low 256 bits (32-bit lanes 0..7),
+// b + 1 in the high ones; an odd last block alone in the low half.
 
-// The signed weights of blocks b and b + 1 of a row (block b in the low
-// 256 bits), and their scales.
-struct Q8_0Weights {
-    static __m512i pair(const uint8_t *row, int64_t b, float *d) {
-        const block_q8_0 *x = reinterpret_cast<const block_q8_0 *>(row) + b;
-        d[0] = half(x[0].d);
-        d[1] = half(x[1].d);
-        return _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(x[0].qs))),
-            _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x[1].qs)), 1);
-    }
-    static __m256i one(const uint8_t *row, int64_t b, float *d) {
-        const block_q8_0 &x = reinterpret_cast<const block_q8_0 *>(row)[b];
-        *d = half(x.d);
-        return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs));
-    }
-};
-
-// Q4_0: elements 0..15 from the low nibbles, 16..31 from the high ones, minus 8.
-struct Q4_0Weights {
-    static __m512i pair(const uint8_t *row, int64_t b, float *d) {
-        const block_q4_0 *x = reinterpret_cast<const block_q4_0 *>(row) + b;
-        d[0] = half(x[0].d);
-        d[1] = half(x[1].d);
-        const __m128i p0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x[0].qs));
-        const __m128i p1 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x[1].qs));
-        // 128-bit lanes: p0, p0, p1, p1; the odd ones take the high nibbles
-        const __m512i packed =
-            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(p0, p0)), _mm256_set_m128i(p1, p1), 1);
-        const __m512i nibbles = _mm512_and_si512(
-            _mm512_mask_blend_epi64(0xcc, packed, _mm512_srli_epi16(packed, 4)), _mm512_set1_epi8(0x0f));
-        return _mm512_sub_epi8(nibbles, _mm512_set1_epi8(8));
-    }
-    static __m256i one(const uint8_t *row, int64_t b, float *d) {
-        const block_q4_0 &x = reinterpret_cast<const block_q4_0 *>(row)[b];
-        *d = half(x.d);
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
-        const __m256i nibbles =
-            _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
-        return _mm256_sub_epi8(nibbles, _mm256_set1_epi8(8));
-    }
-};
-
-inline __m512i q8_0_pair(const uint8_t *row, int64_t b) {
-    const block_q8_0 *y = reinterpret_cast<const block_q8_0 *>(row) + b;
-    return _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[0].qs))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[1].qs)), 1);
+// The 32 nibbles of a 16-byte code array in element order: 0..15 from the
+// low nibbles, 16..31 from the high ones.
+inline __m256i nibbles(const uint8_t *qs) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(qs));
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+}
+inline __m512i nibbles(const uint8_t *qs0, const uint8_t *qs1) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(nibbles(qs0)), nibbles(qs1), 1);
+}
+// 0x10 in byte j where bit j of the 32-bit little-endian qh is set (Q5_0, Q5_1)
+inline uint32_t high_bits(const uint8_t *qh) {
+    uint32_t bits;
+    std::memcpy(&bits, qh, 4);
+    return bits;
+}
+inline __m256i fifth_bits(const uint8_t *qh) {
+    return _mm256_maskz_mov_epi8(high_bits(qh), _mm256_set1_epi8(0x10));
+}
+inline __m512i fifth_bits(const uint8_t *qh0, const uint8_t *qh1) {
+    const __mmask64 bits = high_bits(qh0) | static_cast<uint64_t>(high_bits(qh1)) << 32;
+    return _mm512_maskz_mov_epi8(bits, _mm512_set1_epi8(0x10));
+}
+inline __m256i load32(const void *p) {
+    return _mm256_loadu_si256(static_cast<const __m256i *>(p));
+}
+inline __m512i load32x2(const void *p0, const void *p1) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(load32(p0)), load32(p1), 1);
 }
 
-// A weight vector ready for vpdpbusd: |w| as unsigned bytes, and where w < 0.
+// Signed weights (x Q8_0): values of blocks b, b + 1 and their scales.
+struct Q8_0Weights {
+    using Block = block_q8_0;
+    static __m512i pair(const Block *x) { return load32x2(x[0].qs, x[1].qs); }
+    static __m256i one(const Block &x) { return load32(x.qs); }
+};
+struct Q4_0Weights {
+    using Block = block_q4_0;
+    static __m512i pair(const Block *x) {
+        return _mm512_sub_epi8(nibbles(x[0].qs, x[1].qs), _mm512_set1_epi8(8));
+    }
+    static __m256i one(const Block &x) { return _mm256_sub_epi8(nibbles(x.qs), _mm256_set1_epi8(8)); }
+};
+struct Q5_0Weights {
+    using Block = formats::block_q5_0;
+    static __m512i pair(const Block *x) {
+        return _mm512_sub_epi8(_mm512_or_si512(nibbles(x[0].qs, x[1].qs), fifth_bits(x[0].qh, x[1].qh)),
+                               _mm512_set1_epi8(16));
+    }
+    static __m256i one(const Block &x) {
+        return _mm256_sub_epi8(_mm256_or_si256(nibbles(x.qs), fifth_bits(x.qh)), _mm256_set1_epi8(16));
+    }
+};
+// Unsigned levels (x Q8_1), with a min m per block.
+struct Q4_1Weights {
+    using Block = formats::block_q4_1;
+    static __m512i pair(const Block *x) { return nibbles(x[0].qs, x[1].qs); }
+    static __m256i one(const Block &x) { return nibbles(x.qs); }
+};
+struct Q5_1Weights {
+    using Block = formats::block_q5_1;
+    static __m512i pair(const Block *x) {
+        return _mm512_or_si512(nibbles(x[0].qs, x[1].qs), fifth_bits(x[0].qh, x[1].qh));
+    }
+    static __m256i one(const Block &x) { return _mm256_or_si256(nibbles(x.qs), fifth_bits(x.qh)); }
+};
+
+// A signed weight vector ready for vpdpbusd: |w| as unsigned bytes, and where w < 0.
 struct SignedWeights {
     __m512i magnitude;
     __mmask64 negative;
@@ -107,7 +129,7 @@ inline __m512i products(const SignedWeights &w, __m512i y) {
     const __m512i signed_y = _mm512_mask_sub_epi8(y, w.negative, _mm512_setzero_si512(), y);
     return _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.magnitude, signed_y);
 }
-inline __m256i products(__m256i w, __m256i y) {
+inline __m256i signed_products(__m256i w, __m256i y) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
 }
 
@@ -120,85 +142,245 @@ inline float hsum(__m512 v) {
     return _mm512_reduce_add_ps(v);
 }
 
-// R weight rows x J tokens per pass: blocks two at a time (block b in lanes
-// 0..7, b + 1 in lanes 8..15), an odd last block in the low 8 lanes.
-template <typename W, int R, int J>
-void q8_0_pass(const MatmulTile &t, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
-    const int64_t nb = t.n / 32;
-    __m512 acc[R][J];
-    for (int i = 0; i < R; ++i)
-        for (int j = 0; j < J; ++j) acc[i][j] = _mm512_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        // per weight row: its signs and its two scales, for all J tokens
-        SignedWeights wq[R];
-        __m512 dw[R];
-        for (int i = 0; i < R; ++i) {
-            float d[2];
-            wq[i] = signed_weights(W::pair(wr[i], b, d));
-            dw[i] = pair_of(d[0], d[1]);
-        }
-        for (int j = 0; j < J; ++j) {
-            const __m512i yq = q8_0_pair(ar[j], b);
-            const block_q8_0 *y = reinterpret_cast<const block_q8_0 *>(ar[j]) + b;
-            const __m512 dy = pair_of(half(y[0].d), half(y[1].d));
-            // each lane's scale is the reference's product dw * dy of its block
-            for (int i = 0; i < R; ++i)
-                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dy), _mm512_cvtepi32_ps(products(wq[i], yq)),
-                                            acc[i][j]);
-        }
-    }
-    if (b < nb) {
-        for (int i = 0; i < R; ++i) {
-            float dw;
-            const __m256i wq = W::one(wr[i], b, &dw);
-            for (int j = 0; j < J; ++j) {
-                const block_q8_0 &y = reinterpret_cast<const block_q8_0 *>(ar[j])[b];
-                const __m256i p = products(wq, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs)));
-                const __m512 scaled = _mm512_castps256_ps512(
-                    _mm256_mul_ps(_mm256_set1_ps(dw * half(y.d)), _mm256_cvtepi32_ps(p)));
-                acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_maskz_mov_ps(0x00ff, scaled));
-            }
-        }
-    }
-    for (int i = 0; i < R; ++i)
-        for (int j = 0; j < J; ++j) sums[i][j] = hsum(acc[i][j]);
-}
+// R weight rows x J tokens (row_tiles.hpp's tile_by_groups). Per (row,
+// token) each lane adds its block's products times the reference's product
+// dw * dy; with Q8_1 the mins' term m_w * s_y (s_y = dy * sum(q_y), the
+// activation block's stored sum) is added block after block beside it.
+template <typename W, bool kMins> struct BlockPass {
+    using A = std::conditional_t<kMins, formats::block_q8_1, block_q8_0>;
 
-template <typename W> void tile_q8_0_activations(const MatmulTile &t) {
-    constexpr int R = 4, J = 4;
-    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += J) {
-        const int nj = static_cast<int>(lesser(static_cast<int64_t>(J), t.n_tokens - j0));
-        const uint8_t *ar[J];
-        for (int j = 0; j < J; ++j) ar[j] = t.a + static_cast<size_t>(j0 + lesser(j, nj - 1)) * t.a_stride;
-        for (int64_t r0 = 0; r0 < t.n_rows; r0 += R) {
-            const int nr = static_cast<int>(lesser(static_cast<int64_t>(R), t.n_rows - r0));
-            const uint8_t *wr[R];
-            for (int i = 0; i < R; ++i)
-                wr[i] = t.w + static_cast<size_t>(r0 + lesser(i, nr - 1)) * t.w_stride;
-            float sums[R][J];
-            if (nr == R && nj == J) {
-                q8_0_pass<W, R, J>(t, wr, ar, sums);
-            } else {
-                // edges: one row and one token at a time
-                for (int i = 0; i < nr; ++i)
-                    for (int j = 0; j < nj; ++j) {
-                        float one[1][1];
-                        q8_0_pass<W, 1, 1>(t, &wr[i], &ar[j], one);
-                        sums[i][j] = one[0][0];
-                    }
+    template <int R, int J>
+    static void run(int64_t nb, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+        __m512 acc[R][J];
+        float acc_min[R][J];
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) acc[i][j] = _mm512_setzero_ps(), acc_min[i][j] = 0.0f;
+        int64_t b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            // per weight row: its levels (signs) and scales, for all J tokens
+            __m512i wq[R];
+            SignedWeights ws[R];
+            __m512 dw[R];
+            float m0[R], m1[R];
+            for (int i = 0; i < R; ++i) {
+                const typename W::Block *x = reinterpret_cast<const typename W::Block *>(wr[i]) + b;
+                wq[i] = W::pair(x);
+                if constexpr (kMins)
+                    m0[i] = half(x[0].m), m1[i] = half(x[1].m);
+                else
+                    ws[i] = signed_weights(wq[i]);
+                dw[i] = pair_of(half(x[0].d), half(x[1].d));
             }
-            for (int i = 0; i < nr; ++i)
-                for (int j = 0; j < nj; ++j) t.out[(j0 + j) * t.out_stride + r0 + i] = sums[i][j];
+            for (int j = 0; j < J; ++j) {
+                const A *y = reinterpret_cast<const A *>(ar[j]) + b;
+                const __m512i yq = load32x2(y[0].qs, y[1].qs);
+                const __m512 dy = pair_of(half(y[0].d), half(y[1].d));
+                for (int i = 0; i < R; ++i) {
+                    __m512i p;
+                    if constexpr (kMins) {
+                        p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[i], yq);
+                        acc_min[i][j] += m0[i] * half(y[0].s);
+                        acc_min[i][j] += m1[i] * half(y[1].s);
+                    } else {
+                        p = products(ws[i], yq);
+                    }
+                    acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dy), _mm512_cvtepi32_ps(p), acc[i][j]);
+                }
+            }
         }
+        if (b < nb) {
+            for (int i = 0; i < R; ++i) {
+                const typename W::Block &x = reinterpret_cast<const typename W::Block *>(wr[i])[b];
+                const __m256i wq = W::one(x);
+                const float dw = half(x.d);
+                for (int j = 0; j < J; ++j) {
+                    const A &y = reinterpret_cast<const A *>(ar[j])[b];
+                    __m256i p;
+                    if constexpr (kMins) {
+                        p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq, load32(y.qs));
+                        acc_min[i][j] += half(x.m) * half(y.s);
+                    } else {
+                        p = signed_products(wq, load32(y.qs));
+                    }
+                    const __m512 scaled = _mm512_castps256_ps512(
+                        _mm256_mul_ps(_mm256_set1_ps(dw * half(y.d)), _mm256_cvtepi32_ps(p)));
+                    acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_maskz_mov_ps(0x00ff, scaled));
+                }
+            }
+        }
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) sums[i][j] = hsum(acc[i][j]) + acc_min[i][j];
     }
-}
+};
 
 void tile_q8_0(const MatmulTile &t) {
-    tile_q8_0_activations<Q8_0Weights>(t);
+    tile_by_groups<BlockPass<Q8_0Weights, false>, 4, 4>(t, 32);
 }
 void tile_q4_0(const MatmulTile &t) {
-    tile_q8_0_activations<Q4_0Weights>(t);
+    tile_by_groups<BlockPass<Q4_0Weights, false>, 4, 4>(t, 32);
+}
+void tile_q5_0(const MatmulTile &t) {
+    tile_by_groups<BlockPass<Q5_0Weights, false>, 4, 4>(t, 32);
+}
+void tile_q4_1(const MatmulTile &t) {
+    tile_by_groups<BlockPass<Q4_1Weights, true>, 4, 4>(t, 32);
+}
+void tile_q5_1(const MatmulTile &t) {
+    tile_by_groups<BlockPass<Q5_1Weights, true>, 4, 4>(t, 32);
+}
+
+// --- Q4_K / Q5_K / Q6_K x Q8_K ---------------------------------------------------
+// Two 32-value sub-blocks (Q4_K, Q5_K) or groups (Q6_K) per vector: the
+// unsigned levels times the Q8_K bytes in 16-bit pairs (vpmaddubsw, exact:
+// at most 63 * 127 * 2), then times the sub-blocks' scales into 32-bit lanes
+// (VNNI's vpdpwssd). Each lane's sum stays below 2^24, so its float is exact;
+// per super-block it is scaled by dw * dy and added, as in the AVX2 set.
+
+// The 6-bit scales and mins of Q4_K / Q5_K (formats/kquant_scales.hpp's packing).
+inline void scales_mins_k4(const uint8_t *s, int *sc, int *m) {
+    for (int j = 0; j < 4; ++j) {
+        sc[j] = s[j] & 63;
+        m[j] = s[j + 4] & 63;
+        sc[j + 4] = (s[j + 8] & 0x0f) | ((s[j] >> 6) << 4);
+        m[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
+    }
+}
+
+// s0 in the 16-bit lanes 0..15, s1 in 16..31
+inline __m512i pair16(int s0, int s1) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<int16_t>(s0))),
+                              _mm256_set1_epi16(static_cast<int16_t>(s1)), 1);
+}
+
+// the 64 bytes at p (256-bit halves: p, p + 32)
+inline __m512i load64(const void *p) {
+    return _mm512_loadu_si512(p);
+}
+
+inline int hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// the 16 int16 block sums of a Q8_K block times 16 int16 factors, summed
+inline int bsums_dot(const int16_t *bsums, __m256i factors) {
+    return hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bsums)), factors));
+}
+
+template <bool Q5, int J>
+void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const __m512i low = _mm512_set1_epi8(0x0f), one = _mm512_set1_epi8(1);
+    __m512 acc[J];
+    float acc_min[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm512_setzero_ps(), acc_min[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t *qs, *scales, *qh = nullptr;
+        uint16_t dh, dminh;
+        if constexpr (Q5) {
+            const formats::block_q5_K &x = reinterpret_cast<const formats::block_q5_K *>(w)[b];
+            qs = x.qs, scales = x.scales, qh = x.qh, dh = x.d, dminh = x.dmin;
+        } else {
+            const formats::block_q4_K &x = reinterpret_cast<const formats::block_q4_K *>(w)[b];
+            qs = x.qs, scales = x.scales, dh = x.d, dminh = x.dmin;
+        }
+        int sc[8], m[8];
+        scales_mins_k4(scales, sc, m);
+        const formats::block_q8_K *y[J];
+        for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const formats::block_q8_K *>(ar[j]) + b;
+        __m512i total[J];
+        for (int j = 0; j < J; ++j) total[j] = _mm512_setzero_si512();
+        const __m256i hbits = Q5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qh)) : __m256i{};
+        for (int p = 0; p < 4; ++p) {
+            // sub-blocks 2p and 2p + 1: the low and the high nibbles of bytes
+            // 32p ...; Q5_K: bit s of qh[l] is the fifth bit of value l of s
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qs + 32 * p));
+            __m512i levels = _mm512_and_si512(
+                _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), low);
+            if constexpr (Q5) {
+                const __m512i h = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(hbits, 2 * p)),
+                                                     _mm256_srli_epi16(hbits, 2 * p + 1), 1);
+                levels = _mm512_or_si512(levels, _mm512_slli_epi16(_mm512_and_si512(h, one), 4));
+            }
+            const __m512i scale = pair16(sc[2 * p], sc[2 * p + 1]);
+            for (int j = 0; j < J; ++j)
+                total[j] = _mm512_dpwssd_epi32(
+                    total[j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
+        }
+        // mins[k / 2] for the 16 groups of 16 whose block sums Q8_K keeps
+        const __m256i mins16 = _mm256_setr_epi16(
+            static_cast<int16_t>(m[0]), static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]),
+            static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]), static_cast<int16_t>(m[2]),
+            static_cast<int16_t>(m[3]), static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]),
+            static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]), static_cast<int16_t>(m[5]),
+            static_cast<int16_t>(m[6]), static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]),
+            static_cast<int16_t>(m[7]));
+        const float dw = half(dh), dminw = half(dminh);
+        for (int j = 0; j < J; ++j) {
+            acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(dw * y[j]->d), _mm512_cvtepi32_ps(total[j]), acc[j]);
+            acc_min[j] += dminw * y[j]->d * static_cast<float>(bsums_dot(y[j]->bsums, mins16));
+        }
+    }
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
+}
+
+template <bool Q5> void tile_q45_K(const MatmulTile &t) {
+    tile_by_rows<q45_K_pass<Q5, kTokens>, q45_K_pass<Q5, 1>>(t, formats::QK_K);
+}
+
+template <int J> void q6_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const __m512i low = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(3);
+    // the 16-bit lane i of scale pair p takes group scale 4p + i / 8: a lane
+    // of vpmaddubsw's output holds 2 values, a scale covers 16
+    __m512i pick[4];
+    for (int p = 0; p < 4; ++p) {
+        alignas(64) int16_t idx[32];
+        for (int i = 0; i < 32; ++i) idx[i] = static_cast<int16_t>(4 * p + i / 8);
+        pick[p] = _mm512_load_si512(idx);
+    }
+    __m512 acc[J];
+    float acc_offset[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm512_setzero_ps(), acc_offset[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const formats::block_q6_K &x = reinterpret_cast<const formats::block_q6_K *>(w)[b];
+        const formats::block_q8_K *y[J];
+        for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const formats::block_q8_K *>(ar[j]) + b;
+        __m512i total[J];
+        for (int j = 0; j < J; ++j) total[j] = _mm512_setzero_si512();
+        const __m256i scales16_256 =
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)));
+        const __m512i scales16 = _mm512_castsi256_si512(scales16_256);
+        for (int p = 0; p < 4; ++p) {
+            // groups g = 2p and 2p + 1 of 32 values, in value order: half
+            // h = p / 2 of the block; the 64 ql bytes from 64h, their low
+            // nibbles for k = g % 4 < 2, else the high ones; two bits of qh
+            // byte 32h + l at 2k
+            const int h = p / 2, k = 2 * (p % 2);
+            const __m512i l = load64(x.ql + 64 * h);
+            const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qh + 32 * h));
+            const __m512i high = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(hi, 2 * k)),
+                                                    _mm256_srli_epi16(hi, 2 * k + 2), 1);
+            const __m512i levels =
+                _mm512_or_si512(_mm512_and_si512(k >= 2 ? _mm512_srli_epi16(l, 4) : l, low),
+                                _mm512_slli_epi16(_mm512_and_si512(high, three), 4));
+            const __m512i scale = _mm512_permutexvar_epi16(pick[p], scales16);
+            for (int j = 0; j < J; ++j)
+                total[j] = _mm512_dpwssd_epi32(
+                    total[j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
+        }
+        // the offset of 32: the sum of scale * bsum over the 16 groups
+        const float dw = half(x.d);
+        for (int j = 0; j < J; ++j) {
+            acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(dw * y[j]->d), _mm512_cvtepi32_ps(total[j]), acc[j]);
+            acc_offset[j] += dw * y[j]->d * static_cast<float>(32 * bsums_dot(y[j]->bsums, scales16_256));
+        }
+    }
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_offset[j];
+}
+
+void tile_q6_K(const MatmulTile &t) {
+    tile_by_rows<q6_K_pass<kTokens>, q6_K_pass<1>>(t, formats::QK_K);
 }
 
 // --- F32 / F16 / BF16 weights x F32 activations ---------------------------------
@@ -291,6 +473,12 @@ DotKernels make() {
     set<tile_float<2, load_bf16, widen_bf16>>(k.by_type[LB_TYPE_BF16]);
     set<tile_q8_0>(k.by_type[LB_TYPE_Q8_0]);
     set<tile_q4_0>(k.by_type[LB_TYPE_Q4_0]);
+    set<tile_q5_0>(k.by_type[LB_TYPE_Q5_0]);
+    set<tile_q4_1>(k.by_type[LB_TYPE_Q4_1]);
+    set<tile_q5_1>(k.by_type[LB_TYPE_Q5_1]);
+    set<tile_q45_K<false>>(k.by_type[LB_TYPE_Q4_K]);
+    set<tile_q45_K<true>>(k.by_type[LB_TYPE_Q5_K]);
+    set<tile_q6_K>(k.by_type[LB_TYPE_Q6_K]);
     return k;
 }
 
