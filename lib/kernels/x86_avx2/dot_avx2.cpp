@@ -10,6 +10,7 @@
 #include "formats/blocks.hpp"
 #include "kernels/dot_kernels.hpp"
 #include "kernels/row_tiles.hpp"
+#include "kernels/x86_kquant_parts.hpp"
 
 #include <cstring>
 #include <immintrin.h>
@@ -42,18 +43,6 @@ inline float hsum(__m256 v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
-}
-
-inline int hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-    return _mm_cvtsi128_si32(s);
-}
-
-// the 16 int16 block sums of a Q8_K block times 16 int16 factors, summed
-inline int bsums_dot(const int16_t *bsums, __m256i factors) {
-    return hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bsums)), factors));
 }
 
 // --- Q8_0 and Q4_0 x Q8_0 ---------------------------------------------------
@@ -211,16 +200,6 @@ void tile_q5_1(const MatmulTile &t) {
 
 // --- Q4_K / Q5_K x Q8_K -------------------------------------------------------
 
-// The 6-bit scales and mins of Q4_K / Q5_K (formats/kquant_scales.hpp's packing).
-inline void scales_mins_k4(const uint8_t *s, int *sc, int *m) {
-    for (int j = 0; j < 4; ++j) {
-        sc[j] = s[j] & 63;
-        m[j] = s[j + 4] & 63;
-        sc[j + 4] = (s[j + 8] & 0x0f) | ((s[j] >> 6) << 4);
-        m[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-    }
-}
-
 // One weight row against J tokens: per super-block, each sub-block's levels
 // are decoded once and multiplied into the J tokens' integer sums.
 template <bool Q5, int J>
@@ -264,14 +243,7 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
                     _mm256_add_epi32(total[j], _mm256_madd_epi16(_mm256_maddubs_epi16(levels, q8), scale));
             }
         }
-        // mins[k / 2] for the 16 groups of 16 whose block sums Q8_K keeps
-        const __m256i mins16 = _mm256_setr_epi16(
-            static_cast<int16_t>(m[0]), static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]),
-            static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]), static_cast<int16_t>(m[2]),
-            static_cast<int16_t>(m[3]), static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]),
-            static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]), static_cast<int16_t>(m[5]),
-            static_cast<int16_t>(m[6]), static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]),
-            static_cast<int16_t>(m[7]));
+        const __m256i mins16 = mins_by_group(m);
         const float dw = half(dh), dminw = half(dminh);
         for (int j = 0; j < J; ++j) {
             acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);

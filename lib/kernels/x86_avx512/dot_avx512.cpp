@@ -15,6 +15,7 @@
 #include "kernels/dot_kernels.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/row_tiles.hpp"
+#include "kernels/x86_kquant_parts.hpp"
 
 #include <cstring>
 #include <type_traits>
@@ -236,16 +237,6 @@ void tile_q5_1(const MatmulTile &t) {
 // (VNNI's vpdpwssd). Each lane's sum stays below 2^24, so its float is exact;
 // per super-block it is scaled by dw * dy and added, as in the AVX2 set.
 
-// The 6-bit scales and mins of Q4_K / Q5_K (formats/kquant_scales.hpp's packing).
-inline void scales_mins_k4(const uint8_t *s, int *sc, int *m) {
-    for (int j = 0; j < 4; ++j) {
-        sc[j] = s[j] & 63;
-        m[j] = s[j + 4] & 63;
-        sc[j + 4] = (s[j + 8] & 0x0f) | ((s[j] >> 6) << 4);
-        m[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-    }
-}
-
 // s0 in the 16-bit lanes 0..15, s1 in 16..31
 inline __m512i pair16(int s0, int s1) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<int16_t>(s0))),
@@ -255,18 +246,6 @@ inline __m512i pair16(int s0, int s1) {
 // the 64 bytes at p (256-bit halves: p, p + 32)
 inline __m512i load64(const void *p) {
     return _mm512_loadu_si512(p);
-}
-
-inline int hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-    return _mm_cvtsi128_si32(s);
-}
-
-// the 16 int16 block sums of a Q8_K block times 16 int16 factors, summed
-inline int bsums_dot(const int16_t *bsums, __m256i factors) {
-    return hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bsums)), factors));
 }
 
 template <bool Q5, int J>
@@ -308,14 +287,7 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
                 total[j] = _mm512_dpwssd_epi32(
                     total[j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
         }
-        // mins[k / 2] for the 16 groups of 16 whose block sums Q8_K keeps
-        const __m256i mins16 = _mm256_setr_epi16(
-            static_cast<int16_t>(m[0]), static_cast<int16_t>(m[0]), static_cast<int16_t>(m[1]),
-            static_cast<int16_t>(m[1]), static_cast<int16_t>(m[2]), static_cast<int16_t>(m[2]),
-            static_cast<int16_t>(m[3]), static_cast<int16_t>(m[3]), static_cast<int16_t>(m[4]),
-            static_cast<int16_t>(m[4]), static_cast<int16_t>(m[5]), static_cast<int16_t>(m[5]),
-            static_cast<int16_t>(m[6]), static_cast<int16_t>(m[6]), static_cast<int16_t>(m[7]),
-            static_cast<int16_t>(m[7]));
+        const __m256i mins16 = mins_by_group(m);
         const float dw = half(dh), dminw = half(dminh);
         for (int j = 0; j < J; ++j) {
             acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(dw * y[j]->d), _mm512_cvtepi32_ps(total[j]), acc[j]);
