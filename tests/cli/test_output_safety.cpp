@@ -119,9 +119,16 @@ TEST(OutputSafety, KilledAnywhereLeavesThePreviousOutputAndNothingElse) {
     const std::string out = out_dir.file("out.gguf"), fresh = work.file("fresh.gguf");
     ASSERT_EQ(run_cli(quantize_args(model, out, "Q8_0"), 60).exit_code, 0);
     const std::vector<uint8_t> previous = testdata::read_file(out);
-    const Clock::time_point start = Clock::now();
-    ASSERT_EQ(run_cli(quantize_args(model, fresh, "Q4_K_M"), 60).exit_code, 0);
-    const double run_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    // the fastest of three runs: with other tests sharing the machine one run
+    // can be slow, and kills spread over a slow run's time land after the
+    // end of the faster runs
+    double run_ms = 0.0;
+    for (int i = 0; i < 3; ++i) {
+        const Clock::time_point start = Clock::now();
+        ASSERT_EQ(run_cli(quantize_args(model, fresh, "Q4_K_M"), 60).exit_code, 0);
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        run_ms = i == 0 ? ms : std::min(run_ms, ms);
+    }
     const std::vector<uint8_t> complete = testdata::read_file(fresh);
     ASSERT_NE(previous, complete);
 
