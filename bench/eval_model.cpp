@@ -8,8 +8,8 @@
 // Without --model it writes (once, into --dir) a synthetic ~100M-parameter
 // llama model: 8 layers, n_embd 768, 12 heads, 4 KV heads, n_ff 2048, the
 // 32,000-token vocabulary of llama.cpp's models/ggml-vocab-llama-spm.gguf
-// (from the peer's source), untied output, F16; and lowbit's Q8_0 and Q4_K_M
-// files of it. llama.cpp runs with the CPU backends --llama-cpu lists:
+// (from the peer's source), untied output, F16; and lowbit's files of it in the other
+// --types (written once each). llama.cpp runs with the CPU backends --llama-cpu lists:
 // "haswell" (AVX2, like for like with lowbit's AVX2 kernels) and "best" (the
 // one llama.cpp picks for this CPU).
 //
@@ -268,7 +268,8 @@ Result in_child(const std::vector<std::string> &args) {
     return r;
 }
 
-bool write_models(const std::string &dir, const std::string &vocab, std::string *f16) {
+bool write_models(const std::string &dir, const std::string &vocab, std::string *f16,
+                  const std::vector<std::string> &types) {
     *f16 = dir + "/synthetic-100m-f16.gguf";
     if (!bench::file_exists(*f16)) {
         std::fprintf(stderr, "writing the synthetic ~100M model to %s ...\n", f16->c_str());
@@ -287,8 +288,10 @@ bool write_models(const std::string &dir, const std::string &vocab, std::string 
             return false;
         }
     }
-    for (const char *type : {"Q8_0", "Q4_K_M"}) {
-        const std::string out = dir + "/synthetic-100m-" + type + ".gguf";
+    for (const std::string &name : types) {
+        if (name == "F16") continue;
+        const char *type = name.c_str();
+        const std::string out = dir + "/synthetic-100m-" + name + ".gguf";
         if (bench::file_exists(out)) continue;
         lb_ftype ftype;
         lb_model *m = nullptr;
@@ -370,10 +373,10 @@ int main(int argc, char **argv) {
         const std::string vocab = std::string(LOWBIT_PEER_SRC) + "/models/ggml-vocab-llama-spm.gguf";
         std::system(("mkdir -p '" + dir + "'").c_str());
         std::string f16;
-        if (!write_models(dir, vocab, &f16)) return 1;
-        if (s.base.empty()) s.base = f16;
         if (!types_given && s.task == "imatrix") types = {"F16"}; // collected on the 16-bit model
         if (!types_given && s.task == "kld") types = {"Q8_0", "Q4_K_M"};
+        if (!write_models(dir, vocab, &f16, types)) return 1;
+        if (s.base.empty()) s.base = f16;
         for (const std::string &t : types)
             files.emplace_back(t, t == "F16" ? f16 : dir + "/synthetic-100m-" + t + ".gguf");
     } else {
