@@ -33,8 +33,9 @@ template <RowPass Group, RowPass Single> void tile_by_rows(const MatmulTile &t, 
 }
 
 // R weight rows x J tokens per pass (each weight block decoded once for J
-// tokens, each activation block loaded once for R rows), the edges one row
-// and one token at a time. Pass is a type with
+// tokens, each activation block loaded once for R rows); the last tokens R
+// rows at a time, the last rows one row and one token at a time. Pass is a
+// type with
 //   template <int R, int J> static void run(int64_t n_blocks, const uint8_t *const *w,
 //                                           const uint8_t *const *a, float (*sums)[J]);
 // giving sums[i][j] = dot(w[i], a[j]).
@@ -55,6 +56,12 @@ template <typename Pass, int R, int J> void tile_by_groups(const MatmulTile &t, 
             float sums[R][J];
             if (nr == R && nj == J) {
                 Pass::template run<R, J>(nb, wr, ar, sums);
+            } else if (nr == R) { // the last tokens (a single one when generating): R rows each
+                for (int j = 0; j < nj; ++j) {
+                    float column[R][1];
+                    Pass::template run<R, 1>(nb, wr, &ar[j], column);
+                    for (int i = 0; i < R; ++i) sums[i][j] = column[i][0];
+                }
             } else {
                 for (int i = 0; i < nr; ++i)
                     for (int j = 0; j < nj; ++j) {

@@ -30,12 +30,6 @@ using formats::QK_K;
 inline float half(uint16_t h) {
     return _cvtsh_ss(h);
 }
-inline int64_t lesser(int64_t a, int64_t b) {
-    return a < b ? a : b;
-}
-inline int lesser(int a, int b) {
-    return a < b ? a : b;
-}
 
 inline float hsum(__m256 v) {
     const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -477,50 +471,46 @@ inline float widen_f32(const uint8_t *p) {
     return f;
 }
 
-// 3 weight rows x 4 tokens of 8-wide FMAs per step: 12 accumulators.
-template <size_t kWidth, __m256 (*Load)(const void *), float (*Widen)(const uint8_t *)>
-void tile_float(const MatmulTile &t) {
-    constexpr int R = 3, J = 4;
-    const int64_t n8 = t.n / 8 * 8;
-    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += J) {
-        const int nj = static_cast<int>(lesser(static_cast<int64_t>(J), t.n_tokens - j0));
+// R weight rows x J tokens of 8-wide FMAs (row_tiles.hpp's tile_by_groups;
+// n_blocks is the row's length). With few sums at once each is split over U
+// accumulators, added at the end, so that the FMAs' latency overlaps.
+template <size_t kWidth, __m256 (*Load)(const void *), float (*Widen)(const uint8_t *)> struct FloatPass {
+    template <int R, int J>
+    static void run(int64_t n, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+        constexpr int U = R * J >= 8 ? 1 : R * J >= 4 ? 2 : 4;
         const float *act[J];
-        for (int j = 0; j < J; ++j)
-            act[j] = reinterpret_cast<const float *>(t.a + static_cast<size_t>(j0 + lesser(j, nj - 1)) *
-                                                               t.a_stride);
-        for (int64_t r0 = 0; r0 < t.n_rows; r0 += R) {
-            const int nr = static_cast<int>(lesser(static_cast<int64_t>(R), t.n_rows - r0));
-            const uint8_t *wr[R];
+        for (int j = 0; j < J; ++j) act[j] = reinterpret_cast<const float *>(ar[j]);
+        __m256 acc[U][R][J];
+        for (int u = 0; u < U; ++u)
             for (int i = 0; i < R; ++i)
-                wr[i] = t.w + static_cast<size_t>(r0 + lesser(i, nr - 1)) * t.w_stride;
-            __m256 acc[R][J];
-            for (int i = 0; i < R; ++i)
-                for (int j = 0; j < J; ++j) acc[i][j] = _mm256_setzero_ps();
-            for (int64_t k = 0; k < n8; k += 8) {
-                __m256 wv[R];
-                for (int i = 0; i < R; ++i) wv[i] = Load(wr[i] + k * kWidth);
-                for (int j = 0; j < J; ++j) {
-                    const __m256 av = _mm256_loadu_ps(act[j] + k);
-                    for (int i = 0; i < R; ++i) acc[i][j] = _mm256_fmadd_ps(wv[i], av, acc[i][j]);
-                }
+                for (int j = 0; j < J; ++j) acc[u][i][j] = _mm256_setzero_ps();
+        const auto step = [&](int u, int64_t k) {
+            __m256 wv[R];
+            for (int i = 0; i < R; ++i) wv[i] = Load(wr[i] + k * kWidth);
+            for (int j = 0; j < J; ++j) {
+                const __m256 av = _mm256_loadu_ps(act[j] + k);
+                for (int i = 0; i < R; ++i) acc[u][i][j] = _mm256_fmadd_ps(wv[i], av, acc[u][i][j]);
             }
-            for (int i = 0; i < nr; ++i)
-                for (int j = 0; j < nj; ++j) {
-                    float s = hsum(acc[i][j]);
-                    for (int64_t k = n8; k < t.n; ++k) s += Widen(wr[i] + k * kWidth) * act[j][k];
-                    t.out[(j0 + j) * t.out_stride + r0 + i] = s;
-                }
-        }
+        };
+        const int64_t whole = n / (8 * U) * (8 * U), vectors = n / 8 * 8;
+        int64_t k = 0;
+        for (; k < whole; k += 8 * U)
+            for (int u = 0; u < U; ++u) step(u, k + 8 * u);
+        for (; k < vectors; k += 8) step(0, k);
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) {
+                __m256 total = acc[0][i][j];
+                for (int u = 1; u < U; ++u) total = _mm256_add_ps(total, acc[u][i][j]);
+                float s = hsum(total);
+                for (int64_t e = vectors; e < n; ++e) s += Widen(wr[i] + e * kWidth) * act[j][e];
+                sums[i][j] = s;
+            }
     }
-}
+};
 
 template <size_t kWidth, __m256 (*Load)(const void *), float (*Widen)(const uint8_t *)>
-float dot_float(int64_t n, const void *w, const void *a) {
-    float out = 0.0f;
-    const MatmulTile t{n, static_cast<const uint8_t *>(w), 0, 1, static_cast<const uint8_t *>(a), 0, 1, &out,
-                       1};
-    tile_float<kWidth, Load, Widen>(t);
-    return out;
+void tile_float(const MatmulTile &t) {
+    tile_by_groups<FloatPass<kWidth, Load, Widen>, 3, 4>(t, 1);
 }
 
 // A single dot product through a tile function.
@@ -533,11 +523,13 @@ template <void (*Tile)(const MatmulTile &)> float dot_by_tile(int64_t n, const v
 
 DotKernels make() {
     DotKernels k = reference_dot(); // the types without their own code below
-    k.by_type[LB_TYPE_F32] = {f32_activations, f32_row_bytes, dot_float<4, load_f32, widen_f32>,
+    k.by_type[LB_TYPE_F32] = {f32_activations, f32_row_bytes, dot_by_tile<tile_float<4, load_f32, widen_f32>>,
                               tile_float<4, load_f32, widen_f32>};
-    k.by_type[LB_TYPE_F16] = {f16_rounded_activations, f32_row_bytes, dot_float<2, load_f16, widen_f16>,
+    k.by_type[LB_TYPE_F16] = {f16_rounded_activations, f32_row_bytes,
+                              dot_by_tile<tile_float<2, load_f16, widen_f16>>,
                               tile_float<2, load_f16, widen_f16>};
-    k.by_type[LB_TYPE_BF16] = {bf16_rounded_activations, f32_row_bytes, dot_float<2, load_bf16, widen_bf16>,
+    k.by_type[LB_TYPE_BF16] = {bf16_rounded_activations, f32_row_bytes,
+                               dot_by_tile<tile_float<2, load_bf16, widen_bf16>>,
                                tile_float<2, load_bf16, widen_bf16>};
     k.by_type[LB_TYPE_Q8_0].dot = dot_by_tile<tile_q8_0>;
     k.by_type[LB_TYPE_Q8_0].tile = tile_q8_0;

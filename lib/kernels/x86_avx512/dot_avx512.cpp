@@ -23,11 +23,15 @@
 // "undefined" vector, which -Wuninitialized reports at every use (a GCC 12
 // header issue, not a use of uninitialised data); the warning's location is
 // the header, so it is silenced for the header only.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 namespace lb::kernels::avx512 {
 
@@ -38,12 +42,6 @@ using formats::block_q8_0;
 
 inline float half(uint16_t h) {
     return _cvtsh_ss(h);
-}
-inline int64_t lesser(int64_t a, int64_t b) {
-    return a < b ? a : b;
-}
-inline int lesser(int a, int b) {
-    return a < b ? a : b;
 }
 
 // --- Q8_0, Q4_0, Q5_0 x Q8_0 and Q4_1, Q5_1 x Q8_1 -----------------------------
@@ -388,41 +386,46 @@ inline float widen_bf16(const uint8_t *p) {
     return f;
 }
 
-// 4 weight rows x 4 tokens of 16-wide FMAs per step: 16 accumulators.
+// R weight rows x J tokens of 16-wide FMAs (row_tiles.hpp's tile_by_groups;
+// n_blocks is the row's length). With few sums at once each is split over U
+// accumulators, added at the end, so that the FMAs' latency overlaps.
+template <size_t kWidth, __m512 (*Load)(const void *), float (*Widen)(const uint8_t *)> struct FloatPass {
+    template <int R, int J>
+    static void run(int64_t n, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+        constexpr int U = R * J >= 8 ? 1 : R * J >= 4 ? 2 : 4;
+        const float *act[J];
+        for (int j = 0; j < J; ++j) act[j] = reinterpret_cast<const float *>(ar[j]);
+        __m512 acc[U][R][J];
+        for (int u = 0; u < U; ++u)
+            for (int i = 0; i < R; ++i)
+                for (int j = 0; j < J; ++j) acc[u][i][j] = _mm512_setzero_ps();
+        const auto step = [&](int u, int64_t k) {
+            __m512 wv[R];
+            for (int i = 0; i < R; ++i) wv[i] = Load(wr[i] + k * kWidth);
+            for (int j = 0; j < J; ++j) {
+                const __m512 av = _mm512_loadu_ps(act[j] + k);
+                for (int i = 0; i < R; ++i) acc[u][i][j] = _mm512_fmadd_ps(wv[i], av, acc[u][i][j]);
+            }
+        };
+        const int64_t whole = n / (16 * U) * (16 * U), vectors = n / 16 * 16;
+        int64_t k = 0;
+        for (; k < whole; k += 16 * U)
+            for (int u = 0; u < U; ++u) step(u, k + 16 * u);
+        for (; k < vectors; k += 16) step(0, k);
+        for (int i = 0; i < R; ++i)
+            for (int j = 0; j < J; ++j) {
+                __m512 total = acc[0][i][j];
+                for (int u = 1; u < U; ++u) total = _mm512_add_ps(total, acc[u][i][j]);
+                float s = hsum(total);
+                for (int64_t e = vectors; e < n; ++e) s += Widen(wr[i] + e * kWidth) * act[j][e];
+                sums[i][j] = s;
+            }
+    }
+};
+
 template <size_t kWidth, __m512 (*Load)(const void *), float (*Widen)(const uint8_t *)>
 void tile_float(const MatmulTile &t) {
-    constexpr int R = 4, J = 4;
-    const int64_t n16 = t.n / 16 * 16;
-    for (int64_t j0 = 0; j0 < t.n_tokens; j0 += J) {
-        const int nj = static_cast<int>(lesser(static_cast<int64_t>(J), t.n_tokens - j0));
-        const float *act[J];
-        for (int j = 0; j < J; ++j)
-            act[j] = reinterpret_cast<const float *>(t.a + static_cast<size_t>(j0 + lesser(j, nj - 1)) *
-                                                               t.a_stride);
-        for (int64_t r0 = 0; r0 < t.n_rows; r0 += R) {
-            const int nr = static_cast<int>(lesser(static_cast<int64_t>(R), t.n_rows - r0));
-            const uint8_t *wr[R];
-            for (int i = 0; i < R; ++i)
-                wr[i] = t.w + static_cast<size_t>(r0 + lesser(i, nr - 1)) * t.w_stride;
-            __m512 acc[R][J];
-            for (int i = 0; i < R; ++i)
-                for (int j = 0; j < J; ++j) acc[i][j] = _mm512_setzero_ps();
-            for (int64_t k = 0; k < n16; k += 16) {
-                __m512 wv[R];
-                for (int i = 0; i < R; ++i) wv[i] = Load(wr[i] + k * kWidth);
-                for (int j = 0; j < J; ++j) {
-                    const __m512 av = _mm512_loadu_ps(act[j] + k);
-                    for (int i = 0; i < R; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], av, acc[i][j]);
-                }
-            }
-            for (int i = 0; i < nr; ++i)
-                for (int j = 0; j < nj; ++j) {
-                    float s = hsum(acc[i][j]);
-                    for (int64_t k = n16; k < t.n; ++k) s += Widen(wr[i] + k * kWidth) * act[j][k];
-                    t.out[(j0 + j) * t.out_stride + r0 + i] = s;
-                }
-        }
-    }
+    tile_by_groups<FloatPass<kWidth, Load, Widen>, 4, 4>(t, 1);
 }
 
 // A single dot product through a tile function.
