@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <stdexcept>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -79,7 +80,7 @@ Outcome run_cli(const std::vector<std::string> &args, int timeout_seconds) {
     return run_cli_during(args, nullptr, timeout_seconds);
 }
 
-bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms) {
+bool wait_until_written_in(pid_t pid, const std::string &folder, uint64_t min_bytes, int timeout_ms) {
     const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     const std::string fds = "/proc/" + std::to_string(pid) + "/fd";
     while (Clock::now() < deadline) {
@@ -91,7 +92,11 @@ bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms) {
             const ssize_t n = ::readlinkat(::dirfd(dir), e->d_name, target, sizeof target - 1);
             if (n <= 0) continue;
             target[n] = '\0';
-            found = found || std::string(target).rfind(folder + "/", 0) == 0;
+            if (std::string(target).rfind(folder + "/", 0) != 0) continue;
+            // the size of the open file itself (also of an unnamed one)
+            struct stat st;
+            found = found || (::fstatat(::dirfd(dir), e->d_name, &st, 0) == 0 &&
+                              static_cast<uint64_t>(st.st_size) >= min_bytes);
         }
         ::closedir(dir);
         if (found) return true;
@@ -104,6 +109,10 @@ bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms) {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     return false;
+}
+
+bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms) {
+    return wait_until_written_in(pid, folder, 0, timeout_ms);
 }
 
 Outcome run_cli_during(const std::vector<std::string> &args, const std::function<void(pid_t)> &during,

@@ -1,6 +1,7 @@
 // Runs the lowbit CLI as a child process and captures what it did.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <sys/types.h>
@@ -39,5 +40,9 @@ Outcome run_cli_during(const std::vector<std::string> &args, const std::function
 // file reads "FOLDER/#INODE (deleted)" in /proc/PID/fd). False if the process
 // ended first or timeout_ms passed.
 bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms = 30000);
+
+// Waits until process pid has a file open in folder holding at least
+// min_bytes. False if the process ended first or timeout_ms passed.
+bool wait_until_written_in(pid_t pid, const std::string &folder, uint64_t min_bytes, int timeout_ms = 30000);
 
 } // namespace clitest

@@ -119,41 +119,34 @@ TEST(OutputSafety, KilledAnywhereLeavesThePreviousOutputAndNothingElse) {
     const std::string out = out_dir.file("out.gguf"), fresh = work.file("fresh.gguf");
     ASSERT_EQ(run_cli(quantize_args(model, out, "Q8_0"), 60).exit_code, 0);
     const std::vector<uint8_t> previous = testdata::read_file(out);
-    // the fastest of three runs: with other tests sharing the machine one run
-    // can be slow, and kills spread over a slow run's time land after the
-    // end of the faster runs
-    double run_ms = 0.0;
-    for (int i = 0; i < 3; ++i) {
-        const Clock::time_point start = Clock::now();
-        ASSERT_EQ(run_cli(quantize_args(model, fresh, "Q4_K_M"), 60).exit_code, 0);
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-        run_ms = i == 0 ? ms : std::min(run_ms, ms);
-    }
+    ASSERT_EQ(run_cli(quantize_args(model, fresh, "Q4_K_M"), 60).exit_code, 0);
     const std::vector<uint8_t> complete = testdata::read_file(fresh);
     ASSERT_NE(previous, complete);
 
+    // Each kill waits for the run to have written a share of the output (one
+    // point in each twentieth of its bytes): the points follow the work done,
+    // whatever the machine's speed.
     testdata::Rng rng(20261201);
     int killed_while_running = 0;
     constexpr int kPoints = 20;
     for (int i = 0; i < kPoints; ++i) {
-        // one point in each twentieth of the run (and a little past its end)
-        const double at_ms = run_ms * 1.05 * (i + rng.uniform()) / kPoints;
+        const uint64_t at_bytes =
+            static_cast<uint64_t>(static_cast<double>(complete.size()) * (i + rng.uniform()) / kPoints);
         const Outcome r = run_cli_during(quantize_args(model, out, "Q4_K_M"), [&](pid_t pid) {
-            std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(at_ms * 1000)));
+            clitest::wait_until_written_in(pid, out_dir.path(), at_bytes);
             ::kill(pid, SIGKILL);
         });
         if (r.signaled && r.signal == SIGKILL) ++killed_while_running;
         EXPECT_EQ(sorted_entries(out_dir), std::vector<std::string>{"out.gguf"})
-            << "after a kill at " << at_ms << " ms of a " << run_ms << " ms run";
+            << "after a kill at " << at_bytes << " of " << complete.size() << " bytes";
         const std::vector<uint8_t> now = testdata::read_file(out);
         EXPECT_TRUE(now == previous || now == complete)
-            << "after a kill at " << at_ms
-            << " ms: out.gguf is neither the previous file nor the complete new one";
+            << "after a kill at " << at_bytes
+            << " bytes: out.gguf is neither the previous file nor the complete new one";
         if (now == complete) testdata::write_file(out, previous);
     }
     // most points must land inside the run, or the test proves little
-    EXPECT_GE(killed_while_running, kPoints * 3 / 4)
-        << "of " << kPoints << " kills in a " << run_ms << " ms run";
+    EXPECT_GE(killed_while_running, kPoints * 3 / 4) << "of " << kPoints << " kills";
 }
 
 // ---------------------------------------------------------------------------
