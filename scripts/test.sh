@@ -13,19 +13,20 @@ LOWBIT_PEER_DIR=$(./scripts/install-peer.sh)
 export LOWBIT_PEER_DIR
 jobs=$(nproc)
 start=$SECONDS
-echo "== format" >&2
+stage() { echo "== $* (at $((SECONDS - start)) s)" >&2; }
+stage format
 git ls-files -z '*.c' '*.cpp' '*.h' '*.hpp' | xargs -0 clang-format --dry-run -Werror
 for preset in release sanitize; do
-  echo "== $preset: build" >&2
+  stage "$preset: build"
   cmake --preset "$preset" -DLOWBIT_PEER_DIR="$LOWBIT_PEER_DIR" >/dev/null
   cmake --build --preset "$preset" -j"$jobs"
-  echo "== $preset: test" >&2
+  stage "$preset: test"
   ctest --preset "$preset" -j"$jobs"
 done
-echo "== ABI" >&2
+stage ABI
 ./scripts/abi-check.sh
-echo "== fuzz" >&2
+stage fuzz
 LOWBIT_FUZZ_RUNS=${LOWBIT_FUZZ_RUNS:-50000} ./scripts/fuzz.sh
-echo "== Debian packages" >&2
+stage "Debian packages"
 ./scripts/test-debs.sh
 echo "== all tests passed in $((SECONDS - start)) s" >&2
