@@ -5,14 +5,17 @@
 //   quantize          lb_quantize_rows(imatrix NULL) vs ggml_quantize_chunk(imatrix NULL)
 //   quantize+imatrix  both with the same importance vector
 //   dequantize        lb_dequantize_rows vs ggml's dequantize_row_* (one call per row)
-// on rows of 4096 Gaussian floats from a fixed seed. Each measurement is a
+// on rows of 4096 Gaussian floats from a fixed seed (a block of rows that
+// stays in the caches), and dequantize again on a tensor too large for them
+// (--dram-mb, default 256 MB of floats), with the machine's copy bandwidth
+// (memcpy of the same tensor) beside it. Each measurement is a
 // warm-up call, then N pairs of samples of at least a few milliseconds each,
 // one lowbit and one ggml back to back, so that both sides of a pair see the
 // same machine load; the table gives the median rates in millions of
 // elements per second and the median of the paired ratios lowbit / ggml
 // (above 1: lowbit is faster) with its quartiles.
 //
-// Usage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]
+// Usage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--dram-mb N] [--only T1,T2]
 // Exits 2 if the peer cannot be loaded (set LOWBIT_PEER_DIR, see
 // scripts/install-peer.sh).
 #include "ggml_peer.hpp"
@@ -42,14 +45,15 @@ struct Options {
     int64_t rows = 64;
     int samples = 21;
     double sample_ms = 10.0;
-    std::string only; // comma-separated type names; empty: all
+    int64_t dram_mb = 256; // the float size of the tensor that does not fit the caches
+    std::string only;      // comma-separated type names; empty: all
 };
 
 [[noreturn]] void usage_error(const char *message) {
-    std::fprintf(
-        stderr,
-        "compare_ggml: %s\nusage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]\n",
-        message);
+    std::fprintf(stderr,
+                 "compare_ggml: %s\nusage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--dram-mb "
+                 "N] [--only T1,T2]\n",
+                 message);
     std::exit(1);
 }
 
@@ -59,7 +63,7 @@ Options parse_options(int argc, char **argv) {
         const std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
             std::printf(
-                "usage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--only T1,T2]\n"
+                "usage: compare_ggml [--rows N] [--samples N] [--sample-ms N] [--dram-mb N] [--only T1,T2]\n"
                 "Compares lowbit's and ggml's row quantizers and dequantizers (see bench/README.md).\n");
             std::exit(0);
         }
@@ -79,6 +83,8 @@ Options parse_options(int argc, char **argv) {
             o.samples = static_cast<int>(v);
         else if (arg == "--sample-ms")
             o.sample_ms = v;
+        else if (arg == "--dram-mb")
+            o.dram_mb = static_cast<int64_t>(v);
         else
             usage_error(("unknown option " + arg).c_str());
     }
@@ -206,6 +212,18 @@ Result measure(const std::function<void()> &lowbit, const std::function<void()> 
     return r;
 }
 
+// The machine's copy bandwidth on a buffer of `bytes`: memcpy's bytes read
+// plus bytes written per second, the median of a few copies.
+double copy_bandwidth(size_t bytes) {
+    std::vector<uint8_t> from(bytes, 1), to(bytes, 0);
+    std::vector<double> rates;
+    for (int i = 0; i < 7; ++i) {
+        const double s = seconds_of([&] { std::memcpy(to.data(), from.data(), bytes); }, 1);
+        if (i > 0) rates.push_back(2.0 * static_cast<double>(bytes) / s); // the first one faults pages in
+    }
+    return median(rates);
+}
+
 [[noreturn]] void fail(const std::string &message) {
     std::fprintf(stderr, "compare_ggml: %s\n", message.c_str());
     std::exit(1);
@@ -243,6 +261,16 @@ int main(int argc, char **argv) {
                 o.sample_ms);
 
     const Data data(o.rows);
+    // the DRAM tensor: the cached rows repeated (its quantized bytes differ
+    // only by the repetition, which neither library can exploit)
+    const int64_t dram_rows = std::max<int64_t>(o.rows, o.dram_mb * 1024 * 1024 / 4 / kRowWidth);
+    std::vector<float> dram_floats(static_cast<size_t>(dram_rows * kRowWidth));
+    for (size_t i = 0; i < dram_floats.size(); ++i) dram_floats[i] = data.weights[i % data.weights.size()];
+    const double dram_elements = static_cast<double>(dram_floats.size());
+    const double copy_rate = copy_bandwidth(dram_floats.size() * sizeof(float));
+    std::printf(
+        "dram:     %lld rows (%.0f MB of floats); copy bandwidth (memcpy, read + write) %.1f GB/s\n\n",
+        static_cast<long long>(dram_rows), dram_elements * 4 / 1e6, copy_rate / 1e9);
     const int64_t rows = o.rows;
     const double elements = static_cast<double>(rows * kRowWidth);
     const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
@@ -317,6 +345,34 @@ int main(int argc, char **argv) {
             std::memcmp(lowbit_floats.data(), ggml_floats.data(), lowbit_floats.size() * sizeof(float)) == 0;
         dequantize_mismatch |= !same;
         print_row("dequantize", r, same ? "outputs bit-identical" : "OUTPUTS DIFFER");
+
+        // The DRAM tensor: its bytes read and its floats written, against the
+        // copy bandwidth (which moves the same floats both ways).
+        std::vector<uint8_t> dram_q(row_bytes * static_cast<size_t>(dram_rows));
+        check(lb_quantize_rows(type, dram_floats.data(), dram_rows, kRowWidth, nullptr, dram_q.data(),
+                               dram_q.size()),
+              "lb_quantize_rows");
+        std::vector<float> dram_out(dram_floats.size());
+        const auto lowbit_dram = [&] {
+            check(
+                lb_dequantize_rows(type, dram_q.data(), dram_q.size(), dram_rows, kRowWidth, dram_out.data()),
+                "lb_dequantize_rows");
+        };
+        const auto ggml_dram = [&] {
+            for (int64_t r = 0; r < dram_rows; ++r)
+                ggml_dequantize(dram_q.data() + static_cast<size_t>(r) * row_bytes,
+                                dram_out.data() + r * kRowWidth, kRowWidth);
+        };
+        Options dram_options = o;
+        dram_options.samples = std::min(o.samples, 7);
+        const Result d = measure(lowbit_dram, ggml_dram, dram_elements, dram_options);
+        const double moved =
+            static_cast<double>(dram_q.size() + dram_out.size() * sizeof(float)) / dram_elements;
+        char note[160];
+        std::snprintf(note, sizeof note, "%.0f MB; of copy bandwidth: lowbit %.0f%%, ggml %.0f%%",
+                      dram_elements * 4 / 1e6, 100 * d.lowbit * moved / copy_rate,
+                      100 * d.ggml * moved / copy_rate);
+        print_row("dequantize DRAM", d, note);
     }
     std::printf(
         "\nMe/s = millions of elements per second, median of the samples. ratio = median over the sample"

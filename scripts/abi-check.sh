@@ -7,14 +7,22 @@
 #
 #   scripts/abi-check.sh            build build/abi (debug, library only) and compare
 #   scripts/abi-check.sh --update   rewrite the baseline from that build
+# With LOWBIT_ABI_LIB set, the library compared is that one (a build with
+# debug information, such as the sanitizer build's), and nothing is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v abidiff >/dev/null || { echo "abi-check: abidiff is needed (apt-get install abigail-tools)" >&2; exit 1; }
 
-# A debug build of the library alone: abidw reads the types from its DWARF.
-cmake -S . -B build/abi -DCMAKE_BUILD_TYPE=Debug -DLOWBIT_BUILD_TESTS=OFF -DLOWBIT_BUILD_PYTHON=OFF >/dev/null
-cmake --build build/abi -j"$(nproc)" --target lowbit >/dev/null
-lib=build/abi/lib/liblowbit.so.0
+mkdir -p build/abi
+if [[ -n ${LOWBIT_ABI_LIB:-} && ${1:-} != --update ]]; then
+  lib=$LOWBIT_ABI_LIB
+  [[ -f $lib ]] || { echo "abi-check: LOWBIT_ABI_LIB=$lib does not exist" >&2; exit 1; }
+else
+  # A debug build of the library alone: abidw reads the types from its DWARF.
+  cmake -S . -B build/abi -DCMAKE_BUILD_TYPE=Debug -DLOWBIT_BUILD_TESTS=OFF -DLOWBIT_BUILD_PYTHON=OFF >/dev/null
+  cmake --build build/abi -j"$(nproc)" --target lowbit >/dev/null
+  lib=build/abi/lib/liblowbit.so.0
+fi
 soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 baseline=tests/abi/$soname.abi
 dump() { abidw --headers-dir include/lowbit --drop-private-types --exported-interfaces-only --no-corpus-path --no-comp-dir-path --short-locs "$lib"; }

@@ -6,7 +6,8 @@
 #                         Python module)
 #   setup-deps.sh --all   also what the whole test run needs: Node.js for the
 #                         peer, clang-format, the ABI tools, clang's libFuzzer,
-#                         Debian packaging, headless Chromium
+#                         Debian packaging, headless Chromium, the AArch64
+#                         cross compiler
 set -euo pipefail
 packages=(g++ cmake make pkg-config libzstd-dev nlohmann-json3-dev libsentencepiece-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev git python3
   # the Python module and its tests
@@ -18,6 +19,8 @@ packages=(g++ cmake make pkg-config libzstd-dev nlohmann-json3-dev libsentencepi
 if [[ ${1:-} == --all ]]; then
   # the format check, ABI checks, libFuzzer, the Debian packages
   packages+=(clang-format abigail-tools clang libclang-rt-14-dev debhelper dh-python dpkg-dev fakeroot lintian man-db)
+  # the ARM kernel sets, cross-built and run under qemu-aarch64 (scripts/arm-check.sh)
+  packages+=(g++-aarch64-linux-gnu googletest)
   # lowbit compare's SVG chart, rendered by headless Chromium in its test
   packages+=(chromium)
   command -v npm >/dev/null || packages+=(nodejs npm)

@@ -5,9 +5,12 @@
 // sit in the top bits of scales[j - 4] and scales[j].
 #pragma once
 
+#include "common/isa.hpp"
+
 #include <cstdint>
 
 namespace lb::formats {
+inline namespace LOWBIT_ISA {
 
 inline void pack_scale_min_k4(const int *sc, const int *m, uint8_t *scales) {
     for (int j = 0; j < 4; ++j) {
@@ -27,4 +30,10 @@ inline void unpack_scale_min_k4(const uint8_t *scales, int j, int *sc, int *m) {
     }
 }
 
+// all eight scales and mins at once (the dot kernels' unpacking)
+inline void unpack_scales_mins_k4(const uint8_t *scales, int *sc, int *m) {
+    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(scales, j, &sc[j], &m[j]);
+}
+
+} // namespace LOWBIT_ISA
 } // namespace lb::formats

@@ -1,7 +1,8 @@
-// Choosing the kernel set at run time: what the CPU reports through cpuid,
-// and what the operating system saves on a context switch (xgetbv), since a
-// CPU with AVX-512 under a kernel that does not save the ZMM registers cannot
-// use them.
+// Choosing the kernel set at run time. On x86-64: what the CPU reports
+// through cpuid, and what the operating system saves on a context switch
+// (xgetbv), since a CPU with AVX-512 under a kernel that does not save the ZMM
+// registers cannot use them. On AArch64: the hardware capabilities Linux
+// reports (getauxval), which already account for the kernel's support.
 #include "kernels/kernels.hpp"
 
 #include <cstdlib>
@@ -9,6 +10,8 @@
 #include <string>
 #if defined(__x86_64__)
 #include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
 #endif
 
 namespace lb::kernels {
@@ -19,6 +22,7 @@ struct Features {
     bool sse2 = false, avx2 = false, fma = false, f16c = false;
     bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false,
          avx512bf16 = false;
+    bool neon = false, dotprod = false, fp16 = false, i8mm = false, sve = false, sve2 = false;
 };
 
 #if defined(__x86_64__)
@@ -55,6 +59,23 @@ Features detect() {
     if (max_sub >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d) != 0) f.avx512bf16 = f.avx512f && bit(a, 5);
     return f;
 }
+#elif defined(__aarch64__)
+// AT_HWCAP / AT_HWCAP2 bits (Linux's arch/arm64/include/uapi/asm/hwcap.h)
+constexpr unsigned long kHwcapAsimd = 1ul << 1, kHwcapAsimdHp = 1ul << 10, kHwcapAsimdDp = 1ul << 20,
+                        kHwcapSve = 1ul << 22;
+constexpr unsigned long kHwcap2Sve2 = 1ul << 1, kHwcap2I8mm = 1ul << 13;
+
+Features detect() {
+    Features f;
+    const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+    f.neon = (hw & kHwcapAsimd) != 0;
+    f.fp16 = (hw & kHwcapAsimdHp) != 0;
+    f.dotprod = (hw & kHwcapAsimdDp) != 0;
+    f.sve = (hw & kHwcapSve) != 0;
+    f.sve2 = (hw2 & kHwcap2Sve2) != 0;
+    f.i8mm = (hw2 & kHwcap2I8mm) != 0;
+    return f;
+}
 #else
 Features detect() {
     return {};
@@ -66,6 +87,7 @@ const Features &features() {
     return f;
 }
 
+#if defined(__x86_64__)
 // the AVX2 set's dot kernels also use FMA and F16C (every AVX2 CPU has them)
 bool runs_avx2() {
     const Features &f = features();
@@ -78,10 +100,26 @@ bool runs_avx512() {
     return runs_avx2() && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
 }
 
+#elif defined(__aarch64__)
+// the NEON set's dot kernels use the dot-product instructions (ARMv8.2)
+bool runs_neon() {
+    const Features &f = features();
+    return f.neon && f.dotprod;
+}
+
+// the SVE set calls the NEON set's kernels for some types
+bool runs_sve() {
+    return runs_neon() && features().sve;
+}
+#endif
+
 } // namespace
 
 #if defined(__x86_64__)
 const char *const kSetNames[] = {"scalar", "generic", "avx2", "avx512"};
+const int kSetCount = 4;
+#elif defined(__aarch64__)
+const char *const kSetNames[] = {"scalar", "generic", "neon", "sve"};
 const int kSetCount = 4;
 #else
 const char *const kSetNames[] = {"scalar", "generic"};
@@ -95,6 +133,9 @@ const KernelSet *find(const char *name) {
 #if defined(__x86_64__)
     if (std::strcmp(name, "avx2") == 0) return runs_avx2() ? &kAvx2Kernels : nullptr;
     if (std::strcmp(name, "avx512") == 0) return runs_avx512() ? &kAvx512Kernels : nullptr;
+#elif defined(__aarch64__)
+    if (std::strcmp(name, "neon") == 0) return runs_neon() ? &kNeonKernels : nullptr;
+    if (std::strcmp(name, "sve") == 0) return runs_sve() ? &kSveKernels : nullptr;
 #endif
     return nullptr;
 }
@@ -126,13 +167,16 @@ const char *cpu_features() {
             {f.avx512dq, "avx512dq"},
             {f.avx512vnni, "avx512vnni"},
             {f.avx512bf16, "avx512bf16"},
+            {f.neon, "neon"},
+            {f.dotprod, "dotprod"},
+            {f.fp16, "fp16"},
+            {f.i8mm, "i8mm"},
+            {f.sve, "sve"},
+            {f.sve2, "sve2"},
         };
         std::string s;
         for (const auto &[has, name] : named)
             if (has) s += s.empty() ? name : std::string(" ") + name;
-#if defined(__aarch64__)
-        s = "neon"; // the generic set's 4-lane vectors (every AArch64 CPU has them)
-#endif
         return s;
     }();
     return text.c_str();

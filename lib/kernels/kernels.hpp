@@ -10,7 +10,7 @@
 namespace lb::kernels {
 
 struct KernelSet {
-    const char *name; // "scalar", "generic", "avx2", "avx512"
+    const char *name; // "scalar", "generic", "avx2", "avx512", "neon", "sve"
     formats::SearchKernels search;
     const DotKernels &(*dot)(); // the dot kernels (built on first use)
 };
@@ -22,15 +22,27 @@ const DotKernels &dot_kernels();
 namespace avx512 {
 const DotKernels &dot_kernels();
 }
+#elif defined(__aarch64__)
+namespace neon {
+const DotKernels &dot_kernels();
+}
+namespace sve {
+const DotKernels &dot_kernels();
+// the SVE vector length of this thread, in bytes (only where SVE runs)
+int vector_bytes();
+} // namespace sve
 #endif
 
-// The scalar reference, the portable vector set, and (on x86-64) the AVX2 and
-// AVX-512 sets.
+// The scalar reference, the portable vector set, and the AVX2 and AVX-512
+// sets on x86-64, the NEON (with dotprod) and SVE sets on AArch64.
 extern const KernelSet kScalarKernels;
 extern const KernelSet kGenericKernels;
 #if defined(__x86_64__)
 extern const KernelSet kAvx2Kernels;
 extern const KernelSet kAvx512Kernels;
+#elif defined(__aarch64__)
+extern const KernelSet kNeonKernels;
+extern const KernelSet kSveKernels;
 #endif
 
 // The sets of this build, slowest first: every name find() may accept.
@@ -38,12 +50,13 @@ extern const char *const kSetNames[];
 extern const int kSetCount;
 
 // The set to use: the fastest this CPU supports, or the one named by the
-// environment variable LOWBIT_KERNELS (scalar, generic, avx2, avx512) if it
-// runs here.
+// environment variable LOWBIT_KERNELS (scalar, generic, avx2, avx512, neon,
+// sve) if it runs here.
 const KernelSet &active();
 
 // The instruction-set extensions this CPU (and its operating system) offers
-// that the sets use, space-separated: "sse2 avx2 fma f16c avx512f ...".
+// that the sets use, space-separated: "sse2 avx2 fma f16c avx512f ..." or
+// "neon dotprod fp16 i8mm sve sve2".
 const char *cpu_features();
 
 // A set by name if it exists in this build and runs on this CPU, else nullptr.

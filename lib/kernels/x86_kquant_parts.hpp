@@ -21,16 +21,6 @@
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {
 
-// The 6-bit scales and mins of Q4_K / Q5_K (formats/kquant_scales.hpp's packing).
-inline void scales_mins_k4(const uint8_t *s, int *sc, int *m) {
-    for (int j = 0; j < 4; ++j) {
-        sc[j] = s[j] & 63;
-        m[j] = s[j + 4] & 63;
-        sc[j + 4] = (s[j + 8] & 0x0f) | ((s[j] >> 6) << 4);
-        m[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-    }
-}
-
 // mins[k / 2] for the 16 groups of 16 values whose block sums Q8_K keeps
 inline __m256i mins_by_group(const int *m) {
     alignas(32) int16_t g[16];

@@ -56,24 +56,38 @@ TEST(DevModel, F32PerplexityIsTheKnownFigure) {
     EXPECT_NEAR(ppl, 67.920, 67.920e-3);
 }
 
-TEST(DevModel, LlamaCppsQuantizedFilesGiveTheKnownFigures) {
+// One test per file, so that ctest spreads them over the cores.
+struct KnownPerplexity {
+    lb_ftype ftype;
+    double ppl; // PROVENANCE.md's figure
+};
+
+class DevModelQuantized : public ::testing::TestWithParam<KnownPerplexity> {};
+
+TEST_P(DevModelQuantized, LlamaCppsFileGivesTheKnownFigure) {
+    const KnownPerplexity k = GetParam();
     const testdata::TempDir dir;
     const std::string text = read_text(dev("dev-held.txt"));
     const peer::Llama &llama = peer::Llama::get();
-    for (const auto &[ftype, expected] :
-         {std::pair{LB_FTYPE_Q8_0, 67.913}, std::pair{LB_FTYPE_Q4_0, 68.227},
-          std::pair{LB_FTYPE_Q4_K_M, 68.036}, std::pair{LB_FTYPE_Q3_K_M, 68.972},
-          std::pair{LB_FTYPE_Q2_K, 71.898}}) {
-        const std::string out = dir.file(std::string(lb_ftype_name(ftype)) + ".gguf");
-        peer::Llama::QuantizeParams p = llama.model_quantize_default_params();
-        p.ftype = ftype;
-        p.nthread = 2;
-        ASSERT_EQ(llama.model_quantize(dev("tinystories-dev-f16.gguf").c_str(), out.c_str(), &p), 0u);
-        const double ppl = lowbit_perplexity(out, text);
-        std::printf("llama.cpp's %s of the dev model: PPL %.4f (PROVENANCE %.3f)\n", lb_ftype_name(ftype),
-                    ppl, expected);
-        EXPECT_NEAR(ppl, expected, expected * 1e-3) << lb_ftype_name(ftype);
-    }
+    const std::string out = dir.file(std::string(lb_ftype_name(k.ftype)) + ".gguf");
+    peer::Llama::QuantizeParams p = llama.model_quantize_default_params();
+    p.ftype = k.ftype;
+    p.nthread = 2;
+    ASSERT_EQ(llama.model_quantize(dev("tinystories-dev-f16.gguf").c_str(), out.c_str(), &p), 0u);
+    const double ppl = lowbit_perplexity(out, text);
+    std::printf("llama.cpp's %s of the dev model: PPL %.4f (PROVENANCE %.3f)\n", lb_ftype_name(k.ftype), ppl,
+                k.ppl);
+    EXPECT_NEAR(ppl, k.ppl, k.ppl * 1e-3) << lb_ftype_name(k.ftype);
 }
+
+INSTANTIATE_TEST_SUITE_P(FileTypes, DevModelQuantized,
+                         ::testing::Values(KnownPerplexity{LB_FTYPE_Q8_0, 67.913},
+                                           KnownPerplexity{LB_FTYPE_Q4_0, 68.227},
+                                           KnownPerplexity{LB_FTYPE_Q4_K_M, 68.036},
+                                           KnownPerplexity{LB_FTYPE_Q3_K_M, 68.972},
+                                           KnownPerplexity{LB_FTYPE_Q2_K, 71.898}),
+                         [](const ::testing::TestParamInfo<KnownPerplexity> &info) {
+                             return std::string(lb_ftype_name(info.param.ftype));
+                         });
 
 } // namespace

@@ -110,46 +110,52 @@ struct Known {
 // figures agree within their uncertainty; on Q8_0 it is as large as the
 // weights' error (libllama's own figure is twice PROVENANCE's), so there the
 // oracle is libllama's forward pass on the same files.
-TEST(Kld, LlamaCppsFilesGiveTheKnownFigures) {
+class KldOfLlamaCppsFile : public ::testing::TestWithParam<Known> {};
+
+TEST_P(KldOfLlamaCppsFile, GivesTheKnownFigures) {
     const testdata::TempDir dir;
     const std::string text = testdata::validation_text(20000);
-    for (const Known &k : {Known{LB_FTYPE_Q8_0, 0.000338, 0.9874}, Known{LB_FTYPE_Q4_0, 0.0762, 0.8640}}) {
-        const std::string file = llama_quantized(dir, k.ftype);
-        const lb::eval::KldReport r = one_step(testdata::stories_path(), file, text);
-        const Reference ref = llama_reference(testdata::stories_path(), file, text, 256);
-        const lb::eval::KldReport own =
-            one_step(testdata::stories_path(), lowbit_quantized(dir, k.ftype), text);
-        std::printf(
-            "%s, llama.cpp's file: lowbit: KLD %.6f +/- %.6f, same top %.2f%% +/- %.2f%%, PPL %.4f (base "
-            "%.4f); libllama: KLD %.6f, same top %.2f%%; PROVENANCE (float32): KLD %.6f, same top "
-            "%.2f%%\n",
-            lb_ftype_name(k.ftype), r.kld.value, r.kld.uncertainty, 100 * r.same_top.value,
-            100 * r.same_top.uncertainty, r.ppl.value, r.ppl_base.value, ref.kld, 100 * ref.same_top, k.kld,
-            100 * k.same_top);
-        std::printf("%s, lowbit's file: KLD %.6f +/- %.6f, same top %.2f%%, PPL %.4f\n",
-                    lb_ftype_name(k.ftype), own.kld.value, own.kld.uncertainty, 100 * own.same_top.value,
-                    own.ppl.value);
-        EXPECT_EQ(r.n_scored, 4699u);
-        EXPECT_EQ(r.n_chunks, 37u);
-        EXPECT_EQ(ref.n, r.n_scored);
-        // against libllama on the same files: well inside the uncertainty
-        EXPECT_NEAR(r.kld.value, ref.kld, r.kld.uncertainty) << lb_ftype_name(k.ftype);
-        EXPECT_NEAR(r.same_top.value, ref.same_top, r.same_top.uncertainty) << lb_ftype_name(k.ftype);
-        if (k.ftype == LB_FTYPE_Q4_0) {
-            EXPECT_NEAR(r.kld.value, k.kld, r.kld.uncertainty);
-            EXPECT_NEAR(r.same_top.value, k.same_top, r.same_top.uncertainty);
-        }
-        EXPECT_NEAR(r.ppl_base.value, 3.7783, 3.7783e-3);
-        // the figures hang together
-        EXPECT_NEAR(r.ppl_ratio.value, r.ppl.value / r.ppl_base.value, 1e-9);
-        EXPECT_NEAR(r.ppl_difference.value, r.ppl.value - r.ppl_base.value, 1e-9);
-        EXPECT_LE(r.kld_quantiles.min, r.kld_quantiles.p0_1);
-        EXPECT_LE(r.kld_quantiles.p0_1, r.kld_quantiles.median);
-        EXPECT_LE(r.kld_quantiles.median, r.kld_quantiles.p99);
-        EXPECT_LE(r.kld_quantiles.p99, r.kld_quantiles.max);
-        EXPECT_GT(r.ln_ppl_correlation, 0.9);
-        EXPECT_LE(r.ln_ppl_correlation, 1.0 + 1e-9);
+    const Known k = GetParam();
+    const std::string file = llama_quantized(dir, k.ftype);
+    const lb::eval::KldReport r = one_step(testdata::stories_path(), file, text);
+    const Reference ref = llama_reference(testdata::stories_path(), file, text, 256);
+    const lb::eval::KldReport own = one_step(testdata::stories_path(), lowbit_quantized(dir, k.ftype), text);
+    std::printf("%s, llama.cpp's file: lowbit: KLD %.6f +/- %.6f, same top %.2f%% +/- %.2f%%, PPL %.4f (base "
+                "%.4f); libllama: KLD %.6f, same top %.2f%%; PROVENANCE (float32): KLD %.6f, same top "
+                "%.2f%%\n",
+                lb_ftype_name(k.ftype), r.kld.value, r.kld.uncertainty, 100 * r.same_top.value,
+                100 * r.same_top.uncertainty, r.ppl.value, r.ppl_base.value, ref.kld, 100 * ref.same_top,
+                k.kld, 100 * k.same_top);
+    std::printf("%s, lowbit's file: KLD %.6f +/- %.6f, same top %.2f%%, PPL %.4f\n", lb_ftype_name(k.ftype),
+                own.kld.value, own.kld.uncertainty, 100 * own.same_top.value, own.ppl.value);
+    EXPECT_EQ(r.n_scored, 4699u);
+    EXPECT_EQ(r.n_chunks, 37u);
+    EXPECT_EQ(ref.n, r.n_scored);
+    // against libllama on the same files: well inside the uncertainty
+    EXPECT_NEAR(r.kld.value, ref.kld, r.kld.uncertainty) << lb_ftype_name(k.ftype);
+    EXPECT_NEAR(r.same_top.value, ref.same_top, r.same_top.uncertainty) << lb_ftype_name(k.ftype);
+    if (k.ftype == LB_FTYPE_Q4_0) {
+        EXPECT_NEAR(r.kld.value, k.kld, r.kld.uncertainty);
+        EXPECT_NEAR(r.same_top.value, k.same_top, r.same_top.uncertainty);
     }
+    EXPECT_NEAR(r.ppl_base.value, 3.7783, 3.7783e-3);
+    // the figures hang together
+    EXPECT_NEAR(r.ppl_ratio.value, r.ppl.value / r.ppl_base.value, 1e-9);
+    EXPECT_NEAR(r.ppl_difference.value, r.ppl.value - r.ppl_base.value, 1e-9);
+    EXPECT_LE(r.kld_quantiles.min, r.kld_quantiles.p0_1);
+    EXPECT_LE(r.kld_quantiles.p0_1, r.kld_quantiles.median);
+    EXPECT_LE(r.kld_quantiles.median, r.kld_quantiles.p99);
+    EXPECT_LE(r.kld_quantiles.p99, r.kld_quantiles.max);
+    EXPECT_GT(r.ln_ppl_correlation, 0.9);
+    EXPECT_LE(r.ln_ppl_correlation, 1.0 + 1e-9);
 }
+
+// one test per file type, so that ctest spreads them over the cores
+INSTANTIATE_TEST_SUITE_P(FileTypes, KldOfLlamaCppsFile,
+                         ::testing::Values(Known{LB_FTYPE_Q8_0, 0.000338, 0.9874},
+                                           Known{LB_FTYPE_Q4_0, 0.0762, 0.8640}),
+                         [](const ::testing::TestParamInfo<Known> &info) {
+                             return std::string(lb_ftype_name(info.param.ftype));
+                         });
 
 } // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lowbit/lowbit.h"
+#include "rng.hpp"
 
 #include <cstdint>
 #include <string>
@@ -44,17 +45,6 @@ std::string validation_text(size_t n = std::string::npos);
 // Quantizes in to out with lowbit (the C API) as file type ftype; throws
 // std::runtime_error with lb_last_error() on failure.
 void quantize_with_lowbit(const std::string &in, const std::string &out, lb_ftype ftype);
-
-// A deterministic generator (splitmix64) with portable distributions.
-class Rng {
-  public:
-    explicit Rng(uint64_t seed) : state_(seed) {}
-    uint64_t next();
-    double uniform(); // [0, 1)
-    double normal();  // Box-Muller
-  private:
-    uint64_t state_;
-};
 
 // A matrix of test weights with an importance vector for its columns.
 struct TestTensor {

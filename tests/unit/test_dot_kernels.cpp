@@ -1,137 +1,18 @@
-// Dot products and matrix products, for every weight type lowbit multiplies:
-//  - the scalar reference (formats' vec_dot) against ggml's own reference
-//    (ggml_vec_dot_*_generic of the peer's CPU backend) on the same blocks,
-//    and against the exact sum of the dequantized values;
-//  - every kernel set's tiles and the matmul driver against the reference.
-// Integer block sums are exact everywhere; what may differ is the order of
-// float additions, so results are compared within a bound relative to the
-// sum of |w_i a_i| (a few units of float rounding per term).
-#include "formats/formats.hpp"
-#include "formats/type_traits.hpp"
-#include "ggml_peer.hpp"
-#include "kernels/kernels.hpp"
+// Dot products and matrix products: every kernel set's tiles, single dots
+// and the matmul driver against the scalar reference (formats' vec_dot), and
+// on random code bytes against the exact sum of the dequantized values (the
+// reference against ggml's is test_dot_reference.cpp). Integer block sums are
+// exact everywhere; what may differ is the order of float additions, so
+// results are compared within a bound relative to the sum of |w_i a_i| (a few
+// units of float rounding per term). Also built for ARM (tests/kernels_only).
+#include "dot_testing.hpp"
 #include "kernels/matmul.hpp"
-#include "test_data.hpp"
 
-#include <cmath>
-#include <cstring>
 #include <gtest/gtest.h>
-#include <string>
-#include <vector>
 
 namespace {
 
-using lb::formats::traits;
-
-const lb_type kWeightTypes[] = {LB_TYPE_F32,  LB_TYPE_F16,  LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1,
-                                LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0, LB_TYPE_Q2_K, LB_TYPE_Q3_K,
-                                LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
-
-std::string name(lb_type t) {
-    return traits(t).name;
-}
-
-// Rows of Gaussian values at spread scales, some with outliers.
-std::vector<float> random_rows(int64_t rows, int64_t n, uint64_t seed) {
-    testdata::Rng rng(seed);
-    std::vector<float> x(static_cast<size_t>(rows * n));
-    for (int64_t r = 0; r < rows; ++r) {
-        const double scale = std::pow(10.0, -2.0 + 3.0 * rng.uniform());
-        for (int64_t i = 0; i < n; ++i) {
-            double v = scale * rng.normal();
-            if (i % 61 == 7) v *= 8.0;
-            x[static_cast<size_t>(r * n + i)] = static_cast<float>(v);
-        }
-    }
-    return x;
-}
-
-std::vector<uint8_t> quantize_weights(lb_type type, const std::vector<float> &x, int64_t n) {
-    const size_t row = lb::formats::row_bytes(type, n);
-    const int64_t rows = static_cast<int64_t>(x.size()) / n;
-    std::vector<uint8_t> q(static_cast<size_t>(rows) * row);
-    for (int64_t r = 0; r < rows; ++r)
-        traits(type).quantize(x.data() + r * n, q.data() + r * row, n, nullptr,
-                              lb::formats::kReferenceSearch);
-    return q;
-}
-
-// Activations in the layout a weight type's kernels of `dot` want.
-std::vector<uint8_t> activations(const lb::kernels::WeightKernels &k, const std::vector<float> &x,
-                                 int64_t n) {
-    const size_t row = k.activation_row_bytes(n);
-    const int64_t rows = static_cast<int64_t>(x.size()) / n;
-    std::vector<uint8_t> a(static_cast<size_t>(rows) * row);
-    for (int64_t r = 0; r < rows; ++r) k.quantize_activations(x.data() + r * n, a.data() + r * row, n);
-    return a;
-}
-
-// sum |w_i a_i| of the dequantized values: the scale of the rounding bound
-double magnitude(lb_type type, const uint8_t *w, const uint8_t *a, int64_t n) {
-    std::vector<float> wf(static_cast<size_t>(n)), af(static_cast<size_t>(n));
-    traits(type).dequantize(w, wf.data(), n);
-    const lb_type at = traits(type).vec_dot_type;
-    traits(at).dequantize(a, af.data(), n);
-    double m = 0.0;
-    for (int64_t i = 0; i < n; ++i) m += std::fabs(static_cast<double>(wf[i]) * af[i]);
-    return m;
-}
-
-// The exact sum of products of the dequantized values. Q8_1 activations carry
-// s = d * sum(q) rounded to binary16, which the affine weights' min term uses
-// (in ggml too): for those, the min term is m * s per block.
-double exact_dot(lb_type type, const uint8_t *w, const uint8_t *a, int64_t n) {
-    std::vector<float> wf(static_cast<size_t>(n)), af(static_cast<size_t>(n));
-    traits(type).dequantize(w, wf.data(), n);
-    traits(traits(type).vec_dot_type).dequantize(a, af.data(), n);
-    double s = 0.0;
-    if (traits(type).vec_dot_type != LB_TYPE_Q8_1) {
-        for (int64_t i = 0; i < n; ++i) s += static_cast<double>(wf[i]) * af[i];
-        return s;
-    }
-    const peer::Ggml &g = peer::Ggml::get();
-    const size_t wb = traits(type).block_bytes;
-    for (int64_t b = 0; b < n / 32; ++b) {
-        uint16_t m_bits, s_bits;
-        std::memcpy(&m_bits, w + b * wb + 2, 2); // Q4_1 / Q5_1: d, then m
-        std::memcpy(&s_bits, a + b * 36 + 2, 2); // Q8_1: d, then s
-        const double m = g.fp16_to_fp32(m_bits);
-        for (int64_t i = 32 * b; i < 32 * b + 32; ++i) s += (static_cast<double>(wf[i]) - m) * af[i];
-        s += m * g.fp16_to_fp32(s_bits);
-    }
-    return s;
-}
-
-constexpr double kRelative = 2e-6; // of sum |w a|, for n up to 4096
-
-class DotReference : public ::testing::TestWithParam<lb_type> {};
-
-// lowbit's reference dot product is ggml's, block for block, and the exact sum.
-TEST_P(DotReference, MatchesGgmlAndTheExactSum) {
-    const lb_type type = GetParam();
-    const peer::GgmlCpu &cpu = peer::GgmlCpu::get();
-    const lb::kernels::WeightKernels &ref = lb::kernels::reference_dot().by_type[type];
-    ASSERT_NE(ref.dot, nullptr);
-    for (int64_t n : {256, 4096}) {
-        const std::vector<float> wx = random_rows(6, n, 100 + type), ax = random_rows(6, n, 200 + type);
-        const std::vector<uint8_t> w = quantize_weights(type, wx, n), a = activations(ref, ax, n);
-        const size_t w_row = lb::formats::row_bytes(type, n), a_row = ref.activation_row_bytes(n);
-        for (int r = 0; r < 6; ++r) {
-            const uint8_t *wr = w.data() + r * w_row, *ar = a.data() + r * a_row;
-            const float ours = ref.dot(n, wr, ar);
-            const double bound = kRelative * magnitude(type, wr, ar, n) + 1e-30;
-            EXPECT_NEAR(ours, exact_dot(type, wr, ar, n), bound) << name(type) << " n " << n << " row " << r;
-            peer::GgmlCpu::VecDot theirs =
-                cpu.generic[type] != nullptr ? cpu.generic[type] : cpu.vec_dot[type];
-            float s = 0.0f;
-            theirs(static_cast<int>(n), &s, 0, wr, 0, ar, 0, 1);
-            EXPECT_NEAR(ours, s, bound) << name(type) << " n " << n << " row " << r << " vs ggml";
-        }
-    }
-}
-
-INSTANTIATE_TEST_SUITE_P(WeightTypes, DotReference, ::testing::ValuesIn(kWeightTypes),
-                         [](const ::testing::TestParamInfo<lb_type> &info) { return name(info.param); });
+using namespace dottest;
 
 class DotKernelSets : public ::testing::TestWithParam<lb_type> {};
 
@@ -159,8 +40,8 @@ TEST_P(DotKernelSets, TilesAndMatmulMatchTheReference) {
         const std::string set_name = lb::kernels::kSetNames[s];
         const lb::kernels::KernelSet *set = lb::kernels::find(set_name.c_str());
         if (set == nullptr) {
-            EXPECT_TRUE(set_name == "avx2" || set_name == "avx512")
-                << "only the x86 extensions may be missing, on CPUs without them: " << set_name;
+            EXPECT_TRUE(set_name == "avx2" || set_name == "avx512" || set_name == "neon" || set_name == "sve")
+                << "only the x86 and ARM extensions may be missing, on CPUs without them: " << set_name;
             continue;
         }
         SCOPED_TRACE(name(type) + " with kernels " + set_name);
@@ -204,7 +85,6 @@ const ScaleFields kScaleFields[] = {
 };
 
 TEST(DotRandomBlocks, EverySetGivesTheExactSum) {
-    const peer::Ggml &g = peer::Ggml::get();
     testdata::Rng rng(4242);
     for (const ScaleFields &f : kScaleFields) {
         const lb_type type = f.type;
@@ -217,7 +97,8 @@ TEST(DotRandomBlocks, EverySetGivesTheExactSum) {
                 // a finite scale from 2^-14 to 2 in magnitude, either sign
                 const double v =
                     std::ldexp(0.5 + 0.5 * rng.uniform(), -13 + static_cast<int>(rng.next() % 15));
-                const uint16_t h = g.fp32_to_fp16(static_cast<float>(rng.next() % 2 ? -v : v));
+                const uint16_t h =
+                    testdata::hardware_float_to_half(static_cast<float>(rng.next() % 2 ? -v : v));
                 std::memcpy(w.data() + b * bb + off, &h, 2);
             }
         const std::vector<float> ax = random_rows(tokens, n, 500 + type);

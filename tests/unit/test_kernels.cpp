@@ -1,8 +1,9 @@
 // Every kernel set this CPU runs produces the scalar reference's bytes, for
-// every format, with and without an importance matrix.
+// every format, with and without an importance matrix. Also built for ARM
+// (tests/kernels_only).
 #include "formats/type_traits.hpp"
 #include "kernels/kernels.hpp"
-#include "test_data.hpp"
+#include "rng.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -55,11 +56,11 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
             const std::string name = lb::kernels::kSetNames[s];
             const lb::kernels::KernelSet *set = lb::kernels::find(name.c_str());
             if (set == nullptr) {
-                // only the x86 extensions may be missing, on CPUs without them
-                EXPECT_TRUE(name == "avx2" || name == "avx512") << name;
+                // only the x86 and ARM extensions may be missing, on CPUs without them
+                EXPECT_TRUE(name == "avx2" || name == "avx512" || name == "neon" || name == "sve") << name;
                 continue;
             }
-            SCOPED_TRACE(std::string(lb_type_name(type)) + " with kernels " + name);
+            SCOPED_TRACE(std::string(lb::formats::traits(type).name) + " with kernels " + name);
             EXPECT_EQ(quantize_all(type, wide, 4096, nullptr, *set), ref_fast);
             EXPECT_EQ(quantize_all(type, wide, 4096, im.data(), *set), ref_thorough);
             EXPECT_EQ(quantize_all(type, narrow, narrow_cols, nullptr, *set), ref_narrow);
@@ -71,7 +72,7 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
 TEST(Kernels, ActiveSetIsTheFastestAvailableOrTheForcedOne) {
     const char *forced = std::getenv("LOWBIT_KERNELS");
     const lb::kernels::KernelSet *expected = lb::kernels::find(forced);
-    for (const char *fastest_first : {"avx512", "avx2", "generic"})
+    for (const char *fastest_first : {"avx512", "avx2", "sve", "neon", "generic"})
         if (expected == nullptr) expected = lb::kernels::find(fastest_first);
     ASSERT_NE(expected, nullptr);
     EXPECT_STREQ(lb::kernels::active().name, expected->name);

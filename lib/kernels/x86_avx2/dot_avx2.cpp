@@ -8,7 +8,9 @@
 // integer block sums are exact, and each block's scale product is the
 // reference's; only the accumulation across blocks differs (tests bound it).
 #include "formats/blocks.hpp"
+#include "formats/kquant_scales.hpp"
 #include "kernels/dot_kernels.hpp"
+#include "kernels/float_rows.hpp"
 #include "kernels/row_tiles.hpp"
 #include "kernels/x86_kquant_parts.hpp"
 
@@ -213,7 +215,7 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
             qs = x.qs, scales = x.scales, dh = x.d, dminh = x.dmin;
         }
         int sc[8], m[8];
-        scales_mins_k4(scales, sc, m);
+        formats::unpack_scales_mins_k4(scales, sc, m);
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
         __m256i total[J];
@@ -406,12 +408,7 @@ void tile_q6_K(const MatmulTile &t) {
 
 // --- F32 / F16 / BF16 weights x F32 activations ---------------------------------
 
-// F16 and BF16 weights take their activations rounded through F16 / BF16 and
-// widened back to F32: the same products as ggml's F16 x F16, without
-// conversions in the inner loop.
-void f32_activations(const float *x, void *y, int64_t n) {
-    std::memcpy(y, x, static_cast<size_t>(n) * 4);
-}
+// F16 activations rounded with F16C (float_rows.hpp has the others)
 void f16_rounded_activations(const float *x, void *y, int64_t n) {
     float *out = static_cast<float *>(y);
     int64_t i = 0;
@@ -425,21 +422,6 @@ void f16_rounded_activations(const float *x, void *y, int64_t n) {
                          _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(tail), _MM_FROUND_TO_NEAREST_INT)));
         for (int64_t k = 0; i + k < n; ++k) out[i + k] = tail[k];
     }
-}
-void bf16_rounded_activations(const float *x, void *y, int64_t n) {
-    // round to nearest even on the top 16 bits (NaN stays NaN), as fp32_to_bf16
-    uint32_t *out = static_cast<uint32_t *>(y);
-    for (int64_t i = 0; i < n; ++i) {
-        uint32_t u;
-        std::memcpy(&u, x + i, 4);
-        if ((u & 0x7fffffffu) > 0x7f800000u)
-            out[i] = (u | 0x00400000u) & 0xffff0000u;
-        else
-            out[i] = (u + (0x7fffu + ((u >> 16) & 1u))) & 0xffff0000u;
-    }
-}
-size_t f32_row_bytes(int64_t n) {
-    return static_cast<size_t>(n) * 4;
 }
 
 inline __m256 load_f32(const void *p) {
@@ -457,100 +439,35 @@ inline float widen_f16(const uint8_t *p) {
     std::memcpy(&h, p, 2);
     return _cvtsh_ss(h);
 }
-inline float widen_bf16(const uint8_t *p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    const uint32_t u = static_cast<uint32_t>(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
-inline float widen_f32(const uint8_t *p) {
-    float f;
-    std::memcpy(&f, p, 4);
-    return f;
-}
 
-// R weight rows x J tokens of 8-wide FMAs (row_tiles.hpp's tile_by_groups;
-// n_blocks is the row's length). With few sums at once each is split over U
-// accumulators, added at the end, so that the FMAs' latency overlaps.
-template <size_t kWidth, __m256 (*Load)(const void *), float (*Widen)(const uint8_t *)> struct FloatPass {
-    template <int R, int J>
-    static void run(int64_t n, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
-        constexpr int U = R * J >= 8 ? 1 : R * J >= 4 ? 2 : 4;
-        const float *act[J];
-        for (int j = 0; j < J; ++j) act[j] = reinterpret_cast<const float *>(ar[j]);
-        __m256 acc[U][R][J];
-        for (int u = 0; u < U; ++u)
-            for (int i = 0; i < R; ++i)
-                for (int j = 0; j < J; ++j) acc[u][i][j] = _mm256_setzero_ps();
-        const auto step = [&](int u, int64_t k) {
-            __m256 wv[R];
-            for (int i = 0; i < R; ++i) wv[i] = Load(wr[i] + k * kWidth);
-            for (int j = 0; j < J; ++j) {
-                const __m256 av = _mm256_loadu_ps(act[j] + k);
-                for (int i = 0; i < R; ++i) acc[u][i][j] = _mm256_fmadd_ps(wv[i], av, acc[u][i][j]);
-            }
-        };
-        const int64_t whole = n / (8 * U) * (8 * U), vectors = n / 8 * 8;
-        int64_t k = 0;
-        for (; k < whole; k += 8 * U)
-            for (int u = 0; u < U; ++u) step(u, k + 8 * u);
-        for (; k < vectors; k += 8) step(0, k);
-        for (int i = 0; i < R; ++i)
-            for (int j = 0; j < J; ++j) {
-                __m256 total = acc[0][i][j];
-                for (int u = 1; u < U; ++u) total = _mm256_add_ps(total, acc[u][i][j]);
-                float s = hsum(total);
-                for (int64_t e = vectors; e < n; ++e) s += Widen(wr[i] + e * kWidth) * act[j][e];
-                sums[i][j] = s;
-            }
-    }
+// 8-lane float vectors for float_rows.hpp's FloatPass
+struct F32x8 {
+    using T = __m256;
+    static constexpr int kLanes = 8, kRows = 3;
+    static T zero() { return _mm256_setzero_ps(); }
+    static T load(const float *p) { return _mm256_loadu_ps(p); }
+    static T fma(T a, T b, T acc) { return _mm256_fmadd_ps(a, b, acc); }
+    static T add(T a, T b) { return _mm256_add_ps(a, b); }
+    static float sum(T v) { return hsum(v); }
 };
-
-template <size_t kWidth, __m256 (*Load)(const void *), float (*Widen)(const uint8_t *)>
-void tile_float(const MatmulTile &t) {
-    tile_by_groups<FloatPass<kWidth, Load, Widen>, 3, 4>(t, 1);
-}
-
-// A single dot product through a tile function.
-template <void (*Tile)(const MatmulTile &)> float dot_by_tile(int64_t n, const void *w, const void *a) {
-    float out = 0.0f;
-    Tile(
-        MatmulTile{n, static_cast<const uint8_t *>(w), 0, 1, static_cast<const uint8_t *>(a), 0, 1, &out, 1});
-    return out;
-}
 
 DotKernels make() {
     DotKernels k = reference_dot(); // the types without their own code below
-    k.by_type[LB_TYPE_F32] = {f32_activations, f32_row_bytes, dot_by_tile<tile_float<4, load_f32, widen_f32>>,
-                              tile_float<4, load_f32, widen_f32>};
-    k.by_type[LB_TYPE_F16] = {f16_rounded_activations, f32_row_bytes,
-                              dot_by_tile<tile_float<2, load_f16, widen_f16>>,
-                              tile_float<2, load_f16, widen_f16>};
-    k.by_type[LB_TYPE_BF16] = {bf16_rounded_activations, f32_row_bytes,
-                               dot_by_tile<tile_float<2, load_bf16, widen_bf16>>,
-                               tile_float<2, load_bf16, widen_bf16>};
-    k.by_type[LB_TYPE_Q8_0].dot = dot_by_tile<tile_q8_0>;
-    k.by_type[LB_TYPE_Q8_0].tile = tile_q8_0;
-    k.by_type[LB_TYPE_Q4_0].dot = dot_by_tile<tile_q4_0>;
-    k.by_type[LB_TYPE_Q4_0].tile = tile_q4_0;
-    k.by_type[LB_TYPE_Q5_0].dot = dot_by_tile<tile_q5_0>;
-    k.by_type[LB_TYPE_Q5_0].tile = tile_q5_0;
-    k.by_type[LB_TYPE_Q4_1].dot = dot_by_tile<tile_q4_1>;
-    k.by_type[LB_TYPE_Q4_1].tile = tile_q4_1;
-    k.by_type[LB_TYPE_Q5_1].dot = dot_by_tile<tile_q5_1>;
-    k.by_type[LB_TYPE_Q5_1].tile = tile_q5_1;
-    k.by_type[LB_TYPE_Q4_K].dot = dot_by_tile<tile_q45_K<false>>;
-    k.by_type[LB_TYPE_Q4_K].tile = tile_q45_K<false>;
-    k.by_type[LB_TYPE_Q5_K].dot = dot_by_tile<tile_q45_K<true>>;
-    k.by_type[LB_TYPE_Q5_K].tile = tile_q45_K<true>;
-    k.by_type[LB_TYPE_Q6_K].dot = dot_by_tile<tile_q6_K>;
-    k.by_type[LB_TYPE_Q6_K].tile = tile_q6_K;
-    k.by_type[LB_TYPE_Q2_K].dot = dot_by_tile<tile_q2_K>;
-    k.by_type[LB_TYPE_Q2_K].tile = tile_q2_K;
-    k.by_type[LB_TYPE_Q3_K].dot = dot_by_tile<tile_q3_K>;
-    k.by_type[LB_TYPE_Q3_K].tile = tile_q3_K;
+    use_float_tile<tile_float<F32x8, 4, load_f32, widen_f32>>(k.by_type[LB_TYPE_F32], f32_activations);
+    use_float_tile<tile_float<F32x8, 2, load_f16, widen_f16>>(k.by_type[LB_TYPE_F16],
+                                                              f16_rounded_activations);
+    use_float_tile<tile_float<F32x8, 2, load_bf16, widen_bf16>>(k.by_type[LB_TYPE_BF16],
+                                                                bf16_rounded_activations);
+    use_tile<tile_q8_0>(k.by_type[LB_TYPE_Q8_0]);
+    use_tile<tile_q4_0>(k.by_type[LB_TYPE_Q4_0]);
+    use_tile<tile_q5_0>(k.by_type[LB_TYPE_Q5_0]);
+    use_tile<tile_q4_1>(k.by_type[LB_TYPE_Q4_1]);
+    use_tile<tile_q5_1>(k.by_type[LB_TYPE_Q5_1]);
+    use_tile<tile_q45_K<false>>(k.by_type[LB_TYPE_Q4_K]);
+    use_tile<tile_q45_K<true>>(k.by_type[LB_TYPE_Q5_K]);
+    use_tile<tile_q6_K>(k.by_type[LB_TYPE_Q6_K]);
+    use_tile<tile_q2_K>(k.by_type[LB_TYPE_Q2_K]);
+    use_tile<tile_q3_K>(k.by_type[LB_TYPE_Q3_K]);
     return k;
 }
 

@@ -12,7 +12,9 @@
 // product is the reference's; only the order of float additions differs
 // (tests bound it).
 #include "formats/blocks.hpp"
+#include "formats/kquant_scales.hpp"
 #include "kernels/dot_kernels.hpp"
+#include "kernels/float_rows.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/row_tiles.hpp"
 #include "kernels/x86_kquant_parts.hpp"
@@ -263,7 +265,7 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
             qs = x.qs, scales = x.scales, dh = x.d, dminh = x.dmin;
         }
         int sc[8], m[8];
-        scales_mins_k4(scales, sc, m);
+        formats::unpack_scales_mins_k4(scales, sc, m);
         const formats::block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const formats::block_q8_K *>(ar[j]) + b;
         __m512i total[J];
@@ -367,93 +369,36 @@ inline __m512 load_bf16(const void *p) {
     return _mm512_castsi512_ps(
         _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(static_cast<const __m256i *>(p))), 16));
 }
-inline float widen_f32(const uint8_t *p) {
-    float f;
-    std::memcpy(&f, p, 4);
-    return f;
-}
 inline float widen_f16(const uint8_t *p) {
     uint16_t h;
     std::memcpy(&h, p, 2);
     return _cvtsh_ss(h);
 }
-inline float widen_bf16(const uint8_t *p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    const uint32_t u = static_cast<uint32_t>(h) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
 
-// R weight rows x J tokens of 16-wide FMAs (row_tiles.hpp's tile_by_groups;
-// n_blocks is the row's length). With few sums at once each is split over U
-// accumulators, added at the end, so that the FMAs' latency overlaps.
-template <size_t kWidth, __m512 (*Load)(const void *), float (*Widen)(const uint8_t *)> struct FloatPass {
-    template <int R, int J>
-    static void run(int64_t n, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
-        constexpr int U = R * J >= 8 ? 1 : R * J >= 4 ? 2 : 4;
-        const float *act[J];
-        for (int j = 0; j < J; ++j) act[j] = reinterpret_cast<const float *>(ar[j]);
-        __m512 acc[U][R][J];
-        for (int u = 0; u < U; ++u)
-            for (int i = 0; i < R; ++i)
-                for (int j = 0; j < J; ++j) acc[u][i][j] = _mm512_setzero_ps();
-        const auto step = [&](int u, int64_t k) {
-            __m512 wv[R];
-            for (int i = 0; i < R; ++i) wv[i] = Load(wr[i] + k * kWidth);
-            for (int j = 0; j < J; ++j) {
-                const __m512 av = _mm512_loadu_ps(act[j] + k);
-                for (int i = 0; i < R; ++i) acc[u][i][j] = _mm512_fmadd_ps(wv[i], av, acc[u][i][j]);
-            }
-        };
-        const int64_t whole = n / (16 * U) * (16 * U), vectors = n / 16 * 16;
-        int64_t k = 0;
-        for (; k < whole; k += 16 * U)
-            for (int u = 0; u < U; ++u) step(u, k + 16 * u);
-        for (; k < vectors; k += 16) step(0, k);
-        for (int i = 0; i < R; ++i)
-            for (int j = 0; j < J; ++j) {
-                __m512 total = acc[0][i][j];
-                for (int u = 1; u < U; ++u) total = _mm512_add_ps(total, acc[u][i][j]);
-                float s = hsum(total);
-                for (int64_t e = vectors; e < n; ++e) s += Widen(wr[i] + e * kWidth) * act[j][e];
-                sums[i][j] = s;
-            }
-    }
+// 16-lane float vectors for float_rows.hpp's FloatPass
+struct F32x16 {
+    using T = __m512;
+    static constexpr int kLanes = 16, kRows = 4;
+    static T zero() { return _mm512_setzero_ps(); }
+    static T load(const float *p) { return _mm512_loadu_ps(p); }
+    static T fma(T a, T b, T acc) { return _mm512_fmadd_ps(a, b, acc); }
+    static T add(T a, T b) { return _mm512_add_ps(a, b); }
+    static float sum(T v) { return hsum(v); }
 };
-
-template <size_t kWidth, __m512 (*Load)(const void *), float (*Widen)(const uint8_t *)>
-void tile_float(const MatmulTile &t) {
-    tile_by_groups<FloatPass<kWidth, Load, Widen>, 4, 4>(t, 1);
-}
-
-// A single dot product through a tile function.
-template <void (*Tile)(const MatmulTile &)> float dot_by_tile(int64_t n, const void *w, const void *a) {
-    float out = 0.0f;
-    Tile(
-        MatmulTile{n, static_cast<const uint8_t *>(w), 0, 1, static_cast<const uint8_t *>(a), 0, 1, &out, 1});
-    return out;
-}
-
-template <void (*Tile)(const MatmulTile &)> void set(WeightKernels &k) {
-    k.dot = dot_by_tile<Tile>;
-    k.tile = Tile;
-}
 
 DotKernels make() {
     DotKernels k = avx2::dot_kernels(); // activations, and the types without their own code here
-    set<tile_float<4, load_f32, widen_f32>>(k.by_type[LB_TYPE_F32]);
-    set<tile_float<2, load_f16, widen_f16>>(k.by_type[LB_TYPE_F16]);
-    set<tile_float<2, load_bf16, widen_bf16>>(k.by_type[LB_TYPE_BF16]);
-    set<tile_q8_0>(k.by_type[LB_TYPE_Q8_0]);
-    set<tile_q4_0>(k.by_type[LB_TYPE_Q4_0]);
-    set<tile_q5_0>(k.by_type[LB_TYPE_Q5_0]);
-    set<tile_q4_1>(k.by_type[LB_TYPE_Q4_1]);
-    set<tile_q5_1>(k.by_type[LB_TYPE_Q5_1]);
-    set<tile_q45_K<false>>(k.by_type[LB_TYPE_Q4_K]);
-    set<tile_q45_K<true>>(k.by_type[LB_TYPE_Q5_K]);
-    set<tile_q6_K>(k.by_type[LB_TYPE_Q6_K]);
+    use_tile<tile_float<F32x16, 4, load_f32, widen_f32>>(k.by_type[LB_TYPE_F32]);
+    use_tile<tile_float<F32x16, 2, load_f16, widen_f16>>(k.by_type[LB_TYPE_F16]);
+    use_tile<tile_float<F32x16, 2, load_bf16, widen_bf16>>(k.by_type[LB_TYPE_BF16]);
+    use_tile<tile_q8_0>(k.by_type[LB_TYPE_Q8_0]);
+    use_tile<tile_q4_0>(k.by_type[LB_TYPE_Q4_0]);
+    use_tile<tile_q5_0>(k.by_type[LB_TYPE_Q5_0]);
+    use_tile<tile_q4_1>(k.by_type[LB_TYPE_Q4_1]);
+    use_tile<tile_q5_1>(k.by_type[LB_TYPE_Q5_1]);
+    use_tile<tile_q45_K<false>>(k.by_type[LB_TYPE_Q4_K]);
+    use_tile<tile_q45_K<true>>(k.by_type[LB_TYPE_Q5_K]);
+    use_tile<tile_q6_K>(k.by_type[LB_TYPE_Q6_K]);
     return k;
 }
 
