@@ -212,16 +212,17 @@ Result measure(const std::function<void()> &lowbit, const std::function<void()> 
     return r;
 }
 
-// The machine's copy bandwidth on a buffer of `bytes`: memcpy's bytes read
-// plus bytes written per second, the median of a few copies.
-double copy_bandwidth(size_t bytes) {
-    std::vector<uint8_t> from(bytes, 1), to(bytes, 0);
-    std::vector<double> rates;
-    for (int i = 0; i < 7; ++i) {
+// The machine's copy bandwidth from `from` to `to` (as large as each other):
+// memcpy's bytes read plus bytes written per second, the best of a few
+// copies (the least disturbed by other work on the machine).
+double copy_bandwidth(const std::vector<float> &from, std::vector<float> &to) {
+    const size_t bytes = from.size() * sizeof(float);
+    double best = 0;
+    for (int i = 0; i < 5; ++i) {
         const double s = seconds_of([&] { std::memcpy(to.data(), from.data(), bytes); }, 1);
-        if (i > 0) rates.push_back(2.0 * static_cast<double>(bytes) / s); // the first one faults pages in
+        best = std::max(best, 2.0 * static_cast<double>(bytes) / s);
     }
-    return median(rates);
+    return best;
 }
 
 [[noreturn]] void fail(const std::string &message) {
@@ -267,10 +268,10 @@ int main(int argc, char **argv) {
     std::vector<float> dram_floats(static_cast<size_t>(dram_rows * kRowWidth));
     for (size_t i = 0; i < dram_floats.size(); ++i) dram_floats[i] = data.weights[i % data.weights.size()];
     const double dram_elements = static_cast<double>(dram_floats.size());
-    const double copy_rate = copy_bandwidth(dram_floats.size() * sizeof(float));
     std::printf(
-        "dram:     %lld rows (%.0f MB of floats); copy bandwidth (memcpy, read + write) %.1f GB/s\n\n",
-        static_cast<long long>(dram_rows), dram_elements * 4 / 1e6, copy_rate / 1e9);
+        "dram:     %lld rows (%.0f MB of floats); the copy bandwidth (memcpy of them, read + write, best"
+        " of 5) measured before each format's DRAM row\n\n",
+        static_cast<long long>(dram_rows), dram_elements * 4 / 1e6);
     const int64_t rows = o.rows;
     const double elements = static_cast<double>(rows * kRowWidth);
     const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
@@ -353,6 +354,7 @@ int main(int argc, char **argv) {
                                dram_q.size()),
               "lb_quantize_rows");
         std::vector<float> dram_out(dram_floats.size());
+        const double copy_rate = copy_bandwidth(dram_floats, dram_out);
         const auto lowbit_dram = [&] {
             check(
                 lb_dequantize_rows(type, dram_q.data(), dram_q.size(), dram_rows, kRowWidth, dram_out.data()),
@@ -369,9 +371,8 @@ int main(int argc, char **argv) {
         const double moved =
             static_cast<double>(dram_q.size() + dram_out.size() * sizeof(float)) / dram_elements;
         char note[160];
-        std::snprintf(note, sizeof note, "%.0f MB; of copy bandwidth: lowbit %.0f%%, ggml %.0f%%",
-                      dram_elements * 4 / 1e6, 100 * d.lowbit * moved / copy_rate,
-                      100 * d.ggml * moved / copy_rate);
+        std::snprintf(note, sizeof note, "of copy bandwidth (%.1f GB/s): lowbit %.0f%%, ggml %.0f%%",
+                      copy_rate / 1e9, 100 * d.lowbit * moved / copy_rate, 100 * d.ggml * moved / copy_rate);
         print_row("dequantize DRAM", d, note);
     }
     std::printf(

@@ -204,12 +204,21 @@ void print_result(lb_quantizer *q, const lb_model *model, size_t k, const std::s
                     k > 0 ? " (the one pass for all types)" : "");
 }
 
-// --types T1,T2,...: file types (not COPY), each once.
-bool parse_types(const std::string &list, std::vector<lb_ftype> *out, std::string *why) {
+// The items of a comma-separated list, empty ones included ("a,,b": three).
+std::vector<std::string> split_commas(const std::string &list) {
+    std::vector<std::string> items;
     size_t start = 0;
     while (start <= list.size()) {
         const size_t comma = std::min(list.find(',', start), list.size());
-        const std::string name = list.substr(start, comma - start);
+        items.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return items;
+}
+
+// --types T1,T2,...: file types (not COPY), each once.
+bool parse_types(const std::string &list, std::vector<lb_ftype> *out, std::string *why) {
+    for (const std::string &name : split_commas(list)) {
         lb_ftype f;
         bool copy = false;
         if (name.empty()) {
@@ -229,7 +238,6 @@ bool parse_types(const std::string &list, std::vector<lb_ftype> *out, std::strin
             return false;
         }
         out->push_back(f);
-        start = comma + 1;
     }
     return true;
 }
@@ -353,15 +361,11 @@ int cmd_quantize(const Args &args) {
                     return error("quantize: --tensor-type-file " + v + ": " + why);
         } else if (a == "--prune-layers") {
             if (!value(&v)) return error("quantize: --prune-layers needs a list of layers");
-            size_t start = 0;
-            while (start <= v.size()) {
-                const size_t comma = std::min(v.find(',', start), v.size());
+            for (const std::string &item : split_commas(v)) {
                 int layer;
-                if (!parse_count(v.substr(start, comma - start), &layer))
-                    return error("quantize: --prune-layers: '" + v.substr(start, comma - start) +
-                                 "' is not a layer number");
+                if (!parse_count(item, &layer))
+                    return error("quantize: --prune-layers: '" + item + "' is not a layer number");
                 r.prune.push_back(layer);
-                start = comma + 1;
             }
         } else if (a == "--override-kv") {
             if (!value(&v)) return error("quantize: --override-kv needs KEY=TYPE:VALUE");

@@ -5,11 +5,11 @@
 extern "C" {
 
 size_t lb_kernels_count(void) {
-    return static_cast<size_t>(lb::kernels::kSetCount);
+    return static_cast<size_t>(lb::kernels::set_count());
 }
 
 const char *lb_kernels_name(size_t i) {
-    return i < lb_kernels_count() ? lb::kernels::kSetNames[i] : nullptr;
+    return i < lb_kernels_count() ? lb::kernels::set_name(static_cast<int>(i)) : nullptr;
 }
 
 int lb_kernels_available(const char *name) {

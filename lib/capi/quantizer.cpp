@@ -49,15 +49,24 @@ void lb_quantizer_free(lb_quantizer *quantizer) {
     delete quantizer;
 }
 
+namespace {
+
+// Refuses a number that is no file type (naming `what`, the argument), and a
+// file type this build cannot write.
+void require_ftype(lb_ftype ftype, const std::string &what) {
+    const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftype);
+    if (f == nullptr)
+        fail(LB_E_INVALID_ARG, "%s = %d is not a file type", what.c_str(), static_cast<int>(ftype));
+    if (!lb::recipes::ftype_supported(ftype))
+        fail(LB_E_UNSUPPORTED, "quantization type %s is not implemented in this build of lowbit", f->name);
+}
+
+} // namespace
+
 lb_status lb_quantizer_set_ftype(lb_quantizer *quantizer, lb_ftype ftype) {
     return guard([&] {
         require(quantizer, "lb_quantizer_set_ftype", "quantizer");
-        const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftype);
-        if (f == nullptr)
-            fail(LB_E_INVALID_ARG, "lb_quantizer_set_ftype: %d is not a file type", static_cast<int>(ftype));
-        if (!lb::recipes::ftype_supported(ftype))
-            fail(LB_E_UNSUPPORTED, "quantization type %s is not implemented in this build of lowbit",
-                 f->name);
+        require_ftype(ftype, "lb_quantizer_set_ftype: ftype");
         quantizer->job.options.plan.ftype = ftype;
     });
 }
@@ -223,13 +232,7 @@ lb_status lb_quantizer_run_many(lb_quantizer *quantizer, const lb_model *model, 
         require(out_paths, "lb_quantizer_run_many", "out_paths");
         std::vector<lb::OutputSpec> outputs;
         for (size_t k = 0; k < n; ++k) {
-            const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftypes[k]);
-            if (f == nullptr)
-                fail(LB_E_INVALID_ARG, "lb_quantizer_run_many: ftypes[%zu] = %d is not a file type", k,
-                     static_cast<int>(ftypes[k]));
-            if (!lb::recipes::ftype_supported(ftypes[k]))
-                fail(LB_E_UNSUPPORTED, "quantization type %s is not implemented in this build of lowbit",
-                     f->name);
+            require_ftype(ftypes[k], lb::strformat("lb_quantizer_run_many: ftypes[%zu]", k));
             if (out_paths[k] == nullptr)
                 fail(LB_E_INVALID_ARG, "lb_quantizer_run_many: out_paths[%zu] is NULL", k);
             outputs.push_back({.ftype = ftypes[k], .only_copy = false, .path = out_paths[k]});

@@ -164,8 +164,8 @@ lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int
         if (src_size < total)
             fail(LB_E_INVALID_ARG, "%s: src_size %zu is too small: %lld rows of %s take %zu bytes", fn,
                  src_size, static_cast<long long>(n_rows), t.name, total);
-        if (t.dequantize == nullptr)
-            fail(LB_E_UNSUPPORTED, "%s: lowbit cannot dequantize %s yet", fn, t.name);
+        const formats::DequantizeRowFn dequantize = lb::kernels::dequantizer(lb::kernels::active(), type);
+        if (dequantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot dequantize %s yet", fn, t.name);
         std::vector<uint64_t> staged;
         for (int64_t r = 0; r < n_rows; ++r) {
             const uint8_t *q = static_cast<const uint8_t *>(src) + static_cast<size_t>(r) * row;
@@ -174,7 +174,7 @@ lb_status lb_dequantize_rows(lb_type type, const void *src, size_t src_size, int
                 std::memcpy(staged.data(), q, row);
                 q = reinterpret_cast<const uint8_t *>(staged.data());
             }
-            t.dequantize(q, dst + r * n_per_row, n_per_row);
+            dequantize(q, dst + r * n_per_row, n_per_row);
         }
     });
 }

@@ -1,4 +1,5 @@
-// The 12-byte packing of eight 6-bit scales and eight 6-bit mins used by
+// The packings of K-quant sub-block scales. Q4_K / Q5_K: the 12-byte packing
+// of eight 6-bit scales and eight 6-bit mins used by
 // Q4_K and Q5_K (llama.cpp's get_scale_min_k4): for j < 4, scales[j] and
 // scales[j + 4] hold scale j and min j in their low 6 bits; for j >= 4, the
 // low 4 bits of scale j and min j share scales[j + 4], and their high 2 bits
@@ -28,6 +29,14 @@ inline void unpack_scale_min_k4(const uint8_t *scales, int j, int *sc, int *m) {
         *sc = (scales[j + 4] & 0x0f) | ((scales[j - 4] >> 6) << 4);
         *m = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
     }
+}
+
+// Q3_K's sixteen 6-bit scales, minus their offset of 32 (-32..31): the low
+// 4 bits of scale j in scales[j % 8] (low nibble for j < 8, high for j >= 8),
+// its high 2 bits at 2 (j / 4) in scales[8 + j % 4].
+inline int q3_K_scale(const uint8_t *scales, int j) {
+    return (((scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) | (((scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) -
+           32;
 }
 
 // all eight scales and mins at once (the dot kernels' unpacking)

@@ -6,6 +6,7 @@
 #include "formats/formats.hpp"
 #include "formats/kquant_blocks.hpp"
 #include "formats/kquant_levels.hpp"
+#include "formats/kquant_scales.hpp"
 
 #include <cstring>
 
@@ -45,10 +46,7 @@ void dequantize_row_q3_K(const void *src, float *y, int64_t n) {
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float d = fp16_to_fp32(x[b].d);
         int sc[16];
-        for (int j = 0; j < 16; ++j)
-            sc[j] = (((x[b].scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) |
-                     (((x[b].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) -
-                    32;
+        for (int j = 0; j < 16; ++j) sc[j] = q3_K_scale(x[b].scales, j);
         // value i of half h: low bits in qs[32 h + i % 32] at 2 (i / 32), high bit i / 32 + 4 h of hmask[i %
         // 32]
         for (int h = 0; h < 2; ++h)
@@ -72,9 +70,7 @@ void decode_levels(const block_q3_K &b, KLevels &out) {
     out.d = fp16_to_fp32(b.d);
     out.dmin = 0.0f;
     for (int j = 0; j < QK_K / 16; ++j) {
-        out.scale[j] = static_cast<int16_t>((((b.scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) |
-                                             (((b.scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) -
-                                            32);
+        out.scale[j] = static_cast<int16_t>(q3_K_scale(b.scales, j));
         out.min[j] = 0;
     }
     for (int h = 0; h < 2; ++h)

@@ -113,31 +113,49 @@ bool runs_sve() {
 }
 #endif
 
+bool always() {
+    return true;
+}
+
+// The sets of this build, slowest first, and whether this CPU runs each.
+struct Entry {
+    const KernelSet *set;
+    bool (*runs)();
+};
+const Entry kSets[] = {
+    {&kScalarKernels, always},
+    {&kGenericKernels, always},
+#if defined(__x86_64__)
+    {&kAvx2Kernels, runs_avx2},
+    {&kAvx512Kernels, runs_avx512},
+#elif defined(__aarch64__)
+    {&kNeonKernels, runs_neon},
+    {&kSveKernels, runs_sve},
+#endif
+};
+constexpr int kCount = static_cast<int>(sizeof kSets / sizeof kSets[0]);
+
 } // namespace
 
-#if defined(__x86_64__)
-const char *const kSetNames[] = {"scalar", "generic", "avx2", "avx512"};
-const int kSetCount = 4;
-#elif defined(__aarch64__)
-const char *const kSetNames[] = {"scalar", "generic", "neon", "sve"};
-const int kSetCount = 4;
-#else
-const char *const kSetNames[] = {"scalar", "generic"};
-const int kSetCount = 2;
-#endif
+int set_count() {
+    return kCount;
+}
+
+const char *set_name(int i) {
+    return kSets[i].set->name;
+}
 
 const KernelSet *find(const char *name) {
     if (name == nullptr) return nullptr;
-    if (std::strcmp(name, "scalar") == 0) return &kScalarKernels;
-    if (std::strcmp(name, "generic") == 0) return &kGenericKernels;
-#if defined(__x86_64__)
-    if (std::strcmp(name, "avx2") == 0) return runs_avx2() ? &kAvx2Kernels : nullptr;
-    if (std::strcmp(name, "avx512") == 0) return runs_avx512() ? &kAvx512Kernels : nullptr;
-#elif defined(__aarch64__)
-    if (std::strcmp(name, "neon") == 0) return runs_neon() ? &kNeonKernels : nullptr;
-    if (std::strcmp(name, "sve") == 0) return runs_sve() ? &kSveKernels : nullptr;
-#endif
+    for (const Entry &e : kSets)
+        if (std::strcmp(e.set->name, name) == 0) return e.runs() ? e.set : nullptr;
     return nullptr;
+}
+
+formats::DequantizeRowFn dequantizer(const KernelSet &set, uint32_t type) {
+    if (set.dequantize != nullptr && type < formats::kTypeCount && set.dequantize->by_type[type] != nullptr)
+        return set.dequantize->by_type[type];
+    return formats::traits(type).dequantize;
 }
 
 const KernelSet kScalarKernels = {
@@ -146,8 +164,8 @@ const KernelSet kScalarKernels = {
 const KernelSet &active() {
     static const KernelSet *const set = [] {
         if (const KernelSet *forced = find(std::getenv("LOWBIT_KERNELS"))) return forced;
-        for (int i = kSetCount - 1; i > 0; --i)
-            if (const KernelSet *s = find(kSetNames[i])) return s;
+        for (int i = kCount - 1; i > 0; --i)
+            if (kSets[i].runs()) return kSets[i].set;
         return &kGenericKernels;
     }();
     return *set;

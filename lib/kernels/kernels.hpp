@@ -9,16 +9,29 @@
 
 namespace lb::kernels {
 
+// Dequantizers of a set, by type: each writes exactly the floats of the
+// format's reference (formats::traits(type).dequantize); nullptr where the
+// set has none of its own.
+struct Dequantizers {
+    formats::DequantizeRowFn by_type[formats::kTypeCount];
+};
+
 struct KernelSet {
     const char *name; // "scalar", "generic", "avx2", "avx512", "neon", "sve"
     formats::SearchKernels search;
-    const DotKernels &(*dot)(); // the dot kernels (built on first use)
+    const DotKernels &(*dot)();       // the dot kernels (built on first use)
+    const Dequantizers *dequantize{}; // nullptr: the formats' own for every type
 };
+
+// The set's dequantizer of a type, or the format's reference (nullptr if
+// lowbit cannot read the type).
+formats::DequantizeRowFn dequantizer(const KernelSet &set, uint32_t type);
 
 #if defined(__x86_64__)
 namespace avx2 {
 const DotKernels &dot_kernels();
-}
+extern const Dequantizers kDequantizers;
+} // namespace avx2
 namespace avx512 {
 const DotKernels &dot_kernels();
 }
@@ -46,8 +59,8 @@ extern const KernelSet kSveKernels;
 #endif
 
 // The sets of this build, slowest first: every name find() may accept.
-extern const char *const kSetNames[];
-extern const int kSetCount;
+int set_count();
+const char *set_name(int i); // 0 <= i < set_count()
 
 // The set to use: the fastest this CPU supports, or the one named by the
 // environment variable LOWBIT_KERNELS (scalar, generic, avx2, avx512, neon,

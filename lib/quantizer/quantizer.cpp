@@ -439,7 +439,7 @@ void Run::convert_tensor(const Model::Tensor &tensor, const std::vector<Target> 
     const int64_t n_rows = n_per_row == 0 ? 0 : t.n_elements() / n_per_row;
     const int64_t rows_per_expert = std::max<int64_t>(1, t.ne[1]);
     const size_t in_row = formats::row_bytes(from, n_per_row);
-    const formats::TypeTraits &tf = formats::traits(from);
+    const formats::DequantizeRowFn dequantize = kernels::dequantizer(kernels::active(), from);
     const int64_t chunk_rows = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, n_per_row));
     std::vector<size_t> out_row(targets.size());
     std::vector<std::vector<uint8_t>> out(targets.size());
@@ -462,7 +462,7 @@ void Run::convert_tensor(const Model::Tensor &tensor, const std::vector<Target> 
                     std::memcpy(staged.data(), in_row_data, in_row);
                     in_row_data = reinterpret_cast<const uint8_t *>(staged.data());
                 }
-                tf.dequantize(in_row_data, row.data(), n_per_row);
+                dequantize(in_row_data, row.data(), n_per_row);
                 const int64_t j = first_non_finite(row.data(), n_per_row);
                 if (j >= 0)
                     fail(LB_E_FORMAT, "%s: tensor '%s' row %lld column %lld holds %s", path.c_str(),

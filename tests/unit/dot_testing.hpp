@@ -98,4 +98,32 @@ inline double exact_dot(lb_type type, const uint8_t *w, const uint8_t *a, int64_
 
 constexpr double kRelative = 2e-6; // of sum |w a|, for n up to 4096
 
+// Weights as a file may hold them: every code byte random (the largest
+// levels, scales and mins included, which the kernels' integer lanes must hold
+// exactly), the binary16 scale fields random finite values.
+struct ScaleFields {
+    lb_type type;
+    std::vector<size_t> offsets; // of the binary16 fields in a block (blocks.hpp)
+};
+inline const ScaleFields kScaleFields[] = {
+    {LB_TYPE_Q4_0, {0}},    {LB_TYPE_Q4_1, {0, 2}},   {LB_TYPE_Q5_0, {0}},   {LB_TYPE_Q5_1, {0, 2}},
+    {LB_TYPE_Q8_0, {0}},    {LB_TYPE_Q2_K, {80, 82}}, {LB_TYPE_Q3_K, {108}}, {LB_TYPE_Q4_K, {0, 2}},
+    {LB_TYPE_Q5_K, {0, 2}}, {LB_TYPE_Q6_K, {208}},
+};
+
+// `bytes` bytes of whole blocks of f.type filled so.
+inline std::vector<uint8_t> random_blocks(const ScaleFields &f, size_t bytes, testdata::Rng &rng) {
+    const size_t bb = traits(f.type).block_bytes;
+    std::vector<uint8_t> w(bytes);
+    for (uint8_t &byte : w) byte = static_cast<uint8_t>(rng.next());
+    for (size_t b = 0; b < w.size() / bb; ++b)
+        for (size_t off : f.offsets) {
+            // a finite scale from 2^-14 to 2 in magnitude, either sign
+            const double v = std::ldexp(0.5 + 0.5 * rng.uniform(), -13 + static_cast<int>(rng.next() % 15));
+            const uint16_t h = testdata::hardware_float_to_half(static_cast<float>(rng.next() % 2 ? -v : v));
+            std::memcpy(w.data() + b * bb + off, &h, 2);
+        }
+    return w;
+}
+
 } // namespace dottest

@@ -36,8 +36,8 @@ TEST_P(DotKernelSets, TilesAndMatmulMatchTheReference) {
             want[static_cast<size_t>(t * rows + r)] = ref.dot(n, wr, ar);
             bound[static_cast<size_t>(t * rows + r)] = kRelative * magnitude(type, wr, ar, n) + 1e-30;
         }
-    for (int s = 0; s < lb::kernels::kSetCount; ++s) {
-        const std::string set_name = lb::kernels::kSetNames[s];
+    for (int s = 0; s < lb::kernels::set_count(); ++s) {
+        const std::string set_name = lb::kernels::set_name(s);
         const lb::kernels::KernelSet *set = lb::kernels::find(set_name.c_str());
         if (set == nullptr) {
             EXPECT_TRUE(set_name == "avx2" || set_name == "avx512" || set_name == "neon" || set_name == "sve")
@@ -70,42 +70,20 @@ TEST_P(DotKernelSets, TilesAndMatmulMatchTheReference) {
     }
 }
 
-// Weights as a file may hold them: every code byte random (the largest
-// levels, scales and mins included, which the kernels' integer lanes must hold
-// exactly), the binary16 scale fields random finite values. Every set's dot
-// product must give the exact sum of the dequantized products.
-struct ScaleFields {
-    lb_type type;
-    std::vector<size_t> offsets; // of the binary16 fields in a block (blocks.hpp)
-};
-const ScaleFields kScaleFields[] = {
-    {LB_TYPE_Q4_0, {0}},    {LB_TYPE_Q4_1, {0, 2}},   {LB_TYPE_Q5_0, {0}},   {LB_TYPE_Q5_1, {0, 2}},
-    {LB_TYPE_Q8_0, {0}},    {LB_TYPE_Q2_K, {80, 82}}, {LB_TYPE_Q3_K, {108}}, {LB_TYPE_Q4_K, {0, 2}},
-    {LB_TYPE_Q5_K, {0, 2}}, {LB_TYPE_Q6_K, {208}},
-};
-
+// Weights as a file may hold them (dot_testing.hpp's random_blocks): every
+// set's dot product must give the exact sum of the dequantized products.
 TEST(DotRandomBlocks, EverySetGivesTheExactSum) {
     testdata::Rng rng(4242);
     for (const ScaleFields &f : kScaleFields) {
         const lb_type type = f.type;
         const int64_t n = 1024, rows = 9, tokens = 5;
-        const size_t w_row = lb::formats::row_bytes(type, n), bb = traits(type).block_bytes;
-        std::vector<uint8_t> w(rows * w_row);
-        for (uint8_t &byte : w) byte = static_cast<uint8_t>(rng.next());
-        for (size_t b = 0; b < w.size() / bb; ++b)
-            for (size_t off : f.offsets) {
-                // a finite scale from 2^-14 to 2 in magnitude, either sign
-                const double v =
-                    std::ldexp(0.5 + 0.5 * rng.uniform(), -13 + static_cast<int>(rng.next() % 15));
-                const uint16_t h =
-                    testdata::hardware_float_to_half(static_cast<float>(rng.next() % 2 ? -v : v));
-                std::memcpy(w.data() + b * bb + off, &h, 2);
-            }
+        const size_t w_row = lb::formats::row_bytes(type, n);
+        const std::vector<uint8_t> w = random_blocks(f, rows * w_row, rng);
         const std::vector<float> ax = random_rows(tokens, n, 500 + type);
         const lb::kernels::WeightKernels &ref = lb::kernels::reference_dot().by_type[type];
         const std::vector<uint8_t> a_ref = activations(ref, ax, n);
-        for (int s = 0; s < lb::kernels::kSetCount; ++s) {
-            const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::kSetNames[s]);
+        for (int s = 0; s < lb::kernels::set_count(); ++s) {
+            const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
             if (set == nullptr) continue; // a set this CPU lacks (checked above)
             SCOPED_TRACE(name(type) + " with kernels " + set->name);
             const lb::kernels::WeightKernels &k = set->dot().by_type[type];

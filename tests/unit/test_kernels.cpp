@@ -1,12 +1,14 @@
 // Every kernel set this CPU runs produces the scalar reference's bytes, for
 // every format, with and without an importance matrix. Also built for ARM
 // (tests/kernels_only).
+#include "dot_testing.hpp"
 #include "formats/type_traits.hpp"
 #include "kernels/kernels.hpp"
 #include "rng.hpp"
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <gtest/gtest.h>
 
 namespace {
@@ -52,8 +54,8 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
         // a K-quant row is whole 256-value super-blocks
         const int64_t narrow_cols = lb::formats::traits(type).block_size == 256 ? 256 : 96;
         ref_narrow = quantize_all(type, narrow, narrow_cols, nullptr, ref);
-        for (int s = 0; s < lb::kernels::kSetCount; ++s) {
-            const std::string name = lb::kernels::kSetNames[s];
+        for (int s = 0; s < lb::kernels::set_count(); ++s) {
+            const std::string name = lb::kernels::set_name(s);
             const lb::kernels::KernelSet *set = lb::kernels::find(name.c_str());
             if (set == nullptr) {
                 // only the x86 and ARM extensions may be missing, on CPUs without them
@@ -64,6 +66,27 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
             EXPECT_EQ(quantize_all(type, wide, 4096, nullptr, *set), ref_fast);
             EXPECT_EQ(quantize_all(type, wide, 4096, im.data(), *set), ref_thorough);
             EXPECT_EQ(quantize_all(type, narrow, narrow_cols, nullptr, *set), ref_narrow);
+        }
+    }
+}
+
+// Every set's dequantizers give the format's reference floats bit for bit,
+// on random blocks (every code byte, random scales of both signs).
+TEST(Kernels, EverySetDequantizesAsTheReference) {
+    testdata::Rng rng(777);
+    for (const dottest::ScaleFields &f : dottest::kScaleFields) {
+        const int64_t n = 4096, rows = 5;
+        const std::vector<uint8_t> w =
+            dottest::random_blocks(f, rows * lb::formats::row_bytes(f.type, n), rng);
+        std::vector<float> want(static_cast<size_t>(rows * n));
+        lb::formats::traits(f.type).dequantize(w.data(), want.data(), rows * n);
+        for (int s = 0; s < lb::kernels::set_count(); ++s) {
+            const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
+            if (set == nullptr) continue; // a set this CPU lacks (checked above)
+            SCOPED_TRACE(std::string(lb::formats::traits(f.type).name) + " with kernels " + set->name);
+            std::vector<float> got(want.size(), -1.0f);
+            lb::kernels::dequantizer(*set, f.type)(w.data(), got.data(), rows * n);
+            EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0);
         }
     }
 }

@@ -321,10 +321,7 @@ template <int J> void q3_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
     for (int64_t b = 0; b < nb; ++b) {
         const formats::block_q3_K &x = reinterpret_cast<const formats::block_q3_K *>(w)[b];
         int sc[16];
-        for (int k = 0; k < 16; ++k)
-            sc[k] = (((x.scales[k % 8] >> (k < 8 ? 0 : 4)) & 0x0f) |
-                     (((x.scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) -
-                    32;
+        for (int k = 0; k < 16; ++k) sc[k] = formats::q3_K_scale(x.scales, k);
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
         int32x4_t total[J];

@@ -12,6 +12,7 @@
 #include "kernels/dot_kernels.hpp"
 #include "kernels/float_rows.hpp"
 #include "kernels/row_tiles.hpp"
+#include "kernels/x86_avx2/levels_avx2.hpp"
 #include "kernels/x86_kquant_parts.hpp"
 
 #include <cstring>
@@ -57,35 +58,17 @@ struct Q4_0Weights {
     static __m256i values(const uint8_t *row, int64_t b, float *d) {
         const block_q4_0 &x = reinterpret_cast<const block_q4_0 *>(row)[b];
         *d = half(x.d);
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
-        const __m256i nibbles =
-            _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+        const __m256i nibbles = nibbles32(x.qs);
         return _mm256_sub_epi8(nibbles, _mm256_set1_epi8(8));
     }
 };
-
-// 0x10 in byte j where bit j of the 32-bit little-endian qh is set: the
-// fifth bits of Q5_0 and Q5_1.
-inline __m256i fifth_bits(const uint8_t *qh_bytes) {
-    uint32_t qh;
-    std::memcpy(&qh, qh_bytes, 4);
-    // byte j takes qh's byte j / 8, then its bit j % 8
-    const __m256i spread =
-        _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(qh)),
-                            _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
-                                             2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
-    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
-}
 
 // Q5_0: Q4_0's nibbles with a fifth bit, bit j of qh for element j, minus 16.
 struct Q5_0Weights {
     static __m256i values(const uint8_t *row, int64_t b, float *d) {
         const formats::block_q5_0 &x = reinterpret_cast<const formats::block_q5_0 *>(row)[b];
         *d = half(x.d);
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
-        const __m256i nibbles =
-            _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+        const __m256i nibbles = nibbles32(x.qs);
         return _mm256_sub_epi8(_mm256_or_si256(nibbles, fifth_bits(x.qh)), _mm256_set1_epi8(16));
     }
 };
@@ -160,8 +143,7 @@ struct Q4_1Weights {
         const formats::block_q4_1 &x = reinterpret_cast<const formats::block_q4_1 *>(row)[b];
         *d = half(x.d);
         *m = half(x.m);
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
-        return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+        return nibbles32(x.qs);
     }
 };
 
@@ -171,9 +153,7 @@ struct Q5_1Weights {
         const formats::block_q5_1 &x = reinterpret_cast<const formats::block_q5_1 *>(row)[b];
         *d = half(x.d);
         *m = half(x.m);
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs));
-        const __m256i nibbles =
-            _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+        const __m256i nibbles = nibbles32(x.qs);
         return _mm256_or_si256(nibbles, fifth_bits(x.qh));
     }
 };
@@ -317,10 +297,7 @@ template <int J> void q3_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
     for (int64_t b = 0; b < nb; ++b) {
         const formats::block_q3_K &x = reinterpret_cast<const formats::block_q3_K *>(w)[b];
         int16_t sc[16];
-        for (int k = 0; k < 16; ++k)
-            sc[k] = static_cast<int16_t>((((x.scales[k % 8] >> (k < 8 ? 0 : 4)) & 0x0f) |
-                                          (((x.scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) -
-                                         32);
+        for (int k = 0; k < 16; ++k) sc[k] = static_cast<int16_t>(formats::q3_K_scale(x.scales, k));
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
         __m256i total[J];

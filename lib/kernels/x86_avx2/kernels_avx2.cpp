@@ -5,6 +5,16 @@
 
 namespace lb::kernels {
 
-const KernelSet kAvx2Kernels = make_kernel_set<8>("avx2", avx2::dot_kernels);
+namespace {
+
+constexpr KernelSet make_avx2() {
+    KernelSet k = make_kernel_set<8>("avx2", avx2::dot_kernels);
+    k.dequantize = &avx2::kDequantizers;
+    return k;
+}
+
+} // namespace
+
+const KernelSet kAvx2Kernels = make_avx2();
 
 } // namespace lb::kernels

@@ -31,6 +31,7 @@ KernelSet make_avx512() {
     s.q2_k_sub = avx2.q2_k_sub;
     s.q4_k_sub = avx2.q4_k_sub;
     s.q5_k_sub = avx2.q5_k_sub;
+    k.dequantize = kAvx2Kernels.dequantize;
     return k;
 }
 
