@@ -38,7 +38,8 @@ const DotKernels &dot_kernels();
 #elif defined(__aarch64__)
 namespace neon {
 const DotKernels &dot_kernels();
-}
+extern const Dequantizers kDequantizers;
+} // namespace neon
 namespace sve {
 const DotKernels &dot_kernels();
 // the SVE vector length of this thread, in bytes (only where SVE runs)
