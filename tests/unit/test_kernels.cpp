@@ -91,6 +91,33 @@ TEST(Kernels, EverySetDequantizesAsTheReference) {
     }
 }
 
+// Every set's quantized activation rows are the reference's bytes (Q8_0,
+// Q8_1 and Q8_K, for every weight type that takes them): rows of assorted
+// scales with outliers, zero blocks and blocks of a single value.
+TEST(Kernels, EverySetQuantizesActivationsAsTheReference) {
+    const int64_t n = 4096;
+    std::vector<float> x = dottest::random_rows(6, n, 99);
+    for (int64_t i = 0; i < 256; ++i) x[static_cast<size_t>(n + i)] = 0.0f;      // a zero Q8_K block
+    for (int64_t i = 256; i < 512; ++i) x[static_cast<size_t>(n + i)] = -0.375f; // one value, repeated
+    for (int64_t i = 512; i < 544; ++i)
+        x[static_cast<size_t>(n + i)] = i == 530 ? 2.5f : 0.0f; // a lone value
+    for (int64_t i = 0; i < n; ++i) x[static_cast<size_t>(2 * n + i)] = static_cast<float>(i % 9) - 4.0f;
+    const lb::kernels::DotKernels &ref = lb::kernels::reference_dot();
+    for (uint32_t type = 0; type < lb::formats::kTypeCount; ++type) {
+        const lb_type at = lb::formats::traits(type).vec_dot_type;
+        if (ref.by_type[type].quantize_activations == nullptr || !lb::formats::traits(at).quantized) continue;
+        const std::vector<uint8_t> want = dottest::activations(ref.by_type[type], x, n);
+        for (int s = 0; s < lb::kernels::set_count(); ++s) {
+            const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
+            if (set == nullptr) continue; // a set this CPU lacks (checked above)
+            SCOPED_TRACE(std::string(lb::formats::traits(type).name) + " weights with kernels " + set->name);
+            const lb::kernels::WeightKernels &k = set->dot().by_type[type];
+            ASSERT_EQ(k.activation_row_bytes(n), ref.by_type[type].activation_row_bytes(n));
+            EXPECT_TRUE(dottest::activations(k, x, n) == want);
+        }
+    }
+}
+
 // The fastest set this CPU runs, unless LOWBIT_KERNELS names another.
 TEST(Kernels, ActiveSetIsTheFastestAvailableOrTheForcedOne) {
     const char *forced = std::getenv("LOWBIT_KERNELS");

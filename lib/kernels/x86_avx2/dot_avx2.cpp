@@ -12,6 +12,7 @@
 #include "kernels/dot_kernels.hpp"
 #include "kernels/float_rows.hpp"
 #include "kernels/row_tiles.hpp"
+#include "kernels/x86_avx2/activations_avx2.hpp"
 #include "kernels/x86_avx2/levels_avx2.hpp"
 #include "kernels/x86_kquant_parts.hpp"
 
@@ -430,6 +431,17 @@ struct F32x8 {
 
 DotKernels make() {
     DotKernels k = reference_dot(); // the types without their own code below
+    // the quantized activation rows from activations_avx2.cpp (the same bytes)
+    for (uint32_t t = 0; t < formats::kTypeCount; ++t) {
+        formats::QuantizeActivationsFn &q = k.by_type[t].quantize_activations;
+        if (q == nullptr) continue;
+        switch (formats::traits(t).vec_dot_type) {
+        case LB_TYPE_Q8_0: q = quantize_q8_0_activations; break;
+        case LB_TYPE_Q8_1: q = quantize_q8_1_activations; break;
+        case LB_TYPE_Q8_K: q = quantize_q8_K_activations; break;
+        default: break;
+        }
+    }
     use_float_tile<tile_float<F32x8, 4, load_f32, widen_f32>>(k.by_type[LB_TYPE_F32], f32_activations);
     use_float_tile<tile_float<F32x8, 2, load_f16, widen_f16>>(k.by_type[LB_TYPE_F16],
                                                               f16_rounded_activations);
