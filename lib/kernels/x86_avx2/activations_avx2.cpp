@@ -70,27 +70,31 @@ inline int codes_q8(const float *x, float id, int8_t *qs) {
 
 } // namespace
 
-void quantize_q8_0_activations(const float *x, void *dst, int64_t n) {
-    formats::block_q8_0 *y = static_cast<formats::block_q8_0 *>(dst);
-    for (int64_t b = 0; b < n / 32; ++b) {
-        const float *xb = x + 32 * b;
-        const float d = max_abs(xb, 32) / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[b].d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
-        codes_q8(xb, id, y[b].qs);
-    }
-}
+namespace {
 
-void quantize_q8_1_activations(const float *x, void *dst, int64_t n) {
-    formats::block_q8_1 *y = static_cast<formats::block_q8_1 *>(dst);
+// Q8_0 and Q8_1: d = max |x| / 127 and the codes of each 32; Q8_1 also
+// keeps s = d * sum(codes)
+template <typename Block, bool kSum> void quantize_blocks_of_32(const float *x, void *dst, int64_t n) {
+    Block *y = static_cast<Block *>(dst);
     for (int64_t b = 0; b < n / 32; ++b) {
         const float *xb = x + 32 * b;
         const float d = max_abs(xb, 32) / 127.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
         const int sum = codes_q8(xb, id, y[b].qs);
-        y[b].s = static_cast<uint16_t>(_cvtss_sh(static_cast<float>(sum) * d, _MM_FROUND_TO_NEAREST_INT));
+        if constexpr (kSum)
+            y[b].s = static_cast<uint16_t>(_cvtss_sh(static_cast<float>(sum) * d, _MM_FROUND_TO_NEAREST_INT));
     }
+}
+
+} // namespace
+
+void quantize_q8_0_activations(const float *x, void *dst, int64_t n) {
+    quantize_blocks_of_32<formats::block_q8_0, false>(x, dst, n);
+}
+
+void quantize_q8_1_activations(const float *x, void *dst, int64_t n) {
+    quantize_blocks_of_32<formats::block_q8_1, true>(x, dst, n);
 }
 
 void quantize_q8_K_activations(const float *x, void *dst, int64_t n) {
