@@ -228,14 +228,14 @@ void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<i
     };
 
     // token embeddings
-    const formats::TypeTraits &et = formats::traits(w_.token_embd.w.type);
+    const formats::DequantizeRowFn embed = kernels::dequantizer(kernels, w_.token_embd.w.type);
     for (int t = 0; t < n; ++t) {
         const int32_t id = tokens[t];
         if (id < 0 || id >= w_.token_embd.w.rows)
             fail(LB_E_INVALID_ARG, "token %d is outside the vocabulary of %lld tokens", id,
                  static_cast<long long>(w_.token_embd.w.rows));
-        et.dequantize(w_.token_embd.w.data + static_cast<size_t>(id) * w_.token_embd.w.row_bytes,
-                      x_.data() + static_cast<size_t>(t) * static_cast<size_t>(E), E);
+        embed(w_.token_embd.w.data + static_cast<size_t>(id) * w_.token_embd.w.row_bytes,
+              x_.data() + static_cast<size_t>(t) * static_cast<size_t>(E), E);
     }
 
     for (int l = 0; l < c_.n_layer; ++l) {
