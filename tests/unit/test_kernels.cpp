@@ -71,10 +71,15 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
 }
 
 // Every set's dequantizers give the format's reference floats bit for bit,
-// on random blocks (every code byte, random scales of both signs).
+// on random blocks (every code byte, random scales of both signs), and F16 /
+// BF16 rows of random bits (infinities and NaNs included).
 TEST(Kernels, EverySetDequantizesAsTheReference) {
     testdata::Rng rng(777);
-    for (const dottest::ScaleFields &f : dottest::kScaleFields) {
+    std::vector<dottest::ScaleFields> formats(std::begin(dottest::kScaleFields),
+                                              std::end(dottest::kScaleFields));
+    formats.push_back({LB_TYPE_F16, {}});
+    formats.push_back({LB_TYPE_BF16, {}});
+    for (const dottest::ScaleFields &f : formats) {
         const int64_t n = 4096, rows = 5;
         const std::vector<uint8_t> w =
             dottest::random_blocks(f, rows * lb::formats::row_bytes(f.type, n), rng);

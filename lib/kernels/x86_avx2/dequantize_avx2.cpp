@@ -1,6 +1,6 @@
 // AVX2 dequantizers for the formats whose scalar loops the compiler does not
-// vectorize well (bench/compare_ggml measured them at 0.7-1.4x of ggml):
-// Q5_0, Q5_1, Q3_K, Q5_K and Q6_K. Compiled with -mavx2 -mf16c and without
+// vectorize well (bench/compare_ggml measured them at 0.7-2.4x of ggml):
+// F16, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K and Q6_K. Compiled with -mavx2 -mf16c and without
 // FMA or contraction: each float is the format's reference computed with the
 // same IEEE operations in the same order (the scale products first, as the
 // scalar code forms them), so the outputs are the reference's bit for bit
@@ -39,12 +39,14 @@ inline void store_scaled(float *y, __m256i levels, float d0, float d1) {
     _mm256_storeu_ps(y + 24, _mm256_mul_ps(bytes_to_floats(_mm_srli_si128(hi, 8)), s1));
 }
 
-// y[i] = float(levels[i]) * d + m (Add) or d * float(levels[i]) - m (!Add).
-template <bool Add> inline void store_affine(float *y, __m256i levels, float d, float m) {
+// y[i] = float(levels[i]) * d + m (Add) or d * float(levels[i]) - m (!Add),
+// with (d, m) = (d0, m0) for i < 16, (d1, m1) after.
+template <bool Add>
+inline void store_affine(float *y, __m256i levels, float d0, float m0, float d1, float m1) {
     const __m128i lo = _mm256_castsi256_si128(levels), hi = _mm256_extracti128_si256(levels, 1);
     const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-    const __m256 dv = _mm256_set1_ps(d), mv = _mm256_set1_ps(m);
     for (int k = 0; k < 4; ++k) {
+        const __m256 dv = _mm256_set1_ps(k < 2 ? d0 : d1), mv = _mm256_set1_ps(k < 2 ? m0 : m1);
         const __m256 v = _mm256_mul_ps(bytes_to_floats(parts[k]), dv);
         _mm256_storeu_ps(y + 8 * k, Add ? _mm256_add_ps(v, mv) : _mm256_sub_ps(v, mv));
     }
@@ -74,9 +76,10 @@ void dequantize_q5_0(const void *src, float *y, int64_t n) {
 // Q5_1: float(level) * d + m
 void dequantize_q5_1(const void *src, float *y, int64_t n) {
     const formats::block_q5_1 *x = static_cast<const formats::block_q5_1 *>(src);
-    for (int64_t b = 0; b < n / 32; ++b)
-        store_affine<true>(y + 32 * b, _mm256_or_si256(nibbles32(x[b].qs), fifth_bits(x[b].qh)), half(x[b].d),
-                           half(x[b].m));
+    for (int64_t b = 0; b < n / 32; ++b) {
+        const float d = half(x[b].d), m = half(x[b].m);
+        store_affine<true>(y + 32 * b, _mm256_or_si256(nibbles32(x[b].qs), fifth_bits(x[b].qh)), d, m, d, m);
+    }
 }
 
 // Q5_K: chunk c of 64 values: d * sc * level - dmin * m for its two
@@ -100,8 +103,8 @@ void dequantize_q5_K(const void *src, float *y, int64_t n) {
             const __m256i l2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low),
                                                bit_as_sixteen(qh, static_cast<uint8_t>(2u << (2 * c))));
             float *yc = y + b * QK_K + 64 * c;
-            store_affine<false>(yc, l1, d1, m1);
-            store_affine<false>(yc + 32, l2, d2, m2);
+            store_affine<false>(yc, l1, d1, m1, d1, m1);
+            store_affine<false>(yc + 32, l2, d2, m2, d2, m2);
         }
     }
 }
@@ -156,10 +159,41 @@ void dequantize_q3_K(const void *src, float *y, int64_t n) {
     }
 }
 
+// Q2_K: group (h, g) of 32: two bits of qs[32 h + l] at 2 g, times
+// d * (scale & 15), minus dmin * (scale >> 4), per 16 values
+void dequantize_q2_K(const void *src, float *y, int64_t n) {
+    const formats::block_q2_K *x = static_cast<const formats::block_q2_K *>(src);
+    const __m256i three = _mm256_set1_epi8(3);
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float d = half(x[b].d), dmin = half(x[b].dmin);
+        for (int h = 0; h < 2; ++h) {
+            const __m256i q = load32(x[b].qs + 32 * h);
+            for (int g = 0; g < 4; ++g) {
+                const uint8_t s0 = x[b].scales[8 * h + 2 * g], s1 = x[b].scales[8 * h + 2 * g + 1];
+                store_affine<false>(y + b * QK_K + 128 * h + 32 * g,
+                                    _mm256_and_si256(_mm256_srli_epi16(q, 2 * g), three),
+                                    d * static_cast<float>(s0 & 0x0f), dmin * static_cast<float>(s0 >> 4),
+                                    d * static_cast<float>(s1 & 0x0f), dmin * static_cast<float>(s1 >> 4));
+            }
+        }
+    }
+}
+
+// F16: F16C's conversion, exact as formats' fp16_to_fp32 (NaNs made quiet)
+void dequantize_f16(const void *src, float *y, int64_t n) {
+    const uint16_t *x = static_cast<const uint16_t *>(src);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x + i))));
+    for (; i < n; ++i) y[i] = half(x[i]);
+}
+
 constexpr Dequantizers make() {
     Dequantizers k{};
+    k.by_type[LB_TYPE_F16] = dequantize_f16;
     k.by_type[LB_TYPE_Q5_0] = dequantize_q5_0;
     k.by_type[LB_TYPE_Q5_1] = dequantize_q5_1;
+    k.by_type[LB_TYPE_Q2_K] = dequantize_q2_K;
     k.by_type[LB_TYPE_Q3_K] = dequantize_q3_K;
     k.by_type[LB_TYPE_Q5_K] = dequantize_q5_K;
     k.by_type[LB_TYPE_Q6_K] = dequantize_q6_K;
