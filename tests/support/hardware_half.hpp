@@ -16,7 +16,8 @@ __attribute__((target("f16c"))) inline float hardware_half_to_float(uint16_t h) 
     return _cvtsh_ss(h);
 }
 __attribute__((target("f16c"))) inline uint16_t hardware_float_to_half(float f) {
-    return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+    return static_cast<uint16_t>(
+        _mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
 }
 #elif defined(__aarch64__)
 inline float hardware_half_to_float(uint16_t h) {

@@ -15,6 +15,13 @@ namespace lb::kernels::avx2 {
 
 namespace {
 
+// float -> binary16, round to nearest even (F16C; clang's _cvtss_sh macro is
+// a compound literal, which -Wpedantic refuses in C++)
+inline uint16_t to_half(float v) {
+    return static_cast<uint16_t>(
+        _mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(v), _MM_FROUND_TO_NEAREST_INT), 0));
+}
+
 inline __m256 abs_ps(__m256 v) {
     return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
 }
@@ -80,10 +87,9 @@ template <typename Block, bool kSum> void quantize_blocks_of_32(const float *x, 
         const float *xb = x + 32 * b;
         const float d = max_abs(xb, 32) / 127.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[b].d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+        y[b].d = to_half(d);
         const int sum = codes_q8(xb, id, y[b].qs);
-        if constexpr (kSum)
-            y[b].s = static_cast<uint16_t>(_cvtss_sh(static_cast<float>(sum) * d, _MM_FROUND_TO_NEAREST_INT));
+        if constexpr (kSum) y[b].s = to_half(static_cast<float>(sum) * d);
     }
 }
 
