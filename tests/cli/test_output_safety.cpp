@@ -28,8 +28,6 @@ namespace {
 using clitest::Outcome;
 using clitest::run_cli;
 using clitest::run_cli_during;
-using Clock = std::chrono::steady_clock;
-
 bool contains(const std::string &s, const std::string &part) {
     return s.find(part) != std::string::npos;
 }
