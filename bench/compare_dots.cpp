@@ -14,6 +14,7 @@
 #include "ggml_peer.hpp"
 #include "kernels/kernels.hpp"
 #include "lowbit/lowbit.h"
+#include "paired.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -30,7 +31,6 @@ namespace {
 
 constexpr int64_t kWidth = 4096, kRows = 64;
 
-using Clock = std::chrono::steady_clock;
 using VecDot = void (*)(int n, float *s, size_t bs, const void *x, size_t bx, const void *y, size_t by,
                         int nrc);
 using FromFloat = void (*)(const float *x, void *y, int64_t n);
@@ -70,24 +70,6 @@ const TypeCase kCases[] = {
     {LB_TYPE_Q5_K, "q5_K_q8_K", "quantize_row_q8_K", 292 / 8},
     {LB_TYPE_Q6_K, "q6_K_q8_K", "quantize_row_q8_K", 292 / 8},
 };
-
-double seconds_of(const std::function<void()> &fn, int calls) {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < calls; ++i) fn();
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-int calls_per_sample(const std::function<void()> &fn, double sample_ms) {
-    fn();
-    const double once = std::max(seconds_of(fn, 1), 1e-7);
-    return std::max(1, static_cast<int>(sample_ms * 1e-3 / once + 0.999));
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 bool has(const std::string &features, const char *f) {
     return (" " + features + " ").find(std::string(" ") + f + " ") != std::string::npos;
@@ -169,21 +151,8 @@ int main(int argc, char **argv) {
                 ggml_dot(static_cast<int>(kWidth), &out_ggml[r], 0, q.data() + r * row, 0, theirs.data(), 0,
                          1);
         };
-        const int lc = calls_per_sample(lowbit_run, 5.0), gc = calls_per_sample(ggml_run, 5.0);
-        std::vector<double> lr, gr, ratios;
-        const double elements = static_cast<double>(kRows * kWidth);
-        for (int s = 0; s < samples; ++s) {
-            double a = 0, b = 0;
-            const auto la = [&] { a = elements * lc / seconds_of(lowbit_run, lc); };
-            const auto gb = [&] { b = elements * gc / seconds_of(ggml_run, gc); };
-            if (s % 2 == 0)
-                la(), gb();
-            else
-                gb(), la();
-            lr.push_back(a);
-            gr.push_back(b);
-            ratios.push_back(a / b);
-        }
+        const bench::Paired m =
+            bench::measure_pairs(lowbit_run, ggml_run, static_cast<double>(kRows * kWidth), samples, 5.0);
         // how far apart the two libraries' results are, relative to the size of the sum
         std::vector<float> wf(static_cast<size_t>(kWidth));
         double worst = 0;
@@ -193,10 +162,8 @@ int main(int argc, char **argv) {
             for (int64_t i = 0; i < kWidth; ++i) mag += std::abs(static_cast<double>(wf[i]) * x[i]);
             worst = std::max(worst, std::abs(static_cast<double>(out_lowbit[r]) - out_ggml[r]) / mag);
         }
-        std::sort(ratios.begin(), ratios.end());
-        std::printf("%-6s  %11.1f  %11.1f  %6.2f  %4.2f-%-4.2f    %.1e\n", name.c_str(), median(lr) / 1e6,
-                    median(gr) / 1e6, median(ratios), ratios[ratios.size() / 4],
-                    ratios[ratios.size() * 3 / 4], worst);
+        std::printf("%-6s  %11.1f  %11.1f  %6.2f  %4.2f-%-4.2f    %.1e\n", name.c_str(), m.a / 1e6, m.b / 1e6,
+                    m.ratio, m.ratio_low, m.ratio_high, worst);
     }
     return 0;
 }

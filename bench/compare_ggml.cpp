@@ -20,6 +20,7 @@
 // scripts/install-peer.sh).
 #include "ggml_peer.hpp"
 #include "lowbit/lowbit.h"
+#include "paired.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -153,63 +154,10 @@ struct Data {
     }
 };
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_of(const std::function<void()> &fn, int calls) {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < calls; ++i) fn();
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Calls per sample so that one sample takes at least sample_ms.
-int calls_per_sample(const std::function<void()> &fn, double sample_ms) {
-    fn(); // warm-up: caches, page faults, lazy initialization
-    const double once = std::max(seconds_of(fn, 1), 1e-7);
-    return std::max(1, static_cast<int>(sample_ms * 1e-3 / once + 0.999));
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-struct Result {
-    double lowbit = 0, ggml = 0;          // median rates, elements per second
-    double ratio = 0;                     // median of the paired ratios lowbit / ggml
-    double ratio_low = 0, ratio_high = 0; // quartiles of the paired ratios
-};
-
-// Samples taken in pairs, one of each implementation back to back (in
-// alternating order), so that both sides of a pair see the same machine
-// load; rates in elements/s.
-Result measure(const std::function<void()> &lowbit, const std::function<void()> &ggml, double elements,
-               const Options &o) {
-    const int lowbit_calls = calls_per_sample(lowbit, o.sample_ms);
-    const int ggml_calls = calls_per_sample(ggml, o.sample_ms);
-    std::vector<double> lowbit_rates, ggml_rates, ratios;
-    for (int s = 0; s < o.samples; ++s) {
-        double lowbit_rate = 0, ggml_rate = 0;
-        const auto lowbit_sample = [&] {
-            lowbit_rate = elements * lowbit_calls / seconds_of(lowbit, lowbit_calls);
-        };
-        const auto ggml_sample = [&] { ggml_rate = elements * ggml_calls / seconds_of(ggml, ggml_calls); };
-        if (s % 2 == 0)
-            lowbit_sample(), ggml_sample();
-        else
-            ggml_sample(), lowbit_sample();
-        lowbit_rates.push_back(lowbit_rate);
-        ggml_rates.push_back(ggml_rate);
-        ratios.push_back(lowbit_rate / ggml_rate);
-    }
-    Result r;
-    r.lowbit = median(lowbit_rates);
-    r.ggml = median(ggml_rates);
-    r.ratio = median(ratios);
-    std::sort(ratios.begin(), ratios.end());
-    r.ratio_low = ratios[ratios.size() / 4];
-    r.ratio_high = ratios[(ratios.size() * 3) / 4];
-    return r;
+// lowbit as a, ggml as b (paired.hpp)
+bench::Paired measure(const std::function<void()> &lowbit, const std::function<void()> &ggml, double elements,
+                      const Options &o) {
+    return bench::measure_pairs(lowbit, ggml, elements, o.samples, o.sample_ms);
 }
 
 // The machine's copy bandwidth from `from` to `to` (as large as each other):
@@ -219,7 +167,7 @@ double copy_bandwidth(const std::vector<float> &from, std::vector<float> &to) {
     const size_t bytes = from.size() * sizeof(float);
     double best = 0;
     for (int i = 0; i < 5; ++i) {
-        const double s = seconds_of([&] { std::memcpy(to.data(), from.data(), bytes); }, 1);
+        const double s = bench::seconds_of([&] { std::memcpy(to.data(), from.data(), bytes); }, 1);
         best = std::max(best, 2.0 * static_cast<double>(bytes) / s);
     }
     return best;
@@ -297,9 +245,9 @@ int main(int argc, char **argv) {
         const peer::DequantizeRow ggml_dequantize = ggml->dequantize(type);
         if (ggml_dequantize == nullptr) fail(std::string("the peer has no dequantizer for ") + name);
 
-        const auto print_row = [&](const char *op, const Result &r, const std::string &note) {
-            std::printf("%-6s %-17s %12.1f %12.1f %7.2f  %5.2f-%-5.2f  %s\n", name, op, r.lowbit / 1e6,
-                        r.ggml / 1e6, r.ratio, r.ratio_low, r.ratio_high, note.c_str());
+        const auto print_row = [&](const char *op, const bench::Paired &r, const std::string &note) {
+            std::printf("%-6s %-17s %12.1f %12.1f %7.2f  %5.2f-%-5.2f  %s\n", name, op, r.a / 1e6, r.b / 1e6,
+                        r.ratio, r.ratio_low, r.ratio_high, note.c_str());
             std::fflush(stdout);
         };
 
@@ -315,7 +263,7 @@ int main(int argc, char **argv) {
                                                             rows, kRowWidth, imatrix);
                 if (written != total_bytes) fail("ggml_quantize_chunk wrote an unexpected number of bytes");
             };
-            const Result r = measure(lowbit_quantize, ggml_quantize, elements, o);
+            const bench::Paired r = measure(lowbit_quantize, ggml_quantize, elements, o);
             std::string note;
             if (with_imatrix && !lb_type_is_quantized(type))
                 note = "both ignore the imatrix";
@@ -341,7 +289,7 @@ int main(int argc, char **argv) {
                 ggml_dequantize(lowbit_out.data() + static_cast<size_t>(r) * row_bytes,
                                 ggml_floats.data() + r * kRowWidth, kRowWidth);
         };
-        const Result r = measure(lowbit_dequantize, ggml_dequantize_rows, elements, o);
+        const bench::Paired r = measure(lowbit_dequantize, ggml_dequantize_rows, elements, o);
         const bool same =
             std::memcmp(lowbit_floats.data(), ggml_floats.data(), lowbit_floats.size() * sizeof(float)) == 0;
         dequantize_mismatch |= !same;
@@ -367,12 +315,12 @@ int main(int argc, char **argv) {
         };
         Options dram_options = o;
         dram_options.samples = std::min(o.samples, 7);
-        const Result d = measure(lowbit_dram, ggml_dram, dram_elements, dram_options);
+        const bench::Paired d = measure(lowbit_dram, ggml_dram, dram_elements, dram_options);
         const double moved =
             static_cast<double>(dram_q.size() + dram_out.size() * sizeof(float)) / dram_elements;
         char note[160];
         std::snprintf(note, sizeof note, "of copy bandwidth (%.1f GB/s): lowbit %.0f%%, ggml %.0f%%",
-                      copy_rate / 1e9, 100 * d.lowbit * moved / copy_rate, 100 * d.ggml * moved / copy_rate);
+                      copy_rate / 1e9, 100 * d.a * moved / copy_rate, 100 * d.b * moved / copy_rate);
         print_row("dequantize DRAM", d, note);
     }
     std::printf(

@@ -788,6 +788,13 @@ typedef enum lb_session_param {
     /* The cache's element type: LB_TYPE_F16 (the default, as llama.cpp) or
      * LB_TYPE_F32. Changing it empties the cache. */
     LB_SESSION_CACHE_TYPE = 3,
+    /* 1 (the default): at the first evaluation, Q8_0 and Q4_K matrices
+     * whose row counts allow it are copied once into the tiled layout the
+     * kernel set multiplies fastest (Q8R16, Q4_K_4: docs/formats.md), where
+     * it has kernels for one; the logits agree with the file's layout within
+     * the dot products' bounds. 0: the file's layout only (the copies are
+     * freed at the next evaluation). */
+    LB_SESSION_REPACK = 4,
     LB_SESSION_PARAM_FORCE_INT32 = 0x7fffffff
 } lb_session_param;
 

@@ -84,6 +84,7 @@ lb_status lb_session_set_param(lb_session *session, lb_session_param param, int6
                      "lb_session_set_param: LB_SESSION_CACHE_TYPE must be LB_TYPE_F16 or LB_TYPE_F32");
             p.kv_type = static_cast<lb_type>(value);
             break;
+        case LB_SESSION_REPACK: p.repack = in(0, 1, "LB_SESSION_REPACK") != 0; break;
         default:
             fail(LB_E_INVALID_ARG, "lb_session_set_param: unknown parameter %d", static_cast<int>(param));
         }
@@ -99,6 +100,7 @@ lb_status lb_session_get_param(int64_t *out, const lb_session *session, lb_sessi
         case LB_SESSION_CONTEXT: *out = s.params.n_ctx; break;
         case LB_SESSION_BATCH: *out = s.params.n_batch; break;
         case LB_SESSION_CACHE_TYPE: *out = s.params.kv_type; break;
+        case LB_SESSION_REPACK: *out = s.params.repack ? 1 : 0; break;
         default:
             fail(LB_E_INVALID_ARG, "lb_session_get_param: unknown parameter %d", static_cast<int>(param));
         }

@@ -6,6 +6,7 @@
 // products without converting them in the inner loop) and how to multiply.
 #pragma once
 
+#include "formats/tiled_layouts.hpp"
 #include "formats/type_traits.hpp"
 
 #include <cstddef>
@@ -42,8 +43,15 @@ struct WeightKernels {
     void (*tile)(const MatmulTile &tile) = nullptr;
 };
 
+using TileFn = void (*)(const MatmulTile &tile);
+
 struct DotKernels {
     WeightKernels by_type[formats::kTypeCount];
+    // Tiles over weights in a tiled layout (formats/tiled_layouts.hpp), by
+    // layout: tile.w is the first group of rows, tile.w_stride the bytes of a
+    // group, tile.n_rows a multiple of the group's rows; the activations are
+    // those of the base type (by_type[base]). nullptr: the set has none.
+    TileFn tiled[formats::kLayoutCount] = {};
 };
 
 // The scalar reference: llama.cpp's pairings and formats' vec_dot functions,

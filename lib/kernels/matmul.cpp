@@ -21,6 +21,14 @@ void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_
     const WeightKernels &k = dot.by_type[static_cast<uint32_t>(w.type) < formats::kTypeCount ? w.type : 0];
     if (static_cast<uint32_t>(w.type) >= formats::kTypeCount || k.tile == nullptr)
         fail(LB_E_UNSUPPORTED, "no matrix product for weights of type %s", formats::traits(w.type).name);
+    const bool tiled = w.layout != formats::Layout::standard;
+    const TileFn tile_fn = tiled ? dot.tiled[static_cast<int>(w.layout)] : k.tile;
+    const int64_t group = formats::layout_traits(w.layout).rows;
+    if (tiled &&
+        (tile_fn == nullptr || w.rows % group != 0 || w.type != formats::layout_traits(w.layout).base))
+        fail(LB_E_UNSUPPORTED, "no matrix product for weights in the %s layout",
+             formats::layout_traits(w.layout).name);
+    static_assert(kBandRows % 16 == 0 && kBandRows % 4 == 0, "bands hold whole groups of tiled rows");
     const size_t a_row = k.activation_row_bytes(w.n);
     scratch.activations.resize(a_row * static_cast<size_t>(n_tokens) + 64);
     // 64-byte aligned start for the activation rows
@@ -42,7 +50,7 @@ void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_
                 const MatmulTile tile{
                     .n = w.n,
                     .w = w.data + static_cast<size_t>(r0) * w.row_bytes,
-                    .w_stride = w.row_bytes,
+                    .w_stride = w.row_bytes * static_cast<size_t>(group),
                     .n_rows = nr,
                     .a = a + static_cast<size_t>(t0) * a_row,
                     .a_stride = a_row,
@@ -50,7 +58,7 @@ void matmul(const DotKernels &dot, const WeightMatrix &w, const float *x, int64_
                     .out = y + t0 * w.rows + r0,
                     .out_stride = w.rows,
                 };
-                k.tile(tile);
+                tile_fn(tile);
             }
         }
     });

@@ -224,7 +224,7 @@ void Forward::eval(const int32_t *tokens, int n, int n_past, const std::vector<i
     };
     auto product = [&](const Matrix &m, const float *in, int64_t rows, float *out) {
         if (observer && !observer(m, in, rows)) fail(LB_E_CANCELLED, "evaluation cancelled");
-        kernels::matmul(dot, m.w, in, rows, out, n_threads, matmul_scratch_);
+        kernels::matmul(dot, layout_for(m, dot), in, rows, out, n_threads, matmul_scratch_);
     };
 
     // token embeddings

@@ -58,6 +58,10 @@ void Session::eval_step(const int32_t *tokens, size_t n, const uint8_t *want) {
     logits_.resize(n_want * static_cast<size_t>(config_.n_vocab));
     n_logits_ = 0;
     const kernels::KernelSet &k = kernels != nullptr ? *kernels : kernels::active();
+    if (params.repack)
+        repack_for(weights_, k.dot(), threads());
+    else if (!weights_.repacked.empty())
+        drop_repacked(weights_);
     const MatmulObserver observe = [&](const Matrix &m, const float *rows, int64_t n_rows) {
         if (cancelled_.load()) return false;
         return !observer_ || observer_(m, rows, n_rows);

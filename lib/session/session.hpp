@@ -25,6 +25,9 @@ struct SessionParams {
     int n_ctx = 0;                 // cache size in tokens; 0: min(trained context, 4096)
     int n_batch = 512;             // tokens per forward step
     lb_type kv_type = LB_TYPE_F16; // F16 (llama.cpp's default) or F32
+    // at the first evaluation on a kernel set with tiled kernels, copy the
+    // matrices they apply to into the tiled layout (repack_for)
+    bool repack = true;
 };
 
 struct PerplexityResult {
@@ -80,6 +83,7 @@ class Session {
     void set_observer(MatmulObserver observer) { observer_ = std::move(observer); }
     const MatmulObserver &observer() const { return observer_; }
     const Model &model() const { return model_; }
+    const Weights &weights() const { return weights_; }
     // Safe from any thread: the running evaluation stops with LB_E_CANCELLED.
     void cancel() { cancelled_.store(true); }
 

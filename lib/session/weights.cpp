@@ -1,6 +1,7 @@
 #include "session/weights.hpp"
 
 #include "common/error.hpp"
+#include "common/thread_pool.hpp"
 #include "formats/type_traits.hpp"
 #include "kernels/dot_kernels.hpp"
 
@@ -64,7 +65,11 @@ class Lookup {
         Matrix m;
         m.name = name;
         m.layer = layer;
-        m.w = {type, n_in, n_out, data(*t), formats::row_bytes(i.type, n_in)};
+        m.w = {.type = type,
+               .n = n_in,
+               .rows = n_out,
+               .data = data(*t),
+               .row_bytes = formats::row_bytes(i.type, n_in)};
         return m;
     }
 
@@ -111,8 +116,11 @@ Weights load_weights(const Model &model, const ModelConfig &c) {
         fail(LB_E_UNSUPPORTED, "%s: tensor 'token_embd.weight' has type %s, which lowbit cannot read",
              model.path().c_str(), formats::traits(embd.info->type).name);
     w.token_embd.name = "token_embd.weight";
-    w.token_embd.w = {static_cast<lb_type>(embd.info->type), c.n_embd, n_vocab, l.data(embd),
-                      formats::row_bytes(embd.info->type, c.n_embd)};
+    w.token_embd.w = {.type = static_cast<lb_type>(embd.info->type),
+                      .n = c.n_embd,
+                      .rows = n_vocab,
+                      .data = l.data(embd),
+                      .row_bytes = formats::row_bytes(embd.info->type, c.n_embd)};
     w.output = l.matrix("output.weight", c.n_embd, n_vocab, -1, true);
     if (!w.output) w.output = l.matrix("token_embd.weight", c.n_embd, n_vocab, -1); // tied
     w.output_norm = l.vector("output_norm.weight", c.n_embd);
@@ -141,6 +149,50 @@ Weights load_weights(const Model &model, const ModelConfig &c) {
         }
     }
     return w;
+}
+
+namespace {
+
+void repack(Matrix &m, const kernels::DotKernels &dot, int n_threads, Weights &weights) {
+    const formats::Layout layout = formats::tiled_layout_of(m.w.type);
+    if (!m || m.tiled.data != nullptr || layout == formats::Layout::standard ||
+        dot.tiled[static_cast<int>(layout)] == nullptr)
+        return;
+    const int64_t group = formats::layout_traits(layout).rows;
+    if (m.w.rows % group != 0) return;
+    const size_t group_bytes = m.w.row_bytes * static_cast<size_t>(group);
+    auto copy = std::make_unique<uint8_t[]>(group_bytes * static_cast<size_t>(m.w.rows / group));
+    uint8_t *out = copy.get();
+    parallel_for(n_threads, m.w.rows / group, 8, [&](int64_t g0, int64_t g1) {
+        for (int64_t g = g0; g < g1; ++g)
+            formats::interleave(layout, m.w.n, m.w.data + static_cast<size_t>(g) * group_bytes,
+                                out + static_cast<size_t>(g) * group_bytes);
+    });
+    m.tiled = m.w;
+    m.tiled.data = out;
+    m.tiled.layout = layout;
+    weights.repacked.push_back(std::move(copy));
+}
+
+template <typename Fn> void each_matrix(Weights &w, Fn &&fn) {
+    fn(w.output);
+    for (Layer &L : w.layers)
+        for (Matrix *m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) fn(*m);
+}
+
+} // namespace
+
+void repack_for(Weights &w, const kernels::DotKernels &dot, int n_threads) {
+    each_matrix(w, [&](Matrix &m) { repack(m, dot, n_threads, w); });
+}
+
+void drop_repacked(Weights &w) {
+    each_matrix(w, [](Matrix &m) { m.tiled = {}; });
+    w.repacked.clear();
+}
+
+const kernels::WeightMatrix &layout_for(const Matrix &m, const kernels::DotKernels &dot) {
+    return m.tiled.data != nullptr && dot.tiled[static_cast<int>(m.tiled.layout)] != nullptr ? m.tiled : m.w;
 }
 
 } // namespace lb::session

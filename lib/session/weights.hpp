@@ -17,7 +17,8 @@ namespace lb::session {
 struct Matrix {
     std::string name; // the tensor's name, for the observer
     int layer = -1;
-    kernels::WeightMatrix w{};
+    kernels::WeightMatrix w{};     // as the file holds it
+    kernels::WeightMatrix tiled{}; // w in its tiled layout once repacked (else data is nullptr)
     explicit operator bool() const { return w.data != nullptr; }
 };
 
@@ -34,7 +35,8 @@ struct Weights {
     std::vector<float> output_norm;
     std::vector<float> rope_freqs; // rope frequency factors (Llama 3.1), or empty
     std::vector<Layer> layers;
-    std::vector<std::unique_ptr<uint8_t[]>> copies; // tensors moved to aligned memory
+    std::vector<std::unique_ptr<uint8_t[]>> copies;   // tensors moved to aligned memory
+    std::vector<std::unique_ptr<uint8_t[]>> repacked; // the tiled copies (Matrix::tiled)
 };
 
 // Finds and checks every tensor the configuration needs. Throws lb::Error
@@ -42,5 +44,17 @@ struct Weights {
 // shape (LB_E_FORMAT, saying what was expected), of a type lowbit cannot
 // multiply (LB_E_UNSUPPORTED).
 Weights load_weights(const Model &model, const ModelConfig &config);
+
+// Gives every matrix whose type has a tiled layout (formats/tiled_layouts.hpp)
+// that `dot` multiplies, and whose row count is a multiple of the layout's
+// group, its tiled copy (Matrix::tiled), once; n_threads share the work.
+void repack_for(Weights &weights, const kernels::DotKernels &dot, int n_threads);
+
+// Drops every tiled copy: the matrices are multiplied as the file holds them.
+void drop_repacked(Weights &weights);
+
+// The layout of m that `dot` multiplies: its tiled copy if it has one and
+// dot has the kernel, else the file's.
+const kernels::WeightMatrix &layout_for(const Matrix &m, const kernels::DotKernels &dot);
 
 } // namespace lb::session

@@ -17,6 +17,7 @@
 #include "kernels/float_rows.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/row_tiles.hpp"
+#include "kernels/x86_avx512/tiled_avx512.hpp"
 #include "kernels/x86_kquant_parts.hpp"
 
 #include <cstring>
@@ -399,6 +400,7 @@ DotKernels make() {
     use_tile<tile_q45_K<false>>(k.by_type[LB_TYPE_Q4_K]);
     use_tile<tile_q45_K<true>>(k.by_type[LB_TYPE_Q5_K]);
     use_tile<tile_q6_K>(k.by_type[LB_TYPE_Q6_K]);
+    k.tiled[static_cast<int>(formats::Layout::q8r16)] = tile_q8r16;
     return k;
 }
 
