@@ -401,6 +401,7 @@ DotKernels make() {
     use_tile<tile_q45_K<true>>(k.by_type[LB_TYPE_Q5_K]);
     use_tile<tile_q6_K>(k.by_type[LB_TYPE_Q6_K]);
     k.tiled[static_cast<int>(formats::Layout::q8r16)] = tile_q8r16;
+    k.tiled[static_cast<int>(formats::Layout::q4_k_4)] = tile_q4_k_4;
     return k;
 }
 
