@@ -148,6 +148,50 @@ TEST(TiledLayouts, TiledMatmulGivesTheStandardProducts) {
     if (kernels_tested == 0) GTEST_SKIP() << "no kernel set of this CPU has tiled kernels";
 }
 
+// Weights as a file may hold them (dot_testing.hpp's random_blocks: every
+// code byte random, so the largest levels, scales and mins and Q8_0's -128
+// too): every tiled kernel gives the exact sum of the dequantized products.
+TEST(TiledLayouts, RandomCodeBytesGiveTheExactSum) {
+    testdata::Rng rng(4343);
+    int kernels_tested = 0;
+    for (const ScaleFields &f : kScaleFields) {
+        const Layout l = lb::formats::tiled_layout_of(f.type);
+        if (l == Layout::standard) continue;
+        const int64_t n = 1024, rows = 32, tokens = 11;
+        const size_t w_row = lb::formats::row_bytes(f.type, n);
+        const std::vector<uint8_t> w = random_blocks(f, rows * w_row, rng), tiled = interleave_all(l, n, w);
+        const std::vector<float> ax = random_rows(tokens, n, 800 + f.type);
+        const lb::kernels::WeightKernels &ref = lb::kernels::reference_dot().by_type[f.type];
+        const std::vector<uint8_t> a = activations(ref, ax, n);
+        const size_t a_row = ref.activation_row_bytes(n);
+        for (int s = 0; s < lb::kernels::set_count(); ++s) {
+            const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
+            if (set == nullptr || set->dot().tiled[static_cast<int>(l)] == nullptr) continue;
+            ++kernels_tested;
+            SCOPED_TRACE(layout_name(l) + " with kernels " + set->name);
+            std::vector<float> got(static_cast<size_t>(rows * tokens));
+            set->dot().tiled[static_cast<int>(l)](
+                {.n = n,
+                 .w = tiled.data(),
+                 .w_stride = w_row * static_cast<size_t>(lb::formats::layout_traits(l).rows),
+                 .n_rows = rows,
+                 .a = a.data(),
+                 .a_stride = a_row,
+                 .n_tokens = tokens,
+                 .out = got.data(),
+                 .out_stride = rows});
+            for (int64_t t = 0; t < tokens; ++t)
+                for (int64_t r = 0; r < rows; ++r) {
+                    const uint8_t *wr = w.data() + r * w_row, *ar = a.data() + t * a_row;
+                    ASSERT_NEAR(got[static_cast<size_t>(t * rows + r)], exact_dot(f.type, wr, ar, n),
+                                kRelative * magnitude(f.type, wr, ar, n) + 1e-30)
+                        << "row " << r << " token " << t;
+                }
+        }
+    }
+    if (kernels_tested == 0) GTEST_SKIP() << "no kernel set of this CPU has tiled kernels";
+}
+
 // The AVX-512 Q8R16 kernel adds as the reference does (integer block sums,
 // then (isum * d_w) * d_a added block after block), so its products are the
 // reference's to the last bit.
