@@ -26,6 +26,8 @@ const char *kUsage =
     "Quantizes the GGUF model IN (the first shard of a split model reads them all) to TYPE\n"
     "and writes OUT (default: ggml-model-TYPE.gguf next to IN). TYPE is a name\n"
     "(case-insensitive), llama.cpp's file type number, or COPY (copy tensors as they are).\n"
+    "Q8R16 and Q4_K_4 write Q8_0 and Q4_K_M with their Q8_0 (Q4_K) matrices in lowbit's tiled\n"
+    "layouts, which only lowbit reads (see lowbit repack --help).\n"
     "With --types, one pass over IN writes OUT_PREFIX-TYPE.gguf for each TYPE (default prefix:\n"
     "ggml-model next to IN), each the same file as its own run. The options are llama-quantize's:\n"
     "\n"
@@ -48,6 +50,24 @@ const char *kUsage =
     "  --threads N, -t N            worker threads (default: all hardware threads)\n"
     "  --types T1,T2,...            several file types in one pass (lowbit's; not COPY)\n"
     "  -h, --help                   show this help\n";
+
+// The standard file just written at path, rewritten (atomically) in the
+// tiled layout; on failure the file is removed, so that a failed run leaves
+// no output.
+int repack_in_place(const std::string &path, const std::string &layout) {
+    lb_model *m = open_model(path);
+    uint64_t tiled = 0;
+    const lb_status st = m == nullptr ? LB_E_IO : lb_model_repack(m, path.c_str(), layout.c_str(), &tiled);
+    if (m != nullptr) lb_model_close(m);
+    if (st != LB_OK) {
+        const int status = m == nullptr ? 1 : api_error("quantize: repack");
+        std::remove(path.c_str());
+        return status;
+    }
+    std::printf("repacked %llu tensors of %s into the %s layout\n", static_cast<unsigned long long>(tiled),
+                path.c_str(), layout.c_str());
+    return 0;
+}
 
 int on_progress(const lb_progress *p, void *user) {
     static_cast<ProgressBar *>(user)->draw(p);
@@ -78,13 +98,30 @@ bool parse_ftype(const std::string &s, lb_ftype *ftype, bool *copy) {
     return lb_ftype_from_name(ftype, s.c_str()) == LB_OK;
 }
 
+// A tiled TYPE (lowbit's extension: a file type, then lowbit repack): its
+// file type and layout; false for other names.
+bool parse_tiled(const std::string &s, lb_ftype *ftype, std::string *layout) {
+    std::string upper = s;
+    for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper == "Q8R16") {
+        *ftype = LB_FTYPE_Q8_0;
+        *layout = "q8r16";
+    } else if (upper == "Q4_K_4") {
+        *ftype = LB_FTYPE_Q4_K_M;
+        *layout = "q4_k_4";
+    } else {
+        return false;
+    }
+    return true;
+}
+
 std::string supported_types() {
     std::string known;
     for (int id = 0; id < 64; ++id)
         if (lb_ftype_name(static_cast<lb_ftype>(id)) != nullptr &&
             lb_ftype_is_supported(static_cast<lb_ftype>(id)))
             known += std::string(known.empty() ? "" : ", ") + lb_ftype_name(static_cast<lb_ftype>(id));
-    return known + ", COPY";
+    return known + ", COPY, Q8R16, Q4_K_4";
 }
 
 // Everything the command line asks for, applied to a quantizer.
@@ -395,11 +432,14 @@ int cmd_quantize(const Args &args) {
         std::fprintf(stderr, "%s", kUsage);
         return error("quantize: expected IN [OUT] TYPE [NTHREADS]");
     }
-    std::string in = pos[0], out, type;
+    std::string in = pos[0], out, type, layout;
     lb_ftype ftype;
     bool copy = false;
     size_t next;
-    if (parse_ftype(pos[1], &ftype, &copy)) {
+    auto parse_type = [&](const std::string &t) {
+        return parse_tiled(t, &ftype, &layout) || parse_ftype(t, &ftype, &copy);
+    };
+    if (parse_type(pos[1])) {
         type = pos[1];
         next = 2;
     } else {
@@ -409,14 +449,16 @@ int cmd_quantize(const Args &args) {
         out = pos[1];
         type = pos[2];
         next = 3;
-        if (!parse_ftype(type, &ftype, &copy))
+        if (!parse_type(type))
             return error("quantize: unknown quantization type '" + type +
                          "'; this build supports: " + supported_types());
     }
     if (next < pos.size() && !parse_count(pos[next], &r.threads))
         return error("quantize: NTHREADS '" + pos[next] + "' is not a number");
     if (next + 1 < pos.size()) return error("quantize: too many arguments ('" + pos[next + 1] + "')");
-    const char *type_name = copy ? "COPY" : lb_ftype_name(ftype);
+    const std::string type_name = copy              ? "COPY"
+                                  : !layout.empty() ? (layout == "q8r16" ? "Q8R16" : "Q4_K_4")
+                                                    : lb_ftype_name(ftype);
     if (out.empty()) {
         const size_t slash = in.rfind('/');
         out =
@@ -425,8 +467,9 @@ int cmd_quantize(const Args &args) {
 
     lb_model *model = open_model(in);
     if (model == nullptr) return 1;
-    const int status = run(r, model, in, {ftype}, {out}, copy);
+    int status = run(r, model, in, {ftype}, {out}, copy);
     lb_model_close(model);
+    if (status == 0 && !layout.empty() && !r.dry_run) status = repack_in_place(out, layout);
     return status;
 }
 

@@ -20,6 +20,7 @@ int cmd_compare(const Args &args);
 int cmd_imatrix(const Args &args);
 int cmd_convert(const Args &args);
 int cmd_generate(const Args &args);
+int cmd_repack(const Args &args);
 
 // Prints "lowbit: error: <message>" to stderr; returns the exit status 1.
 int error(const std::string &message);

@@ -52,6 +52,7 @@ const char *kUsage =
     "  convert SRC OUT.gguf [--outtype T]     a Hugging Face checkpoint (folder, .tar.zst, .zip) to GGUF\n"
     "  compare BASE Q1 [Q2 ...] -f TEXT       size, bpw, PPL, KLD and speed of quantized files side by side\n"
     "  generate MODEL -p PROMPT [options]     continue a prompt\n"
+    "  repack IN OUT --to LAYOUT              matrices into a tiled layout (q8r16, q4_k_4) or back\n"
     "  --version                              print the version\n";
 
 } // namespace
@@ -82,6 +83,7 @@ int main(int argc, char **argv) {
     if (cmd == "imatrix") return cli::cmd_imatrix(args);
     if (cmd == "convert") return cli::cmd_convert(args);
     if (cmd == "generate") return cli::cmd_generate(args);
+    if (cmd == "repack") return cli::cmd_repack(args);
     std::fprintf(stderr, "%s", kUsage);
     return cli::error("unknown command '" + cmd + "'");
 }

@@ -201,6 +201,11 @@ typedef enum lb_type {
     LB_TYPE_NVFP4 = 40,
     LB_TYPE_Q1_0 = 41,
     LB_TYPE_Q2_0 = 42,
+    /* lowbit's extension types: tiled layouts, which only lowbit reads
+     * (docs/formats.md; lb_model_repack() converts them). The blocks of
+     * Q4_K (Q8_0) rows, 4 (16) consecutive rows interleaved. */
+    LB_TYPE_Q4_K_4 = 1024,
+    LB_TYPE_Q8R16 = 1025,
     /* No type: "the default" where an option takes a type, "none" where a
      * function returns one. Stays -1 whatever types are added. */
     LB_TYPE_NONE = -1,
@@ -462,6 +467,26 @@ LB_API uint64_t lb_model_tensor_size(const lb_model *model, size_t i);
  * borrowed); *size receives its byte size if size is not NULL.
  * Errors: LB_E_INVALID_ARG (NULL out, i out of range). */
 LB_API lb_status lb_model_tensor_data(const void **out, uint64_t *size, const lb_model *model, size_t i);
+
+/* --- Tiled layouts -------------------------------------------------------- */
+
+/* Writes the model's file again, atomically, to path (which may be the
+ * model's own), with its matrices in `layout`:
+ *   "q8r16"    every Q8_0 matrix with a multiple of 16 rows as LB_TYPE_Q8R16,
+ *   "q4_k_4"   every Q4_K matrix with a multiple of 4 rows as LB_TYPE_Q4_K_4,
+ *   "standard" every tensor in its standard type (Q8_0, Q4_K).
+ * token_embd.weight stays standard. Every other tensor, every other byte and
+ * every metadata key are kept; the key "lowbit.layout" (a string: the
+ * layout's name) is set when a tensor is tiled, removed otherwise. Lossless:
+ * repacking to "standard" gives back the standard file. Only lowbit reads the
+ * tiled types (docs/formats.md); lowbit's sessions also repack standard files
+ * in memory themselves (LB_SESSION_REPACK). *tensors_tiled (if not NULL)
+ * receives the number of tiled tensors written.
+ * Errors: LB_E_INVALID_ARG (NULL model or path, an unknown layout: the
+ * message lists the names); LB_E_UNSUPPORTED (a split model, a Hugging Face
+ * checkpoint); LB_E_IO. */
+LB_API lb_status lb_model_repack(const lb_model *model, const char *path, const char *layout,
+                                 uint64_t *tensors_tiled);
 
 /* ------------------------------------------------------------------------ */
 /* Quantization jobs                                                        */

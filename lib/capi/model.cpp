@@ -1,6 +1,7 @@
 // lb_model: a GGUF file opened for reading.
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
+#include "model/repack.hpp"
 
 #include <cstring>
 #include <limits>
@@ -81,6 +82,21 @@ lb_status lb_model_open(lb_model **out, const char *path) {
         auto model = std::make_unique<lb_model>();
         model->model = std::make_unique<lb::Model>(path);
         *out = model.release();
+    });
+}
+
+lb_status lb_model_repack(const lb_model *model, const char *path, const char *layout,
+                          uint64_t *tensors_tiled) {
+    return guard([&] {
+        require(model, "lb_model_repack", "model");
+        require(path, "lb_model_repack", "path");
+        require(layout, "lb_model_repack", "layout");
+        lb::formats::Layout l;
+        if (!lb::formats::find_layout(layout, &l))
+            lb::fail(LB_E_INVALID_ARG, "lb_model_repack: unknown layout '%s' (standard, q4_k_4 or q8r16)",
+                     layout);
+        const lb::RepackResult r = lb::write_repacked(*model->model, path, l);
+        if (tensors_tiled != nullptr) *tensors_tiled = r.tensors_tiled;
     });
 }
 

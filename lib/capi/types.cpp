@@ -64,13 +64,16 @@ lb_status lb_type_from_name(lb_type *out, const char *name) {
         require(name, "lb_type_from_name", "name");
         std::string upper(name);
         for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        for (uint32_t id = 0; id < lb::formats::kTypeCount; ++id) {
+        auto match = [&](uint32_t id) {
             const char *n = formats::traits(id).name;
-            if (n != nullptr && upper == n) {
-                *out = static_cast<lb_type>(id);
-                return;
-            }
-        }
+            if (n == nullptr || upper != n) return false;
+            *out = static_cast<lb_type>(id);
+            return true;
+        };
+        for (uint32_t id = 0; id < lb::formats::kTypeCount; ++id)
+            if (match(id)) return;
+        for (uint32_t i = 0; i < lb::formats::kExtensionTypeCount; ++i)
+            if (match(lb::formats::kExtensionTypeFirst + i)) return;
         fail(LB_E_INVALID_ARG, "'%s' is not a tensor type name", name);
     });
 }

@@ -8,9 +8,9 @@ namespace lb::formats {
 namespace {
 
 constexpr LayoutTraits kLayouts[kLayoutCount] = {
-    {.name = "standard", .base = LB_TYPE_F32, .rows = 1, .block = 1},
-    {.name = "q4_k_4", .base = LB_TYPE_Q4_K, .rows = 4, .block = QK_K},
-    {.name = "q8r16", .base = LB_TYPE_Q8_0, .rows = 16, .block = QK8_0},
+    {.name = "standard", .base = LB_TYPE_F32, .rows = 1, .block = 1, .file_type = LB_TYPE_NONE},
+    {.name = "q4_k_4", .base = LB_TYPE_Q4_K, .rows = 4, .block = QK_K, .file_type = LB_TYPE_Q4_K_4},
+    {.name = "q8r16", .base = LB_TYPE_Q8_0, .rows = 16, .block = QK8_0, .file_type = LB_TYPE_Q8R16},
 };
 
 // Calls piece(row_offset, group_offset, bytes) for every run of bytes the
@@ -57,6 +57,21 @@ Layout tiled_layout_of(uint32_t type) {
     for (int i = 1; i < kLayoutCount; ++i)
         if (static_cast<uint32_t>(kLayouts[i].base) == type) return static_cast<Layout>(i);
     return Layout::standard;
+}
+
+Layout layout_of_file_type(uint32_t type) {
+    for (int i = 1; i < kLayoutCount; ++i)
+        if (static_cast<uint32_t>(kLayouts[i].file_type) == type) return static_cast<Layout>(i);
+    return Layout::standard;
+}
+
+bool find_layout(const char *name, Layout *out) {
+    for (int i = 0; i < kLayoutCount; ++i)
+        if (std::strcmp(kLayouts[i].name, name) == 0) {
+            *out = static_cast<Layout>(i);
+            return true;
+        }
+    return false;
 }
 
 void interleave(Layout l, int64_t n, const uint8_t *rows, uint8_t *group) {

@@ -8,6 +8,9 @@
 //   Q8R16  = Q8_0 rows in groups of 16: per block index b, block_q8_0x16.
 //   Q4_K_4 = Q4_K rows in groups of 4: per super-block index b, block_q4_Kx4.
 //
+// In a file, a tiled tensor has the layout's extension type (LB_TYPE_Q8R16,
+// LB_TYPE_Q4_K_4: ids far above ggml's) and the file the key lowbit.layout.
+//
 // A tiled tensor of `rows` rows (a multiple of the group's rows) of n values
 // is rows / group_rows groups, each group being, for b = 0 .. n / block - 1,
 // the interleaved block b of its rows.
@@ -46,16 +49,24 @@ enum class Layout : uint8_t { standard = 0, q4_k_4 = 1, q8r16 = 2 };
 constexpr int kLayoutCount = 3;
 
 struct LayoutTraits {
-    const char *name; // "standard", "q4_k_4", "q8r16"
-    lb_type base;     // the standard type whose blocks are interleaved
-    int64_t rows;     // rows per group (1 for standard)
-    int64_t block;    // values per block of the base type
+    const char *name;  // "standard", "q4_k_4", "q8r16"
+    lb_type base;      // the standard type whose blocks are interleaved
+    int64_t rows;      // rows per group (1 for standard)
+    int64_t block;     // values per block of the base type
+    lb_type file_type; // the extension type a file stores it as (LB_TYPE_NONE for standard)
 };
 
 const LayoutTraits &layout_traits(Layout layout);
 
 // The tiled layout of a standard type, or Layout::standard if it has none.
 Layout tiled_layout_of(uint32_t type);
+
+// The layout a file's tensor type stores (Layout::standard for every type
+// but the extension types).
+Layout layout_of_file_type(uint32_t type);
+
+// A layout by name ("standard", "q4_k_4", "q8r16"); false if there is none.
+bool find_layout(const char *name, Layout *out);
 
 // Rearranges one group: `rows` (layout_traits(l).rows consecutive standard
 // rows of n values, contiguous) into `group` (the same number of bytes), and

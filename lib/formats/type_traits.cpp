@@ -87,10 +87,18 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 42 */ {"Q2_0", 64, 18, true, false, nullptr, nullptr},
 };
 
+// Indexed by type id - kExtensionTypeFirst.
+const TypeTraits kExtensionTraits[kExtensionTypeCount] = {
+    /* 1024 */ {"Q4_K_4", 256, 144, true, false, nullptr, nullptr},
+    /* 1025 */ {"Q8R16", 32, 34, true, false, nullptr, nullptr},
+};
+
 } // namespace
 
 const TypeTraits &traits(uint32_t type) {
-    return type < kTypeCount ? kTraits[type] : kNone;
+    if (type < kTypeCount) return kTraits[type];
+    if (type - kExtensionTypeFirst < kExtensionTypeCount) return kExtensionTraits[type - kExtensionTypeFirst];
+    return kNone;
 }
 
 } // namespace lb::formats

@@ -27,6 +27,13 @@ using VecDotFn = float (*)(int64_t n, const void *w, const void *a);
 // release); some in between were removed from the format.
 constexpr uint32_t kTypeCount = 43;
 
+// lowbit's extension types, far above ggml's ids: the tiled layouts of
+// formats/tiled_layouts.hpp as they are stored in a file (docs/formats.md).
+// Their blocks are the base type's, so the geometry is the base type's; rows
+// depend on each other, so they have no row functions.
+constexpr uint32_t kExtensionTypeFirst = 1024;
+constexpr uint32_t kExtensionTypeCount = 2; // LB_TYPE_Q4_K_4, LB_TYPE_Q8R16
+
 struct TypeTraits {
     const char *name;           // "Q4_0"; nullptr for ids that are not types
     int64_t block_size;         // elements per block; 0 for ids that are not types

@@ -2,6 +2,7 @@
 // count is checked against the bytes that remain before anything is
 // allocated, and every size computation is checked for overflow.
 #include "common/error.hpp"
+#include "formats/tiled_layouts.hpp"
 #include "formats/type_traits.hpp"
 #include "gguf/gguf.hpp"
 
@@ -131,6 +132,15 @@ uint64_t tensor_bytes(const TensorInfo &t, const std::string &path) {
              "%s: tensor '%s' of type %s has %lld elements per row, not a multiple of the block size %lld",
              path.c_str(), t.name.c_str(), tt.name, static_cast<long long>(t.ne[0]),
              static_cast<long long>(tt.block_size));
+    const formats::Layout layout = formats::layout_of_file_type(t.type);
+    if (layout != formats::Layout::standard) {
+        const int64_t group = formats::layout_traits(layout).rows;
+        if (t.n_dims != 2 || t.ne[1] % group != 0)
+            fail(LB_E_FORMAT,
+                 "%s: tensor '%s' of type %s must be a matrix with a multiple of %lld rows (the layout's "
+                 "group)",
+                 path.c_str(), t.name.c_str(), tt.name, static_cast<long long>(group));
+    }
     // n_elements() does not overflow: the reader checked the product.
     const uint64_t blocks = static_cast<uint64_t>(t.n_elements() / tt.block_size);
     if (tt.block_bytes != 0 && blocks > std::numeric_limits<uint64_t>::max() / tt.block_bytes)

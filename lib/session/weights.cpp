@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
+#include "formats/tiled_layouts.hpp"
 #include "formats/type_traits.hpp"
 #include "kernels/dot_kernels.hpp"
 
@@ -30,12 +31,34 @@ class Lookup {
         return *t;
     }
 
-    // The tensor's data, copied to aligned memory if the file placed it at an
-    // address its blocks cannot be read from.
-    const uint8_t *data(const Model::Tensor &t) {
+    // The tensor's data as the file holds it, copied to aligned memory if the
+    // file placed it at an address its blocks cannot be read from.
+    const uint8_t *file_data(const Model::Tensor &t) {
         if (reinterpret_cast<uintptr_t>(t.data) % 4 == 0) return t.data;
         auto copy = std::make_unique<uint8_t[]>(t.info->size);
         std::memcpy(copy.get(), t.data, t.info->size);
+        weights_.copies.push_back(std::move(copy));
+        return weights_.copies.back().get();
+    }
+
+    // The tensor in the standard layout: its type (a tiled extension type's
+    // base type) and its data (for a tiled tensor, an unpacked copy).
+    static lb_type standard_type(const Model::Tensor &t) {
+        const formats::Layout l = formats::layout_of_file_type(t.info->type);
+        return l == formats::Layout::standard ? static_cast<lb_type>(t.info->type)
+                                              : formats::layout_traits(l).base;
+    }
+    const uint8_t *data(const Model::Tensor &t) {
+        const formats::Layout l = formats::layout_of_file_type(t.info->type);
+        if (l == formats::Layout::standard) return file_data(t);
+        const int64_t n = t.info->ne[0], group = formats::layout_traits(l).rows;
+        const size_t group_bytes =
+            formats::row_bytes(formats::layout_traits(l).base, n) * static_cast<size_t>(group);
+        auto copy = std::make_unique<uint8_t[]>(t.info->size);
+        const uint8_t *tiled = file_data(t);
+        for (int64_t g = 0; g < t.info->ne[1] / group; ++g)
+            formats::deinterleave(l, n, tiled + static_cast<size_t>(g) * group_bytes,
+                                  copy.get() + static_cast<size_t>(g) * group_bytes);
         weights_.copies.push_back(std::move(copy));
         return weights_.copies.back().get();
     }
@@ -58,8 +81,8 @@ class Lookup {
         if (i.ne[0] != n_in || i.ne[1] != n_out || i.ne[2] != 1 || i.ne[3] != 1)
             wrong_shape(
                 *t, strformat("[%lld, %lld]", static_cast<long long>(n_in), static_cast<long long>(n_out)));
-        const lb_type type = static_cast<lb_type>(i.type);
-        if (kernels::reference_dot().by_type[i.type].tile == nullptr)
+        const lb_type type = standard_type(*t);
+        if (kernels::reference_dot().by_type[type].tile == nullptr)
             fail(LB_E_UNSUPPORTED, "%s: tensor '%s' has type %s, which lowbit's sessions cannot multiply yet",
                  model_.path().c_str(), name.c_str(), formats::traits(i.type).name);
         Matrix m;
@@ -69,7 +92,13 @@ class Lookup {
                .n = n_in,
                .rows = n_out,
                .data = data(*t),
-               .row_bytes = formats::row_bytes(i.type, n_in)};
+               .row_bytes = formats::row_bytes(type, n_in)};
+        const formats::Layout layout = formats::layout_of_file_type(i.type);
+        if (layout != formats::Layout::standard) { // the file's tiled bytes, for the sets with its kernel
+            m.tiled = m.w;
+            m.tiled.data = file_data(*t);
+            m.tiled.layout = layout;
+        }
         return m;
     }
 
@@ -112,15 +141,16 @@ Weights load_weights(const Model &model, const ModelConfig &c) {
         embd.info->ne[3] != 1)
         l.wrong_shape(embd, strformat("[%d, n_vocab]", c.n_embd));
     const int64_t n_vocab = embd.info->ne[1];
-    if (formats::traits(embd.info->type).dequantize == nullptr)
+    const lb_type embd_type = Lookup::standard_type(embd);
+    if (formats::traits(embd_type).dequantize == nullptr)
         fail(LB_E_UNSUPPORTED, "%s: tensor 'token_embd.weight' has type %s, which lowbit cannot read",
              model.path().c_str(), formats::traits(embd.info->type).name);
     w.token_embd.name = "token_embd.weight";
-    w.token_embd.w = {.type = static_cast<lb_type>(embd.info->type),
+    w.token_embd.w = {.type = embd_type,
                       .n = c.n_embd,
                       .rows = n_vocab,
                       .data = l.data(embd),
-                      .row_bytes = formats::row_bytes(embd.info->type, c.n_embd)};
+                      .row_bytes = formats::row_bytes(embd_type, c.n_embd)};
     w.output = l.matrix("output.weight", c.n_embd, n_vocab, -1, true);
     if (!w.output) w.output = l.matrix("token_embd.weight", c.n_embd, n_vocab, -1); // tied
     w.output_norm = l.vector("output_norm.weight", c.n_embd);

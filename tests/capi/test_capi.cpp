@@ -71,6 +71,42 @@ TEST(CApi, Types) {
     EXPECT_NE(last_error().find("block size"), std::string::npos);
 }
 
+// lowbit's extension types (the tiled layouts): named, the base type's
+// geometry, no row functions (their rows depend on each other).
+TEST(CApi, TiledExtensionTypes) {
+    EXPECT_STREQ(lb_type_name(LB_TYPE_Q8R16), "Q8R16");
+    EXPECT_STREQ(lb_type_name(LB_TYPE_Q4_K_4), "Q4_K_4");
+    EXPECT_EQ(lb_type_name(static_cast<lb_type>(1026)), nullptr);
+    lb_type t;
+    ASSERT_EQ(lb_type_from_name(&t, "q8r16"), LB_OK);
+    EXPECT_EQ(t, LB_TYPE_Q8R16);
+    EXPECT_EQ(lb_type_block_bytes(LB_TYPE_Q8R16), lb_type_block_bytes(LB_TYPE_Q8_0));
+    EXPECT_EQ(lb_type_block_size(LB_TYPE_Q4_K_4), 256);
+    EXPECT_EQ(lb_type_can_quantize(LB_TYPE_Q8R16), 0);
+    EXPECT_EQ(lb_type_can_dequantize(LB_TYPE_Q4_K_4), 0);
+    std::vector<float> x(64, 1.0f);
+    std::vector<uint8_t> q(2 * 34 * 16);
+    EXPECT_NE(lb_quantize_rows(LB_TYPE_Q8R16, x.data(), 1, 64, nullptr, q.data(), q.size()), LB_OK);
+}
+
+TEST(CApi, RepackArgumentsAreChecked) {
+    lb_model *m = nullptr;
+    ASSERT_EQ(lb_model_open(&m, testdata::stories_path().c_str()), LB_OK) << lb_last_error();
+    const testdata::TempDir dir;
+    const std::string out = dir.file("out.gguf");
+    EXPECT_EQ(lb_model_repack(nullptr, out.c_str(), "q8r16", nullptr), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_model_repack(m, nullptr, "q8r16", nullptr), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_model_repack(m, out.c_str(), nullptr, nullptr), LB_E_INVALID_ARG);
+    EXPECT_EQ(lb_model_repack(m, out.c_str(), "q8r32", nullptr), LB_E_INVALID_ARG);
+    EXPECT_NE(last_error().find("q8r32"), std::string::npos) << last_error();
+    // an F32 model has nothing to tile: the same file is written, with no key added
+    uint64_t tiled = 99;
+    ASSERT_EQ(lb_model_repack(m, out.c_str(), "q8r16", &tiled), LB_OK) << lb_last_error();
+    EXPECT_EQ(tiled, 0u);
+    EXPECT_EQ(testdata::read_file(out), testdata::read_file(testdata::stories_path()));
+    lb_model_close(m);
+}
+
 TEST(CApi, RowsRoundTrip) {
     const int64_t rows = 4, cols = 64;
     std::vector<float> x(rows * cols);
