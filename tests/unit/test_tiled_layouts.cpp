@@ -192,33 +192,39 @@ TEST(TiledLayouts, RandomCodeBytesGiveTheExactSum) {
     if (kernels_tested == 0) GTEST_SKIP() << "no kernel set of this CPU has tiled kernels";
 }
 
-// The AVX-512 Q8R16 kernel adds as the reference does (integer block sums,
-// then (isum * d_w) * d_a added block after block), so its products are the
-// reference's to the last bit.
+// The Q8R16 kernels (AVX2, AVX-512) add as the reference does (integer block
+// sums, then (isum * d_w) * d_a added block after block), so their products
+// are the reference's to the last bit.
 TEST(TiledLayouts, Q8R16ProductsAreTheReferenceSums) {
-    const lb::kernels::KernelSet *set = lb::kernels::find("avx512");
-    if (set == nullptr) GTEST_SKIP() << "this CPU does not run the AVX-512 set";
     const int64_t n = 544, rows = 32, tokens = 9;
     const std::vector<float> wx = random_rows(rows, n, 700), ax = random_rows(tokens, n, 701);
     const lb::kernels::WeightKernels &ref = lb::kernels::reference_dot().by_type[LB_TYPE_Q8_0];
     const std::vector<uint8_t> w = quantize_weights(LB_TYPE_Q8_0, wx, n),
                                tiled = interleave_all(Layout::q8r16, n, w), a = activations(ref, ax, n);
     const size_t w_row = lb::formats::row_bytes(LB_TYPE_Q8_0, n), a_row = ref.activation_row_bytes(n);
-    std::vector<float> y(static_cast<size_t>(rows * tokens));
-    set->dot().tiled[static_cast<int>(Layout::q8r16)]({.n = n,
-                                                       .w = tiled.data(),
-                                                       .w_stride = 16 * w_row,
-                                                       .n_rows = rows,
-                                                       .a = a.data(),
-                                                       .a_stride = a_row,
-                                                       .n_tokens = tokens,
-                                                       .out = y.data(),
-                                                       .out_stride = rows});
-    for (int64_t t = 0; t < tokens; ++t)
-        for (int64_t r = 0; r < rows; ++r)
-            ASSERT_EQ(y[static_cast<size_t>(t * rows + r)],
-                      ref.dot(n, w.data() + r * w_row, a.data() + t * a_row))
-                << "row " << r << ", token " << t;
+    int kernels_tested = 0;
+    for (int s = 0; s < lb::kernels::set_count(); ++s) {
+        const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
+        if (set == nullptr || set->dot().tiled[static_cast<int>(Layout::q8r16)] == nullptr) continue;
+        ++kernels_tested;
+        SCOPED_TRACE(std::string("kernels ") + set->name);
+        std::vector<float> y(static_cast<size_t>(rows * tokens));
+        set->dot().tiled[static_cast<int>(Layout::q8r16)]({.n = n,
+                                                           .w = tiled.data(),
+                                                           .w_stride = 16 * w_row,
+                                                           .n_rows = rows,
+                                                           .a = a.data(),
+                                                           .a_stride = a_row,
+                                                           .n_tokens = tokens,
+                                                           .out = y.data(),
+                                                           .out_stride = rows});
+        for (int64_t t = 0; t < tokens; ++t)
+            for (int64_t r = 0; r < rows; ++r)
+                ASSERT_EQ(y[static_cast<size_t>(t * rows + r)],
+                          ref.dot(n, w.data() + r * w_row, a.data() + t * a_row))
+                    << "row " << r << ", token " << t;
+    }
+    if (kernels_tested == 0) GTEST_SKIP() << "no kernel set of this CPU has a Q8R16 kernel";
 }
 
 } // namespace
