@@ -43,6 +43,9 @@ TYPES = {
     27: ("I64", 1, 8),
     28: ("F64", 1, 8),
     30: ("BF16", 1, 2),
+    # lowbit's extension types (docs/formats.md): the tiled layouts
+    1024: ("Q4_K_4", 256, 144),
+    1025: ("Q8R16", 32, 34),
 }
 TYPE_IDS = {name: type_id for type_id, (name, _, _) in TYPES.items()}
 

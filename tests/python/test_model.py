@@ -265,3 +265,43 @@ def test_warnings_for_what_ggml_accepts(model_path, tmp_path):
     assert str(path) in warning and "test.flag" in warning and "74" in warning
     with lowbit.Model(model_path) as model:
         assert model.warnings == []
+
+
+def q8r16_from_standard(raw, rows, n):
+    """docs/formats.md's Q8R16 bytes of a standard Q8_0 tensor, by numpy."""
+    nb = n // 32
+    blocks = np.frombuffer(raw, dtype=np.uint8).reshape(rows // 16, 16, nb, 34)
+    d = blocks[:, :, :, :2].transpose(0, 2, 1, 3).reshape(rows // 16, nb, 32)
+    qs = blocks[:, :, :, 2:].reshape(rows // 16, 16, nb, 8, 4).transpose(0, 2, 3, 1, 4)
+    return np.concatenate([d, qs.reshape(rows // 16, nb, 512)], axis=2).tobytes()
+
+
+def test_repack_writes_the_documented_layout_and_back(tmp_path):
+    f16, q8, tiled, back = (tmp_path / name for name in ("f16.gguf", "q8.gguf", "q8r16.gguf", "back.gguf"))
+    lowbit.synth_model(f16, n_layer=1)
+    lowbit.quantize(f16, q8, "Q8_0")
+    with lowbit.Model(q8) as model:
+        n_tiled = model.repack(tiled, "q8r16")
+    standard, packed = read_gguf(q8), read_gguf(tiled)
+    assert packed.metadata["lowbit.layout"] == "q8r16"
+    assert "lowbit.layout" not in standard.metadata
+    raw_std, raw_tiled = q8.read_bytes(), tiled.read_bytes()
+    count = 0
+    for s, t in zip(standard.tensors, packed.tensors):
+        assert s.name == t.name and s.dims == t.dims and s.nbytes == t.nbytes
+        data_s = raw_std[s.offset : s.offset + s.nbytes]
+        data_t = raw_tiled[t.offset : t.offset + t.nbytes]
+        if s.type == "Q8_0" and len(s.dims) == 2 and s.dims[1] % 16 == 0 and s.name != "token_embd.weight":
+            assert t.type == "Q8R16", s.name
+            assert data_t == q8r16_from_standard(data_s, s.dims[1], s.dims[0]), s.name
+            count += 1
+        else:
+            assert t.type == s.type, s.name
+            assert data_t == data_s, s.name
+    assert n_tiled == count > 0
+    with lowbit.Model(tiled) as model:
+        assert model.tensor("blk.0.attn_q.weight").type == "Q8R16"
+        assert model.repack(back, "standard") == 0
+        with pytest.raises(lowbit.InvalidArgumentError, match="q9"):
+            model.repack(back, "q9")
+    assert back.read_bytes() == raw_std

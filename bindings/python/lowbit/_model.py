@@ -277,6 +277,18 @@ class Model:
         check(status)
         return self._tensor_list()[index]
 
+    def repack(self, path, layout):
+        """Writes the model's file again to ``path`` (atomically; it may be the
+        model's own) with its matrices in ``layout``: ``"q8r16"`` (Q8_0 matrices
+        with a multiple of 16 rows as lowbit's Q8R16), ``"q4_k_4"`` (Q4_K, 4
+        rows) or ``"standard"`` (every tensor in its GGUF type). Lossless both
+        ways; only lowbit reads the tiled types (docs/formats.md). Returns the
+        number of tiled tensors written. InvalidArgumentError for an unknown
+        layout, UnsupportedError for a split model or a checkpoint."""
+        status, tiled = _c.lb_model_repack(self._pointer(), os.fsdecode(os.fspath(path)), layout)
+        check(status)
+        return tiled
+
     def __len__(self):
         """The number of tensors."""
         return _c.lb_model_tensor_count(self._pointer())
