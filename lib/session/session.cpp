@@ -59,7 +59,9 @@ void Session::eval_step(const int32_t *tokens, size_t n, const uint8_t *want) {
     n_logits_ = 0;
     const kernels::KernelSet &k = kernels != nullptr ? *kernels : kernels::active();
     if (params.repack)
-        repack_for(weights_, k.dot(), threads());
+        repack_for(weights_, k.dot(), threads(), [this](const uint8_t *p, size_t bytes) {
+            for (size_t i = 0; i < model_.shard_count(); ++i) model_.mapping(i).release(p, bytes);
+        });
     else if (!weights_.repacked.empty())
         drop_repacked(weights_);
     const MatmulObserver observe = [&](const Matrix &m, const float *rows, int64_t n_rows) {

@@ -183,7 +183,8 @@ Weights load_weights(const Model &model, const ModelConfig &c) {
 
 namespace {
 
-void repack(Matrix &m, const kernels::DotKernels &dot, int n_threads, Weights &weights) {
+void repack(Matrix &m, const kernels::DotKernels &dot, int n_threads, Weights &weights,
+            const std::function<void(const uint8_t *, size_t)> &release) {
     const formats::Layout layout = formats::tiled_layout_of(m.w.type);
     if (!m || m.tiled.data != nullptr || layout == formats::Layout::standard ||
         dot.tiled[static_cast<int>(layout)] == nullptr)
@@ -202,6 +203,7 @@ void repack(Matrix &m, const kernels::DotKernels &dot, int n_threads, Weights &w
     m.tiled.data = out;
     m.tiled.layout = layout;
     weights.repacked.push_back(std::move(copy));
+    release(m.w.data, group_bytes * static_cast<size_t>(m.w.rows / group));
 }
 
 template <typename Fn> void each_matrix(Weights &w, Fn &&fn) {
@@ -212,8 +214,9 @@ template <typename Fn> void each_matrix(Weights &w, Fn &&fn) {
 
 } // namespace
 
-void repack_for(Weights &w, const kernels::DotKernels &dot, int n_threads) {
-    each_matrix(w, [&](Matrix &m) { repack(m, dot, n_threads, w); });
+void repack_for(Weights &w, const kernels::DotKernels &dot, int n_threads,
+                const std::function<void(const uint8_t *, size_t)> &release) {
+    each_matrix(w, [&](Matrix &m) { repack(m, dot, n_threads, w, release); });
 }
 
 void drop_repacked(Weights &w) {

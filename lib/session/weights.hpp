@@ -8,6 +8,7 @@
 #include "model/model.hpp"
 #include "session/model_config.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,7 +49,10 @@ Weights load_weights(const Model &model, const ModelConfig &config);
 // Gives every matrix whose type has a tiled layout (formats/tiled_layouts.hpp)
 // that `dot` multiplies, and whose row count is a multiple of the layout's
 // group, its tiled copy (Matrix::tiled), once; n_threads share the work.
-void repack_for(Weights &weights, const kernels::DotKernels &dot, int n_threads);
+// release(data, bytes) is called on each matrix copied (the model releases
+// the file's pages: the forward pass reads the copy).
+void repack_for(Weights &weights, const kernels::DotKernels &dot, int n_threads,
+                const std::function<void(const uint8_t *, size_t)> &release);
 
 // Drops every tiled copy: the matrices are multiplied as the file holds them.
 void drop_repacked(Weights &weights);
