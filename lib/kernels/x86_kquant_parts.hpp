@@ -6,6 +6,7 @@
 #include "common/isa.hpp"
 
 #include <cstdint>
+#include <cstring>
 // as in x86_avx512/dot_avx512.cpp: GCC 12's AVX-512 headers warn about their
 // own "undefined" vectors; silenced for the header only
 #if defined(__GNUC__) && !defined(__clang__)
@@ -20,6 +21,37 @@
 
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {
+
+// Q4_K / Q5_K: the eight 6-bit scales (bytes 0..7) and the eight 6-bit mins
+// (bytes 8..15) of a 12-byte packing (formats/kquant_scales.hpp), four at a
+// time in 32-bit words, without branches: scale j < 4 and min j < 4 are the
+// low 6 bits of bytes j and j + 4; scale and min j >= 4 take their low 4 bits
+// from the low and high nibble of byte j + 4 and their high 2 bits from the
+// top of bytes j - 4 and j.
+inline __m128i scales_mins_k4(const uint8_t *scales) {
+    uint32_t w[3];
+    std::memcpy(w, scales, 12);
+    const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, top2 = 0x03030303;
+    const uint32_t sc_lo = w[0] & low6, m_lo = w[1] & low6;
+    const uint32_t sc_hi = (w[2] & low4) | (((w[0] >> 6) & top2) << 4);
+    const uint32_t m_hi = ((w[2] >> 4) & low4) | (((w[1] >> 6) & top2) << 4);
+    return _mm_set_epi32(static_cast<int>(m_hi), static_cast<int>(m_lo), static_cast<int>(sc_hi),
+                         static_cast<int>(sc_lo));
+}
+
+// sum_s mins[s] * (bsums[2s] + bsums[2s + 1]) of a Q8_K block, spread over
+// four 32-bit lanes (the pair sums fit in 16 bits: |bsum| <= 16 x 128)
+inline __m128i mins_dot_k4(const int16_t *bsums, __m128i scales_mins) {
+    const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(bsums)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i *>(bsums + 8)));
+    return _mm_madd_epi16(pairs, _mm_cvtepu8_epi16(_mm_srli_si128(scales_mins, 8)));
+}
+
+inline float hsum_ps128(__m128 v) {
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_add_ss(v, _mm_movehdup_ps(v));
+    return _mm_cvtss_f32(v);
+}
 
 // mins[k / 2] for the 16 groups of 16 values whose block sums Q8_K keeps
 inline __m256i mins_by_group(const int *m) {

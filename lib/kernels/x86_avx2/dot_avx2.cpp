@@ -184,8 +184,8 @@ template <bool Q5, int J>
 void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
     __m256 acc[J];
-    float acc_min[J];
-    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_min[j] = 0.0f;
+    __m128 acc_min[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_min[j] = _mm_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *qs, *scales, *qh = nullptr;
         uint16_t dh, dminh;
@@ -196,8 +196,8 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
             const block_q4_K &x = reinterpret_cast<const block_q4_K *>(w)[b];
             qs = x.qs, scales = x.scales, dh = x.d, dminh = x.dmin;
         }
-        int sc[8], m[8];
-        formats::unpack_scales_mins_k4(scales, sc, m);
+        const __m128i scales_mins = scales_mins_k4(scales);
+        const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scales_mins));
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
         __m256i total[J];
@@ -214,21 +214,22 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
                     levels, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, s), one), 4));
             // the scale as a 16-bit factor of madd (the byte products fit in
             // 16 bits: levels < 32, |q8| <= 128)
-            const __m256i scale = _mm256_set1_epi16(static_cast<int16_t>(sc[s]));
+            const __m256i scale =
+                _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * s)));
             for (int j = 0; j < J; ++j) {
                 const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * s));
                 total[j] =
                     _mm256_add_epi32(total[j], _mm256_madd_epi16(_mm256_maddubs_epi16(levels, q8), scale));
             }
         }
-        const __m256i mins16 = mins_by_group(m);
         const float dw = half(dh), dminw = half(dminh);
         for (int j = 0; j < J; ++j) {
             acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);
-            acc_min[j] += dminw * y[j]->d * static_cast<float>(bsums_dot(y[j]->bsums, mins16));
+            acc_min[j] = _mm_fmadd_ps(_mm_set1_ps(dminw * y[j]->d),
+                                      _mm_cvtepi32_ps(mins_dot_k4(y[j]->bsums, scales_mins)), acc_min[j]);
         }
     }
-    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - hsum_ps128(acc_min[j]);
 }
 
 template <bool Q5> void tile_q45_K(const MatmulTile &t) {

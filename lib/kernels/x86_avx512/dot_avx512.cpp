@@ -238,12 +238,6 @@ void tile_q5_1(const MatmulTile &t) {
 // (VNNI's vpdpwssd). Each lane's sum stays below 2^24, so its float is exact;
 // per super-block it is scaled by dw * dy and added, as in the AVX2 set.
 
-// s0 in the 16-bit lanes 0..15, s1 in 16..31
-inline __m512i pair16(int s0, int s1) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<int16_t>(s0))),
-                              _mm256_set1_epi16(static_cast<int16_t>(s1)), 1);
-}
-
 // the 64 bytes at p (256-bit halves: p, p + 32)
 inline __m512i load64(const void *p) {
     return _mm512_loadu_si512(p);
@@ -253,8 +247,8 @@ template <bool Q5, int J>
 void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const __m512i low = _mm512_set1_epi8(0x0f), one = _mm512_set1_epi8(1);
     __m512 acc[J];
-    float acc_min[J];
-    for (int j = 0; j < J; ++j) acc[j] = _mm512_setzero_ps(), acc_min[j] = 0.0f;
+    __m128 acc_min[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm512_setzero_ps(), acc_min[j] = _mm_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *qs, *scales, *qh = nullptr;
         uint16_t dh, dminh;
@@ -265,8 +259,8 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
             const formats::block_q4_K &x = reinterpret_cast<const formats::block_q4_K *>(w)[b];
             qs = x.qs, scales = x.scales, dh = x.d, dminh = x.dmin;
         }
-        int sc[8], m[8];
-        formats::unpack_scales_mins_k4(scales, sc, m);
+        const __m128i scales_mins = scales_mins_k4(scales);
+        const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(scales_mins));
         const formats::block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const formats::block_q8_K *>(ar[j]) + b;
         __m512i total[J];
@@ -283,19 +277,23 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
                                                      _mm256_srli_epi16(hbits, 2 * p + 1), 1);
                 levels = _mm512_or_si512(levels, _mm512_slli_epi16(_mm512_and_si512(h, one), 4));
             }
-            const __m512i scale = pair16(sc[2 * p], sc[2 * p + 1]);
+            // scale 2p in the low 256 bits, 2p + 1 in the high ones
+            const __m512i scale = _mm512_shuffle_epi8(
+                sc16, _mm512_inserti64x4(
+                          _mm512_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * p))),
+                          _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * p + 1))), 1));
             for (int j = 0; j < J; ++j)
                 total[j] = _mm512_dpwssd_epi32(
                     total[j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
         }
-        const __m256i mins16 = mins_by_group(m);
         const float dw = half(dh), dminw = half(dminh);
         for (int j = 0; j < J; ++j) {
             acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(dw * y[j]->d), _mm512_cvtepi32_ps(total[j]), acc[j]);
-            acc_min[j] += dminw * y[j]->d * static_cast<float>(bsums_dot(y[j]->bsums, mins16));
+            acc_min[j] = _mm_fmadd_ps(_mm_set1_ps(dminw * y[j]->d),
+                                      _mm_cvtepi32_ps(mins_dot_k4(y[j]->bsums, scales_mins)), acc_min[j]);
         }
     }
-    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - hsum_ps128(acc_min[j]);
 }
 
 template <bool Q5> void tile_q45_K(const MatmulTile &t) {
