@@ -4,7 +4,8 @@
 // each vpdpbusd multiplies every row of the group with one broadcast piece of
 // an activation row, and no sum crosses rows until a row is done.
 //
-// Compiled without contraction of multiplies and adds. For Q8R16 each lane
+// Compiled without contraction of multiplies and adds (Q4_K_4 asks for its
+// fused ones by name). For Q8R16 each lane
 // computes its row's sum as the scalar reference does (integer block sums,
 // then sum += (float)isum * d_w * d_a block after block), so the products
 // equal the reference's exactly. For Q4_K_4 the integer sums are exact and
@@ -12,8 +13,8 @@
 #include "kernels/x86_avx512/tiled_avx512.hpp"
 
 #include "formats/blocks.hpp"
-#include "formats/kquant_scales.hpp"
 #include "formats/tiled_layouts.hpp"
+#include "kernels/x86_kquant_parts.hpp"
 
 #include <cstring>
 #include <vector>
@@ -94,21 +95,19 @@ void sub_block_sums(const block_q8_K *a, int64_t n_blocks, int16_t *sums) {
             sums[b * 8 + s] = static_cast<int16_t>(a[b].bsums[2 * s] + a[b].bsums[2 * s + 1]);
 }
 
-// The 32-bit value of row i in the four 32-bit lanes of 128-bit lane i.
-inline __m512i per_row(const int32_t *v) {
-    const __m512i idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-    return _mm512_permutexvar_epi32(
-        idx, _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i *>(v))));
-}
+// The binary16 value of row i, widened, in the four 32-bit lanes of 128-bit
+// lane i.
 inline __m512 per_row(const uint16_t *halves) {
     const __m128 f = _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(halves)));
-    return _mm512_castsi512_ps(per_row(reinterpret_cast<const int32_t *>(&f)));
+    return _mm512_permutexvar_ps(_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0),
+                                 _mm512_castps128_ps512(f));
 }
 
 // sums[j] = the dot products of the 4 rows of g with token j, in lanes 0..3,
 // for J tokens. Per super-block and token, in lane-wise int32 (four lanes per
-// row): the sub-block sums of codes x activations by vpdpbusd, times the
-// sub-block scales; the mins times the activation sums by vpmaddwd. The
+// row): the sub-block sums of codes x activations by vpdpbusd, packed to 16
+// bits and multiplied by the sub-block scales by vpdpwssd; the mins times the
+// activation sums by vpmaddwd. The
 // float sum of each row is kept in its four lanes and added up at the end.
 template <int J>
 void q4_k_4_pass(int64_t n_blocks, const block_q4_Kx4 *g, const block_q8_K *const *a,
@@ -118,18 +117,14 @@ void q4_k_4_pass(int64_t n_blocks, const block_q4_Kx4 *g, const block_q8_K *cons
     for (int j = 0; j < J; ++j) acc[j] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
         const block_q4_Kx4 &x = g[b];
-        // scale s of row i at sc[s][i]; the mins as 16-bit values, row i's
-        // eight in 128-bit lane i
-        alignas(64) int32_t sc[8][4];
-        alignas(64) int16_t mins[32];
-        for (int i = 0; i < 4; ++i) {
-            int s8[8], m8[8];
-            formats::unpack_scales_mins_k4(x.scales + 12 * i, s8, m8);
-            for (int s = 0; s < 8; ++s) {
-                sc[s][i] = s8[s];
-                mins[8 * i + s] = static_cast<int16_t>(m8[s]);
-            }
-        }
+        // row i's eight scales (bytes 0..7) and mins (8..15) in 128-bit lane i;
+        // the mins as 16-bit values, row i's eight in lane i
+        const __m512i sm = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_set_m128i(scales_mins_k4(x.scales + 12), scales_mins_k4(x.scales))),
+            _mm256_set_m128i(scales_mins_k4(x.scales + 36), scales_mins_k4(x.scales + 24)), 1);
+        const __m512i m =
+            _mm512_shuffle_epi8(sm, _mm512_broadcast_i32x4(_mm_set_epi8(-1, 15, -1, 14, -1, 13, -1, 12, -1,
+                                                                        11, -1, 10, -1, 9, -1, 8)));
         __m512i total[J];
         for (int j = 0; j < J; ++j) total[j] = _mm512_setzero_si512();
         for (int c = 0; c < 8; c += 2) { // chunks c, c + 1: sub-blocks c (low nibbles) and c + 1 (high)
@@ -138,7 +133,13 @@ void q4_k_4_pass(int64_t n_blocks, const block_q4_Kx4 *g, const block_q8_K *cons
             const __m512i lo0 = _mm512_and_si512(w0, low4), lo1 = _mm512_and_si512(w1, low4);
             const __m512i hi0 = _mm512_and_si512(_mm512_srli_epi16(w0, 4), low4),
                           hi1 = _mm512_and_si512(_mm512_srli_epi16(w1, 4), low4);
-            const __m512i sc_lo = per_row(sc[c]), sc_hi = per_row(sc[c + 1]);
+            // per 128-bit lane (row i): scale c of row i in 16-bit lanes 0..3,
+            // scale c + 1 in 4..7 (as _mm512_packs_epi32 places the sums below)
+            const __m512i scale = _mm512_shuffle_epi8(
+                sm, _mm512_broadcast_i32x4(_mm_set_epi8(
+                        -1, static_cast<char>(c + 1), -1, static_cast<char>(c + 1), -1,
+                        static_cast<char>(c + 1), -1, static_cast<char>(c + 1), -1, static_cast<char>(c), -1,
+                        static_cast<char>(c), -1, static_cast<char>(c), -1, static_cast<char>(c))));
             for (int j = 0; j < J; ++j) {
                 const int8_t *q = a[j][b].qs + 32 * c; // the 64 activations of chunks c, c + 1
                 auto piece = [q](int off) {
@@ -149,19 +150,18 @@ void q4_k_4_pass(int64_t n_blocks, const block_q4_Kx4 *g, const block_q8_K *cons
                 plo = _mm512_dpbusd_epi32(plo, lo1, piece(16));
                 __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi0, piece(32));
                 phi = _mm512_dpbusd_epi32(phi, hi1, piece(48));
-                total[j] = _mm512_add_epi32(total[j], _mm512_add_epi32(_mm512_mullo_epi32(plo, sc_lo),
-                                                                       _mm512_mullo_epi32(phi, sc_hi)));
+                // the sums fit in 16 bits (2 x 4 products of at most 15 x 128)
+                total[j] = _mm512_dpwssd_epi32(total[j], _mm512_packs_epi32(plo, phi), scale);
             }
         }
-        const __m512i m = _mm512_load_si512(mins);
         const __m512 d = per_row(x.d), dmin = per_row(x.dmin);
         for (int j = 0; j < J; ++j) {
             const __m512i pairs = _mm512_broadcast_i32x4(
                 _mm_loadu_si128(reinterpret_cast<const __m128i *>(pair_sums[j] + 8 * b)));
             const __m512i mm = _mm512_madd_epi16(m, pairs);
             const __m512 da = _mm512_set1_ps(a[j][b].d);
-            acc[j] = _mm512_add_ps(acc[j], _mm512_mul_ps(_mm512_cvtepi32_ps(total[j]), _mm512_mul_ps(d, da)));
-            acc[j] = _mm512_sub_ps(acc[j], _mm512_mul_ps(_mm512_cvtepi32_ps(mm), _mm512_mul_ps(dmin, da)));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[j]), _mm512_mul_ps(d, da), acc[j]);
+            acc[j] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mm), _mm512_mul_ps(dmin, da), acc[j]);
         }
     }
     for (int j = 0; j < J; ++j) {
