@@ -9,6 +9,7 @@
 #include "common/isa.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace lb::formats {
 inline namespace LOWBIT_ISA {
@@ -37,6 +38,23 @@ inline void unpack_scale_min_k4(const uint8_t *scales, int j, int *sc, int *m) {
 inline int q3_K_scale(const uint8_t *scales, int j) {
     return (((scales[j % 8] >> (j < 8 ? 0 : 4)) & 0x0f) | (((scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) -
            32;
+}
+
+// All sixteen Q3_K scales minus 32, four at a time in 32-bit words (the dot
+// kernels' unpacking, without branches): out[j] = q3_K_scale(scales, j).
+inline void q3_K_scales(const uint8_t *scales, int8_t *out) {
+    uint32_t w[3];
+    std::memcpy(w, scales, 12);
+    const uint32_t low4 = 0x0f0f0f0f, two = 0x03030303;
+    const uint32_t words[4] = {
+        (w[0] & low4) | ((w[2] & two) << 4),
+        (w[1] & low4) | (((w[2] >> 2) & two) << 4),
+        ((w[0] >> 4) & low4) | (((w[2] >> 4) & two) << 4),
+        ((w[1] >> 4) & low4) | (((w[2] >> 6) & two) << 4),
+    };
+    uint8_t bytes[16];
+    std::memcpy(bytes, words, 16);
+    for (int j = 0; j < 16; ++j) out[j] = static_cast<int8_t>(bytes[j] - 32);
 }
 
 // all eight scales and mins at once (the dot kernels' unpacking)

@@ -67,6 +67,12 @@ inline int hsum_i32(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
+// the 16 int16 block sums of a Q8_K block times 16 int16 factors, in pairs
+// (eight 32-bit lanes)
+inline __m256i bsums_madd(const int16_t *bsums, __m256i factors) {
+    return _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bsums)), factors);
+}
+
 // the 16 int16 block sums of a Q8_K block times 16 int16 factors, summed
 inline int bsums_dot(const int16_t *bsums, __m256i factors) {
     return hsum_i32(_mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(bsums)), factors));

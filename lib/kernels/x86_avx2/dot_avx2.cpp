@@ -240,30 +240,44 @@ template <bool Q5> void tile_q45_K(const MatmulTile &t) {
 // Levels (h, g) of a super-block: values 128h + 32g + l, l < 32, from two
 // bits of qs[32h + l] at 2g; their groups of 16 are 8h + 2g and 8h + 2g + 1.
 
-// s0 in the 16-bit lanes 0..7, s1 in 8..15: the two groups' factors for madd
-inline __m256i group_pair16(int s0, int s1) {
-    return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s1)),
-                            _mm_set1_epi16(static_cast<int16_t>(s0)));
+// The factors of groups 8h + 2g (16-bit lanes 0..7) and 8h + 2g + 1 (lanes
+// 8..15) for madd, from the 16-bit factors of groups 8h .. 8h + 7 in both
+// 128-bit lanes of `eight`.
+inline __m256i group_pair16(__m256i eight, int g) {
+    return _mm256_shuffle_epi8(
+        eight, _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * g + 1))),
+                                _mm_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * g)))));
 }
+
+// The 16 group factors (16-bit) as the groups 0..7 and 8..15, each in both
+// 128-bit lanes.
+struct GroupFactors {
+    __m256i all, half[2];
+    explicit GroupFactors(__m256i factors16)
+        : all(factors16), half{_mm256_permute2x128_si256(factors16, factors16, 0x00),
+                               _mm256_permute2x128_si256(factors16, factors16, 0x11)} {}
+};
 
 // Q2_K: level (0..3) * d * (scale & 15) - dmin * (scale >> 4), per group.
 template <int J> void q2_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const __m256i three = _mm256_set1_epi8(3);
-    __m256 acc[J];
-    float acc_min[J];
-    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_min[j] = 0.0f;
+    __m256 acc[J], acc_min[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_min[j] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const formats::block_q2_K &x = reinterpret_cast<const formats::block_q2_K *>(w)[b];
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales));
+        const GroupFactors scales(_mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0f))));
+        const __m256i mins16 = _mm256_cvtepu8_epi16(
+            _mm_srli_epi16(_mm_and_si128(packed, _mm_set1_epi8(static_cast<char>(0xf0))), 4));
         __m256i total[J];
         for (int j = 0; j < J; ++j) total[j] = _mm256_setzero_si256();
         for (int h = 0; h < 2; ++h) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs + 32 * h));
             for (int g = 0; g < 4; ++g) {
                 const __m256i levels = _mm256_and_si256(_mm256_srli_epi16(q, 2 * g), three);
-                const int k = 8 * h + 2 * g;
-                const __m256i scale = group_pair16(x.scales[k] & 0x0f, x.scales[k + 1] & 0x0f);
+                const __m256i scale = group_pair16(scales.half[h], g);
                 for (int j = 0; j < J; ++j) {
                     const __m256i q8 =
                         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 128 * h + 32 * g));
@@ -272,17 +286,14 @@ template <int J> void q2_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
                 }
             }
         }
-        const __m256i mins16 = _mm256_cvtepu8_epi16(
-            _mm_srli_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)),
-                                         _mm_set1_epi8(static_cast<char>(0xf0))),
-                           4));
         const float dw = half(x.d), dminw = half(x.dmin);
         for (int j = 0; j < J; ++j) {
             acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);
-            acc_min[j] += dminw * y[j]->d * static_cast<float>(bsums_dot(y[j]->bsums, mins16));
+            acc_min[j] = _mm256_fmadd_ps(_mm256_set1_ps(dminw * y[j]->d),
+                                         _mm256_cvtepi32_ps(bsums_madd(y[j]->bsums, mins16)), acc_min[j]);
         }
     }
-    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_min[j];
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - hsum(acc_min[j]);
 }
 
 void tile_q2_K(const MatmulTile &t) {
@@ -294,13 +305,14 @@ void tile_q2_K(const MatmulTile &t) {
 // taken back through Q8_K's block sums: 4 * sum(scale * bsum).
 template <int J> void q3_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
-    __m256 acc[J];
-    float acc_offset[J];
-    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_offset[j] = 0.0f;
+    __m256 acc[J], acc_offset[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_offset[j] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const formats::block_q3_K &x = reinterpret_cast<const formats::block_q3_K *>(w)[b];
-        int16_t sc[16];
-        for (int k = 0; k < 16; ++k) sc[k] = static_cast<int16_t>(formats::q3_K_scale(x.scales, k));
+        int8_t sc[16];
+        formats::q3_K_scales(x.scales, sc);
+        const GroupFactors scales(
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(sc))));
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
         __m256i total[J];
@@ -312,8 +324,7 @@ template <int J> void q3_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
                 const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hmask, 4 * h + g), one);
                 const __m256i levels = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * g), three),
                                                        _mm256_slli_epi16(high, 2));
-                const int k = 8 * h + 2 * g;
-                const __m256i scale = group_pair16(sc[k], sc[k + 1]);
+                const __m256i scale = group_pair16(scales.half[h], g);
                 for (int j = 0; j < J; ++j) {
                     const __m256i q8 =
                         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 128 * h + 32 * g));
@@ -322,14 +333,15 @@ template <int J> void q3_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
                 }
             }
         }
-        const __m256i scales16 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sc));
         const float dw = half(x.d);
         for (int j = 0; j < J; ++j) {
             acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);
-            acc_offset[j] += dw * y[j]->d * static_cast<float>(4 * bsums_dot(y[j]->bsums, scales16));
+            acc_offset[j] =
+                _mm256_fmadd_ps(_mm256_set1_ps(4 * dw * y[j]->d),
+                                _mm256_cvtepi32_ps(bsums_madd(y[j]->bsums, scales.all)), acc_offset[j]);
         }
     }
-    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - acc_offset[j];
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - hsum(acc_offset[j]);
 }
 
 void tile_q3_K(const MatmulTile &t) {
