@@ -41,7 +41,8 @@ inline int q3_K_scale(const uint8_t *scales, int j) {
 }
 
 // All sixteen Q3_K scales minus 32, four at a time in 32-bit words (the dot
-// kernels' unpacking, without branches): out[j] = q3_K_scale(scales, j).
+// kernels' unpacking, without branches; a little-endian host):
+// out[j] = q3_K_scale(scales, j).
 inline void q3_K_scales(const uint8_t *scales, int8_t *out) {
     uint32_t w[3];
     std::memcpy(w, scales, 12);
@@ -57,9 +58,30 @@ inline void q3_K_scales(const uint8_t *scales, int8_t *out) {
     for (int j = 0; j < 16; ++j) out[j] = static_cast<int8_t>(bytes[j] - 32);
 }
 
-// all eight scales and mins at once (the dot kernels' unpacking)
+// The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K /
+// Q5_K packing, four at a time in 32-bit words, without branches (the dot
+// kernels' unpacking; a little-endian host): scale and min j < 4 are the low
+// 6 bits of bytes j and j + 4; scale and min j >= 4 take their low 4 bits from
+// the low and high nibble of byte j + 4 and their high 2 bits from the top of
+// bytes j - 4 and j.
+inline void scales_mins_k4(const uint8_t *scales, uint8_t *out) {
+    uint32_t w[3];
+    std::memcpy(w, scales, 12);
+    const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, top2 = 0x03030303;
+    const uint32_t words[4] = {
+        w[0] & low6,
+        (w[2] & low4) | (((w[0] >> 6) & top2) << 4),
+        w[1] & low6,
+        ((w[2] >> 4) & low4) | (((w[1] >> 6) & top2) << 4),
+    };
+    std::memcpy(out, words, 16);
+}
+
+// all eight scales and mins at once, as ints
 inline void unpack_scales_mins_k4(const uint8_t *scales, int *sc, int *m) {
-    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(scales, j, &sc[j], &m[j]);
+    uint8_t b[16];
+    scales_mins_k4(scales, b);
+    for (int j = 0; j < 8; ++j) sc[j] = b[j], m[j] = b[8 + j];
 }
 
 } // namespace LOWBIT_ISA

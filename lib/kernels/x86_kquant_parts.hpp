@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/isa.hpp"
+#include "formats/kquant_scales.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -22,21 +23,12 @@
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {
 
-// Q4_K / Q5_K: the eight 6-bit scales (bytes 0..7) and the eight 6-bit mins
-// (bytes 8..15) of a 12-byte packing (formats/kquant_scales.hpp), four at a
-// time in 32-bit words, without branches: scale j < 4 and min j < 4 are the
-// low 6 bits of bytes j and j + 4; scale and min j >= 4 take their low 4 bits
-// from the low and high nibble of byte j + 4 and their high 2 bits from the
-// top of bytes j - 4 and j.
+// Q4_K / Q5_K: the eight scales (bytes 0..7) and mins (bytes 8..15) of a
+// packing (formats::scales_mins_k4) in a vector
 inline __m128i scales_mins_k4(const uint8_t *scales) {
-    uint32_t w[3];
-    std::memcpy(w, scales, 12);
-    const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, top2 = 0x03030303;
-    const uint32_t sc_lo = w[0] & low6, m_lo = w[1] & low6;
-    const uint32_t sc_hi = (w[2] & low4) | (((w[0] >> 6) & top2) << 4);
-    const uint32_t m_hi = ((w[2] >> 4) & low4) | (((w[1] >> 6) & top2) << 4);
-    return _mm_set_epi32(static_cast<int>(m_hi), static_cast<int>(m_lo), static_cast<int>(sc_hi),
-                         static_cast<int>(sc_lo));
+    alignas(16) uint8_t b[16];
+    formats::scales_mins_k4(scales, b);
+    return _mm_load_si128(reinterpret_cast<const __m128i *>(b));
 }
 
 // sum_s mins[s] * (bsums[2s] + bsums[2s + 1]) of a Q8_K block, spread over
