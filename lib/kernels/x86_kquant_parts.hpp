@@ -5,20 +5,10 @@
 
 #include "common/isa.hpp"
 #include "formats/kquant_scales.hpp"
+#include "kernels/x86_intrinsics.hpp"
 
 #include <cstdint>
 #include <cstring>
-// as in x86_avx512/dot_avx512.cpp: GCC 12's AVX-512 headers warn about their
-// own "undefined" vectors; silenced for the header only
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
 
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {

@@ -244,32 +244,6 @@ std::string synth_model(const testdata::TempDir &dir, const SynthCase &c) {
 // with its weights repacked into the tiled layouts (formats/tiled_layouts.hpp)
 // agree, within the bounds of a different order of float additions, with
 // those of the file's layout.
-std::string tiled_test_model(const testdata::TempDir &dir, const char *ftype_name) {
-    const std::string f16 = dir.file("f16.gguf");
-    lb_synth_options o;
-    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
-    o.arch = LB_SYNTH_LLAMA;
-    o.n_layer = 2;
-    o.n_embd = 256;
-    o.n_head = 4;
-    o.n_head_kv = 2;
-    o.n_ff = 512;
-    o.seed = 11;
-    if (lb_synth_write_model(&o, f16.c_str(), nullptr, nullptr) != LB_OK)
-        throw std::runtime_error(lb_last_error());
-    const std::string out = dir.file(std::string(ftype_name) + ".gguf");
-    lb_model *m = nullptr;
-    lb_quantizer *q = nullptr;
-    lb_ftype ftype;
-    if (lb_ftype_from_name(&ftype, ftype_name) != LB_OK || lb_model_open(&m, f16.c_str()) != LB_OK ||
-        lb_quantizer_new(&q) != LB_OK || lb_quantizer_set_ftype(q, ftype) != LB_OK ||
-        lb_quantizer_run(q, m, out.c_str()) != LB_OK)
-        throw std::runtime_error(lb_last_error());
-    lb_quantizer_free(q);
-    lb_model_close(m);
-    return out;
-}
-
 size_t tiled_matrices(const lb::session::Weights &w) {
     size_t count = w.output.tiled.data != nullptr;
     for (const lb::session::Layer &L : w.layers)
@@ -282,7 +256,7 @@ TEST(TiledLayouts, RepackedSessionGivesTheFileLayoutsLogits) {
     const testdata::TempDir dir;
     for (const char *ftype : {"Q8_0", "Q4_K_M"}) {
         SCOPED_TRACE(ftype);
-        const lb::Model model(tiled_test_model(dir, ftype));
+        const lb::Model model(synth_model(dir, {LB_SYNTH_LLAMA, ftype}));
         std::vector<int32_t> tokens;
         for (int i = 0; i < 40; ++i) tokens.push_back(1 + (i * 37) % 250);
         std::vector<std::vector<float>> logits;

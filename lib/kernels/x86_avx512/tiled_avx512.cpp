@@ -14,19 +14,11 @@
 
 #include "formats/blocks.hpp"
 #include "formats/tiled_layouts.hpp"
+#include "kernels/x86_intrinsics.hpp"
 #include "kernels/x86_kquant_parts.hpp"
 
 #include <cstring>
 #include <vector>
-#if defined(__GNUC__) && !defined(__clang__) // see dot_avx512.cpp
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
 
 namespace lb::kernels::avx512 {
 
