@@ -40,48 +40,43 @@ inline int q3_K_scale(const uint8_t *scales, int j) {
            32;
 }
 
-// All sixteen Q3_K scales minus 32, four at a time in 32-bit words (the dot
-// kernels' unpacking, without branches; a little-endian host):
-// out[j] = q3_K_scale(scales, j).
-inline void q3_K_scales(const uint8_t *scales, int8_t *out) {
+// All sixteen Q3_K scales (with their offset of 32: 0..63) as bytes, four at a
+// time in 32-bit words (the dot kernels' unpacking, without branches): byte j
+// (in little-endian order) is q3_K_scale(scales, j) + 32.
+inline void q3_K_scale_words(const uint8_t *scales, uint32_t *out) {
     uint32_t w[3];
     std::memcpy(w, scales, 12);
     const uint32_t low4 = 0x0f0f0f0f, two = 0x03030303;
-    const uint32_t words[4] = {
-        (w[0] & low4) | ((w[2] & two) << 4),
-        (w[1] & low4) | (((w[2] >> 2) & two) << 4),
-        ((w[0] >> 4) & low4) | (((w[2] >> 4) & two) << 4),
-        ((w[1] >> 4) & low4) | (((w[2] >> 6) & two) << 4),
-    };
-    uint8_t bytes[16];
-    std::memcpy(bytes, words, 16);
-    for (int j = 0; j < 16; ++j) out[j] = static_cast<int8_t>(bytes[j] - 32);
+    out[0] = (w[0] & low4) | ((w[2] & two) << 4);
+    out[1] = (w[1] & low4) | (((w[2] >> 2) & two) << 4);
+    out[2] = ((w[0] >> 4) & low4) | (((w[2] >> 4) & two) << 4);
+    out[3] = ((w[1] >> 4) & low4) | (((w[2] >> 6) & two) << 4);
 }
 
 // The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K /
 // Q5_K packing, four at a time in 32-bit words, without branches (the dot
-// kernels' unpacking; a little-endian host): scale and min j < 4 are the low
-// 6 bits of bytes j and j + 4; scale and min j >= 4 take their low 4 bits from
-// the low and high nibble of byte j + 4 and their high 2 bits from the top of
-// bytes j - 4 and j.
-inline void scales_mins_k4(const uint8_t *scales, uint8_t *out) {
+// kernels' unpacking; bytes in little-endian order): scale and min j < 4 are
+// the low 6 bits of bytes j and j + 4; scale and min j >= 4 take their low 4
+// bits from the low and high nibble of byte j + 4 and their high 2 bits from
+// the top of bytes j - 4 and j.
+inline void scales_mins_k4_words(const uint8_t *scales, uint32_t *out) {
     uint32_t w[3];
     std::memcpy(w, scales, 12);
     const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, top2 = 0x03030303;
-    const uint32_t words[4] = {
-        w[0] & low6,
-        (w[2] & low4) | (((w[0] >> 6) & top2) << 4),
-        w[1] & low6,
-        ((w[2] >> 4) & low4) | (((w[1] >> 6) & top2) << 4),
-    };
-    std::memcpy(out, words, 16);
+    out[0] = w[0] & low6;
+    out[1] = (w[2] & low4) | (((w[0] >> 6) & top2) << 4);
+    out[2] = w[1] & low6;
+    out[3] = ((w[2] >> 4) & low4) | (((w[1] >> 6) & top2) << 4);
 }
 
 // all eight scales and mins at once, as ints
 inline void unpack_scales_mins_k4(const uint8_t *scales, int *sc, int *m) {
-    uint8_t b[16];
-    scales_mins_k4(scales, b);
-    for (int j = 0; j < 8; ++j) sc[j] = b[j], m[j] = b[8 + j];
+    uint32_t words[4];
+    scales_mins_k4_words(scales, words);
+    for (int j = 0; j < 8; ++j) {
+        sc[j] = static_cast<int>((words[j / 4] >> (8 * (j % 4))) & 0xff);
+        m[j] = static_cast<int>((words[2 + j / 4] >> (8 * (j % 4))) & 0xff);
+    }
 }
 
 } // namespace LOWBIT_ISA

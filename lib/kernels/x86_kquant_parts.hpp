@@ -13,12 +13,26 @@
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {
 
+// The four 32-bit words as a vector (built in registers: a 16-byte load of
+// just-stored words would stall on store forwarding).
+inline __m128i words128(const uint32_t *w) {
+    return _mm_set_epi32(static_cast<int>(w[3]), static_cast<int>(w[2]), static_cast<int>(w[1]),
+                         static_cast<int>(w[0]));
+}
+
 // Q4_K / Q5_K: the eight scales (bytes 0..7) and mins (bytes 8..15) of a
-// packing (formats::scales_mins_k4) in a vector
+// packing (formats::scales_mins_k4_words)
 inline __m128i scales_mins_k4(const uint8_t *scales) {
-    alignas(16) uint8_t b[16];
-    formats::scales_mins_k4(scales, b);
-    return _mm_load_si128(reinterpret_cast<const __m128i *>(b));
+    uint32_t w[4];
+    formats::scales_mins_k4_words(scales, w);
+    return words128(w);
+}
+
+// Q3_K: the sixteen scales minus 32 as 16-bit values (formats::q3_K_scale_words)
+inline __m256i q3_K_scales16(const uint8_t *scales) {
+    uint32_t w[4];
+    formats::q3_K_scale_words(scales, w);
+    return _mm256_cvtepi8_epi16(_mm_sub_epi8(words128(w), _mm_set1_epi8(32)));
 }
 
 // sum_s mins[s] * (bsums[2s] + bsums[2s + 1]) of a Q8_K block, spread over

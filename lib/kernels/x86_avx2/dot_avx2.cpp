@@ -309,10 +309,7 @@ template <int J> void q3_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
     for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_offset[j] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const formats::block_q3_K &x = reinterpret_cast<const formats::block_q3_K *>(w)[b];
-        int8_t sc[16];
-        formats::q3_K_scales(x.scales, sc);
-        const GroupFactors scales(
-            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(sc))));
+        const GroupFactors scales(q3_K_scales16(x.scales));
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
         __m256i total[J];
@@ -352,12 +349,14 @@ void tile_q3_K(const MatmulTile &t) {
 
 template <int J> void q6_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
-    __m256 acc[J];
-    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps();
+    __m256 acc[J], acc_offset[J];
+    for (int j = 0; j < J; ++j) acc[j] = _mm256_setzero_ps(), acc_offset[j] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const block_q6_K &x = reinterpret_cast<const block_q6_K *>(w)[b];
         const block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+        const GroupFactors scales(
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales))));
         __m256i total[J];
         for (int j = 0; j < J; ++j) total[j] = _mm256_setzero_si256();
         for (int g = 0; g < 8; ++g) {
@@ -372,26 +371,23 @@ template <int J> void q6_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
                 _mm256_or_si256(_mm256_and_si256(k >= 2 ? _mm256_srli_epi16(l, 4) : l, low),
                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hi, 2 * k), three), 4));
             // the group's two 16-value scales, as 16-bit lanes for madd
-            const __m256i scale =
-                _mm256_set_m128i(_mm_set1_epi16(x.scales[2 * g + 1]), _mm_set1_epi16(x.scales[2 * g]));
+            const __m256i scale = group_pair16(scales.half[h], k);
             for (int j = 0; j < J; ++j) {
                 const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * g));
                 total[j] =
                     _mm256_add_epi32(total[j], _mm256_madd_epi16(_mm256_maddubs_epi16(levels, q8), scale));
             }
         }
-        // for the offset of 32: the sum of scale * bsum over the 16 groups
-        const __m256i scales16 =
-            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)));
+        // the offset of 32: 32 x the sum of scale * bsum over the 16 groups
         const float dw = half(x.d);
         for (int j = 0; j < J; ++j) {
-            const int scale_sum = bsums_dot(y[j]->bsums, scales16);
-            const __m256i offset = _mm256_setr_epi32(32 * scale_sum, 0, 0, 0, 0, 0, 0, 0);
-            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d),
-                                     _mm256_cvtepi32_ps(_mm256_sub_epi32(total[j], offset)), acc[j]);
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[j]->d), _mm256_cvtepi32_ps(total[j]), acc[j]);
+            acc_offset[j] =
+                _mm256_fmadd_ps(_mm256_set1_ps(32 * dw * y[j]->d),
+                                _mm256_cvtepi32_ps(bsums_madd(y[j]->bsums, scales.all)), acc_offset[j]);
         }
     }
-    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]);
+    for (int j = 0; j < J; ++j) sums[j] = hsum(acc[j]) - hsum(acc_offset[j]);
 }
 
 void tile_q6_K(const MatmulTile &t) {
