@@ -79,8 +79,32 @@ struct Q5_0Weights {
 // token) the sum is the one-at-a-time one: block products in 8 lanes, scaled
 // by dw * dy, added block after block, then across lanes.
 template <typename W> struct Q8_0Pass {
+    // acc + block b of one row times one token
+    static __m256 block(const uint8_t *w, const uint8_t *a, int64_t b, __m256 acc) {
+        float dw;
+        const __m256i wq = W::values(w, b, &dw);
+        const block_q8_0 &y = reinterpret_cast<const block_q8_0 *>(a)[b];
+        const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs));
+        const __m256i p = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(yq, wq)), _mm256_set1_epi16(1));
+        return _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y.d)), _mm256_cvtepi32_ps(p), acc);
+    }
+
     template <int R, int J>
     static void run(int64_t nb, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+        if constexpr (R == 1 && J == 1) {
+            // one sum: blocks alternate between two accumulators (one chain
+            // of dependent additions would set the pace)
+            __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+            int64_t b = 0;
+            for (; b + 1 < nb; b += 2) {
+                even = block(wr[0], ar[0], b, even);
+                odd = block(wr[0], ar[0], b + 1, odd);
+            }
+            if (b < nb) even = block(wr[0], ar[0], b, even);
+            sums[0][0] = hsum(_mm256_add_ps(even, odd));
+            return;
+        }
         const __m256i ones = _mm256_set1_epi16(1);
         __m256 acc[R][J];
         for (int i = 0; i < R; ++i)
@@ -112,8 +136,31 @@ template <typename W> struct Q8_0Pass {
 // s_y = dy * sum(q_y) is the activation block's stored sum. The weights'
 // levels are unsigned, so vpmaddubsw takes them as they are.
 template <typename W> struct Q8_1Pass {
+    // acc (and min) + block b of one row times one token
+    static __m256 block(const uint8_t *w, const uint8_t *a, int64_t b, __m256 acc, float *min) {
+        float dw, mw;
+        const __m256i wq = W::values(w, b, &dw, &mw);
+        const formats::block_q8_1 &y = reinterpret_cast<const formats::block_q8_1 *>(a)[b];
+        const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs));
+        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, yq), _mm256_set1_epi16(1));
+        *min += mw * half(y.s);
+        return _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y.d)), _mm256_cvtepi32_ps(p), acc);
+    }
+
     template <int R, int J>
     static void run(int64_t nb, const uint8_t *const *wr, const uint8_t *const *ar, float (*sums)[J]) {
+        if constexpr (R == 1 && J == 1) { // as in Q8_0Pass
+            __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+            float min_even = 0.0f, min_odd = 0.0f;
+            int64_t b = 0;
+            for (; b + 1 < nb; b += 2) {
+                even = block(wr[0], ar[0], b, even, &min_even);
+                odd = block(wr[0], ar[0], b + 1, odd, &min_odd);
+            }
+            if (b < nb) even = block(wr[0], ar[0], b, even, &min_even);
+            sums[0][0] = hsum(_mm256_add_ps(even, odd)) + (min_even + min_odd);
+            return;
+        }
         const __m256i ones = _mm256_set1_epi16(1);
         __m256 acc[R][J];
         float acc_min[R][J];
