@@ -4,6 +4,9 @@
 // registers cannot use them. On AArch64: the hardware capabilities Linux
 // reports (getauxval), which already account for the kernel's support.
 #include "kernels/kernels.hpp"
+#if defined(__x86_64__)
+#include "kernels/x86_avx512/bf16_avx512.hpp"
+#endif
 
 #include <cstdlib>
 #include <cstring>
@@ -199,5 +202,11 @@ const char *cpu_features() {
     }();
     return text.c_str();
 }
+
+#if defined(__x86_64__)
+bool avx512::has_bf16() {
+    return features().avx512bf16;
+}
+#endif
 
 } // namespace lb::kernels

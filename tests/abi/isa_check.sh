@@ -17,7 +17,7 @@ objdump -d --no-show-raw-insn -C "$lib" | awk '
   /^ +[0-9a-f]+:\t/ {
     split($0, parts, "\t"); insn = parts[2]
     if (insn ~ /^v[a-z0-9]+ / && insn ~ /%[xyz]mm|%k[0-7]/) {
-      if (fn !~ /::isa_avx2::|::isa_avx512::|lb::kernels::avx2::|lb::kernels::avx512::/) bad[fn]++
+      if (fn !~ /::isa_avx2::|::isa_avx512::|::isa_avx512bf16::|lb::kernels::avx2::|lb::kernels::avx512::/) bad[fn]++
       else ok[fn]++
     }
   }

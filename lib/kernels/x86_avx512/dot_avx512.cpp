@@ -17,6 +17,7 @@
 #include "kernels/float_rows.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/row_tiles.hpp"
+#include "kernels/x86_avx512/bf16_avx512.hpp"
 #include "kernels/x86_avx512/tiled_avx512.hpp"
 #include "kernels/x86_intrinsics.hpp"
 #include "kernels/x86_kquant_parts.hpp"
@@ -373,11 +374,20 @@ struct F32x16 {
     static float sum(T v) { return hsum(v); }
 };
 
+inline size_t bf16_row_bytes(int64_t n) {
+    return static_cast<size_t>(n) * 2;
+}
+
 DotKernels make() {
     DotKernels k = avx2::dot_kernels(); // activations, and the types without their own code here
     use_tile<tile_float<F32x16, 4, load_f32, widen_f32>>(k.by_type[LB_TYPE_F32]);
     use_tile<tile_float<F32x16, 2, load_f16, widen_f16>>(k.by_type[LB_TYPE_F16]);
     use_tile<tile_float<F32x16, 2, load_bf16, widen_bf16>>(k.by_type[LB_TYPE_BF16]);
+    if (has_bf16()) { // vdpbf16ps on BF16 activations, the reference's pairing
+        k.by_type[LB_TYPE_BF16].quantize_activations = formats::traits(LB_TYPE_BF16).quantize_activations;
+        k.by_type[LB_TYPE_BF16].activation_row_bytes = bf16_row_bytes;
+        use_tile<tile_bf16>(k.by_type[LB_TYPE_BF16]);
+    }
     use_tile<tile_q8_0>(k.by_type[LB_TYPE_Q8_0]);
     use_tile<tile_q4_0>(k.by_type[LB_TYPE_Q4_0]);
     use_tile<tile_q5_0>(k.by_type[LB_TYPE_Q5_0]);

@@ -17,8 +17,9 @@
 #include "kernels/x86_intrinsics.hpp"
 #include "kernels/x86_kquant_parts.hpp"
 
+#include <cstdlib>
 #include <cstring>
-#include <vector>
+#include <new>
 
 namespace lb::kernels::avx512 {
 
@@ -31,6 +32,28 @@ using formats::block_q8_K;
 
 // activation rows per pass: the weights of a group are decoded once for them
 constexpr int kTokensQ8R16 = 8, kTokensQ4K4 = 8;
+
+// A thread's scratch memory, grown as needed. Not std::vector: an out-of-line
+// copy of a library template compiled with this file's instruction-set flags
+// could be the one the linker keeps for the rest of the library
+// (tests/abi/isa_check.sh).
+template <typename T> class Scratch {
+  public:
+    ~Scratch() { std::free(data_); }
+    T *get(size_t n) {
+        if (n > size_) {
+            void *p = std::realloc(data_, n * sizeof(T));
+            if (p == nullptr) throw std::bad_alloc();
+            data_ = static_cast<T *>(p);
+            size_ = n;
+        }
+        return data_;
+    }
+
+  private:
+    T *data_ = nullptr;
+    size_t size_ = 0;
+};
 
 inline int32_t load4(const int8_t *p) {
     int32_t v;
@@ -169,18 +192,18 @@ void q4_k_4_pass(int64_t n_blocks, const block_q4_Kx4 *g, const block_q8_K *cons
 
 void tile_q8r16(const MatmulTile &t) {
     const int64_t nb = t.n / formats::QK8_0;
-    thread_local std::vector<int32_t> offsets;
-    offsets.resize(static_cast<size_t>(t.n_tokens * nb));
+    thread_local Scratch<int32_t> scratch;
+    int32_t *offsets = scratch.get(static_cast<size_t>(t.n_tokens * nb));
     const block_q8_0 *a[kTokensQ8R16];
     const int32_t *off[kTokensQ8R16];
     for (int64_t j = 0; j < t.n_tokens; ++j)
         code_offsets(reinterpret_cast<const block_q8_0 *>(t.a + static_cast<size_t>(j) * t.a_stride), nb,
-                     offsets.data() + j * nb);
+                     offsets + j * nb);
     for (int64_t j0 = 0; j0 < t.n_tokens; j0 += kTokensQ8R16) {
         const int nj = t.n_tokens - j0 < kTokensQ8R16 ? static_cast<int>(t.n_tokens - j0) : kTokensQ8R16;
         for (int j = 0; j < nj; ++j) {
             a[j] = reinterpret_cast<const block_q8_0 *>(t.a + static_cast<size_t>(j0 + j) * t.a_stride);
-            off[j] = offsets.data() + (j0 + j) * nb;
+            off[j] = offsets + (j0 + j) * nb;
         }
         for (int64_t r0 = 0; r0 < t.n_rows; r0 += 16) {
             const auto *g =
@@ -197,18 +220,18 @@ void tile_q8r16(const MatmulTile &t) {
 
 void tile_q4_k_4(const MatmulTile &t) {
     const int64_t nb = t.n / formats::QK_K;
-    thread_local std::vector<int16_t> pairs;
-    pairs.resize(static_cast<size_t>(t.n_tokens * nb * 8));
+    thread_local Scratch<int16_t> scratch;
+    int16_t *pairs = scratch.get(static_cast<size_t>(t.n_tokens * nb * 8));
     for (int64_t j = 0; j < t.n_tokens; ++j)
         sub_block_sums(reinterpret_cast<const block_q8_K *>(t.a + static_cast<size_t>(j) * t.a_stride), nb,
-                       pairs.data() + j * nb * 8);
+                       pairs + j * nb * 8);
     const block_q8_K *a[kTokensQ4K4];
     const int16_t *ps[kTokensQ4K4];
     for (int64_t j0 = 0; j0 < t.n_tokens; j0 += kTokensQ4K4) {
         const int nj = t.n_tokens - j0 < kTokensQ4K4 ? static_cast<int>(t.n_tokens - j0) : kTokensQ4K4;
         for (int j = 0; j < nj; ++j) {
             a[j] = reinterpret_cast<const block_q8_K *>(t.a + static_cast<size_t>(j0 + j) * t.a_stride);
-            ps[j] = pairs.data() + (j0 + j) * nb * 8;
+            ps[j] = pairs + (j0 + j) * nb * 8;
         }
         for (int64_t r0 = 0; r0 < t.n_rows; r0 += 4) {
             const auto *g =
