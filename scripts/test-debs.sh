@@ -43,7 +43,8 @@ version=$(/usr/bin/lowbit --version)
   { echo "test-debs: lowbit --version printed '$version'" >&2; exit 1; }
 echo "   $version" >&2
 # the page read whole first (grep -q would stop reading early: SIGPIPE for man under pipefail)
-page=$(man -P cat lowbit 2>/dev/null) || { echo "test-debs: man lowbit failed" >&2; exit 1; }
+# (wide, and runs of spaces squeezed: man justifies lines to the terminal's width)
+page=$(MANWIDTH=200 man -P cat lowbit 2>/dev/null | tr -s ' ') || { echo "test-debs: man lowbit failed" >&2; exit 1; }
 grep -q "quantize large language models to GGUF" <<<"$page" ||
   { echo "test-debs: man lowbit does not show the manual page" >&2; exit 1; }
 /usr/bin/lowbit quantize "$root/models/stories260K.gguf" "$out/cli-q4_k_m.gguf" Q4_K_M >/dev/null 2>&1
