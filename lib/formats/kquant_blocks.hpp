@@ -21,6 +21,7 @@
 
 #include "formats/affine_blocks.hpp"
 #include "formats/block_search.hpp"
+#include "formats/subblock_lanes.hpp"
 #include "formats/symmetric_blocks.hpp"
 #include "lowbit/lowbit.h"
 
@@ -51,84 +52,116 @@ inline int code_of(float v, int lo, int hi) {
 // ===========================================================================
 // Symmetric super-blocks (Q3_K, Q6_K): S sub-blocks of M values.
 // ===========================================================================
+// Steps 1 and 3 run on all S sub-blocks at once: each sub-block makes exactly
+// the choices it would make alone, and its candidates are evaluated in
+// batches of one round per candidate (subblock_lanes.hpp).
 
-// Step 1: the best float scale of one sub-block.
-template <int M, int LO, int HI>
-inline float symmetric_subblock_scale(const float *x, const float *w, const KEffort &effort,
-                                      SymmetricEvalAll eval_all) {
-    float mn, mx;
-    min_max(x, M, &mn, &mx);
-    const float big = signed_absmax(mn, mx);
-    if (big == 0.0f) return 0.0f;
-    auto refine = [&](SymmetricFit f, int iterations) {
-        for (int it = 0; it < iterations && f.sll > 0.0f; ++it) {
-            const float d = f.sxl / f.sll;
-            if (d == f.d) break;
-            const SymmetricFit g = symmetric_eval<M, LO, HI>(x, w, d);
-            if (!(g.err < f.err)) break;
-            f = g;
+// Alternates, for every active fit (index r * S + s: rounds of S), the
+// least-squares scale for its levels with rounding to the nearest levels of
+// that scale, while its error strictly decreases.
+template <int S>
+inline void symmetric_refine_rounds(const SubblockLanes &b, SymmetricEvalLanes eval, int rounds,
+                                    int iterations, SymmetricFit *f, bool *active, SymmetricBatch &batch) {
+    for (int it = 0; it < iterations; ++it) {
+        bool any = false;
+        for (int i = 0; i < rounds * S; ++i) {
+            batch.d[i] = 0.0f;
+            if (!active[i]) continue;
+            const float d = f[i].sll > 0.0f ? f[i].sxl / f[i].sll : f[i].d;
+            if (!(f[i].sll > 0.0f) || d == f[i].d) {
+                active[i] = false;
+                continue;
+            }
+            batch.d[i] = d;
+            any = true;
         }
-        return f;
-    };
-    const SymmetricFit first = symmetric_eval<M, LO, HI>(x, w, big / static_cast<float>(LO));
-    if (!effort.subblock_grid) return refine(first, 2).d;
+        if (!any) return;
+        batch.n = rounds * S;
+        eval(b, batch);
+        for (int i = 0; i < rounds * S; ++i) {
+            if (!active[i]) continue;
+            if (batch.err[i] < f[i].err)
+                f[i] = batch.fit(i);
+            else
+                active[i] = false;
+        }
+    }
+}
+
+// Step 1: the best float scale of every sub-block.
+template <int S, int M, int LO, int HI>
+inline void symmetric_subblock_scales(const SubblockLanes &b, const KEffort &effort, SymmetricEvalLanes eval,
+                                      float *scale) {
+    float big[S];
+    bool live[S];
+    for (int s = 0; s < S; ++s) {
+        float mn, mx;
+        min_max(b.x + s * M, M, &mn, &mx);
+        big[s] = signed_absmax(mn, mx);
+        live[s] = big[s] != 0.0f;
+        scale[s] = 0.0f;
+    }
+    SymmetricBatch batch;
+    batch.n = S;
+    for (int s = 0; s < S; ++s) batch.d[s] = big[s] / static_cast<float>(LO);
+    eval(b, batch);
+    SymmetricFit first[S];
+    for (int s = 0; s < S; ++s) first[s] = batch.fit(s);
+    if (!effort.subblock_grid) {
+        SymmetricFit f[S];
+        bool active[S];
+        for (int s = 0; s < S; ++s) f[s] = first[s], active[s] = live[s];
+        symmetric_refine_rounds<S>(b, eval, 1, 2, f, active, batch);
+        for (int s = 0; s < S; ++s)
+            if (live[s]) scale[s] = f[s].d;
+        return;
+    }
     // a grid of scales near either end of the level range, each evaluated
     // once; the three most promising (by error, or by the error of their
     // least-squares rescale) are refined
-    double sxx = 0.0;
-    for (int i = 0; i < M; ++i) sxx += static_cast<double>(w[i]) * x[i] * x[i];
-    CandidatePool<3> pool;
-    auto consider = [&](const SymmetricFit &f) {
-        pool.add(f.err, f.d);
-        if (f.sll > 0.0f) {
-            const double d1 = f.sxl / f.sll;
-            pool.add(sxx - 2.0 * d1 * f.sxl + d1 * d1 * f.sll, static_cast<float>(d1));
-        }
-    };
-    float ds[16];
-    int n = 0;
+    constexpr int kGrid = 16;
+    batch.n = kGrid * S;
     for (int k = 0; k < 8; ++k) {
         const float t = -0.5f + 0.2f * static_cast<float>(k);
-        for (float v : {static_cast<float>(LO) - t, static_cast<float>(HI) + t}) ds[n++] = big / v;
+        const float v[2] = {static_cast<float>(LO) - t, static_cast<float>(HI) + t};
+        for (int e = 0; e < 2; ++e)
+            for (int s = 0; s < S; ++s) batch.d[(2 * k + e) * S + s] = big[s] / v[e];
     }
-    SymmetricFit fits[16];
-    eval_all(x, w, ds, n, fits);
-    consider(first);
-    for (int i = 0; i < n; ++i) consider(fits[i]);
-    // refine the pool's candidates side by side (the same evaluations as one
-    // after the other, batched)
-    SymmetricFit cur[3];
-    eval_all(x, w, pool.d, pool.n, cur);
-    bool active[3] = {true, true, true};
-    for (int it = 0; it < 2; ++it) {
-        float next[3];
-        int which[3], k = 0;
-        for (int i = 0; i < pool.n; ++i) {
-            if (!active[i] || !(cur[i].sll > 0.0f)) {
-                active[i] = false;
-                continue;
+    eval(b, batch);
+    CandidatePool<3> pool[S];
+    for (int s = 0; s < S; ++s) {
+        double sxx = 0.0;
+        for (int i = 0; i < M; ++i)
+            sxx += static_cast<double>(b.w[s * M + i]) * b.x[s * M + i] * b.x[s * M + i];
+        auto consider = [&](const SymmetricFit &f) {
+            pool[s].add(f.err, f.d);
+            if (f.sll > 0.0f) {
+                const double d1 = f.sxl / f.sll;
+                pool[s].add(sxx - 2.0 * d1 * f.sxl + d1 * d1 * f.sll, static_cast<float>(d1));
             }
-            const float d = cur[i].sxl / cur[i].sll;
-            if (d == cur[i].d) {
-                active[i] = false;
-                continue;
-            }
-            next[k] = d, which[k++] = i;
-        }
-        if (k == 0) break;
-        SymmetricFit g[3];
-        eval_all(x, w, next, k, g);
-        for (int j = 0; j < k; ++j) {
-            if (g[j].err < cur[which[j]].err)
-                cur[which[j]] = g[j];
-            else
-                active[which[j]] = false;
-        }
+        };
+        consider(first[s]);
+        for (int g = 0; g < kGrid; ++g) consider(batch.fit(g * S + s));
     }
-    SymmetricFit best = first;
-    for (int i = 0; i < pool.n; ++i)
-        if (cur[i].err < best.err) best = cur[i];
-    return best.d;
+    // refine the pools' candidates side by side
+    SymmetricFit cur[3 * S];
+    bool active[3 * S];
+    batch.n = 3 * S;
+    for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < S; ++s) {
+            active[r * S + s] = live[s] && r < pool[s].n;
+            batch.d[r * S + s] = active[r * S + s] ? pool[s].d[r] : 0.0f;
+        }
+    eval(b, batch);
+    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
+    symmetric_refine_rounds<S>(b, eval, 3, 2, cur, active, batch);
+    for (int s = 0; s < S; ++s) {
+        if (!live[s]) continue;
+        SymmetricFit best = first[s];
+        for (int r = 0; r < pool[s].n; ++r)
+            if (cur[r * S + s].err < best.err) best = cur[r * S + s];
+        scale[s] = best.d;
+    }
 }
 
 template <int S> struct SymmetricSuper {
@@ -139,29 +172,34 @@ template <int S> struct SymmetricSuper {
 
 // Step 3: for super-block scale d, each sub-block's best code near s[j] / d.
 template <int S, int M, int LO, int HI, int CLO, int CHI>
-inline SymmetricSuper<S> symmetric_codes(const float *x, const float *w, const float *s, float d,
-                                         const KEffort &effort, SymmetricEvalAll eval_all) {
+inline SymmetricSuper<S> symmetric_codes(const SubblockLanes &b, const float *s, float d,
+                                         const KEffort &effort, SymmetricEvalLanes eval) {
     SymmetricSuper<S> out;
     out.d = d;
     const float id = inverse_or_zero(d);
+    // each sub-block's candidates: the ideal code first, then its neighbours
+    int codes[S][8], n[S], rounds = 0;
     for (int j = 0; j < S; ++j) {
-        // the ideal code first, then its neighbours
-        int codes[8];
-        float ds[8];
-        int n = 0;
-        codes[n++] = code_of(s[j] * id, CLO, CHI);
+        n[j] = 0;
+        codes[j][n[j]++] = code_of(s[j] * id, CLO, CHI);
         for (int dc = -effort.code_reach; dc <= effort.code_reach; ++dc) {
-            const int c = codes[0] + dc;
-            if (dc != 0 && c >= CLO && c <= CHI) codes[n++] = c;
+            const int c = codes[j][0] + dc;
+            if (dc != 0 && c >= CLO && c <= CHI) codes[j][n[j]++] = c;
         }
-        for (int i = 0; i < n; ++i) ds[i] = d * static_cast<float>(codes[i]);
-        SymmetricFit fits[8];
-        eval_all(x + j * M, w + j * M, ds, n, fits);
+        rounds = n[j] > rounds ? n[j] : rounds;
+    }
+    SymmetricBatch batch;
+    batch.n = rounds * S;
+    for (int r = 0; r < rounds; ++r)
+        for (int j = 0; j < S; ++j)
+            batch.d[r * S + j] = r < n[j] ? d * static_cast<float>(codes[j][r]) : 0.0f;
+    eval(b, batch);
+    for (int j = 0; j < S; ++j) {
         int best = 0;
-        for (int i = 1; i < n; ++i)
-            if (fits[i].err < fits[best].err) best = i;
-        out.c[j] = codes[best];
-        out.err += fits[best].err;
+        for (int r = 1; r < n[j]; ++r)
+            if (batch.err[r * S + j] < batch.err[best * S + j]) best = r;
+        out.c[j] = codes[j][best];
+        out.err += batch.err[best * S + j];
     }
     return out;
 }
@@ -188,13 +226,14 @@ inline float symmetric_super_ls(const float *x, const float *w, const SymmetricS
 // (l - LO, in [0, HI - LO]) of the 256 values.
 template <int S, int M, int LO, int HI, int CLO, int CHI>
 inline float symmetric_super_quantize(const float *x, const float *w, const KEffort &effort, int *codes,
-                                      uint8_t *levels, SymmetricEvalAll eval_all) {
+                                      uint8_t *levels, SymmetricEvalLanes eval) {
+    SubblockLanes b;
+    fill_subblock_lanes<S, M>(x, w, b);
     float s[S];
+    symmetric_subblock_scales<S, M, LO, HI>(b, effort, eval, s);
     float big = 0.0f;
-    for (int j = 0; j < S; ++j) {
-        s[j] = symmetric_subblock_scale<M, LO, HI>(x + j * M, w + j * M, effort, eval_all);
+    for (int j = 0; j < S; ++j)
         if (s[j] > big || -s[j] > big) big = s[j] < 0.0f ? -s[j] : s[j];
-    }
     // the signed largest sub-block scale
     float sbig = 0.0f;
     for (int j = 0; j < S; ++j)
@@ -206,20 +245,20 @@ inline float symmetric_super_quantize(const float *x, const float *w, const KEff
     if (sbig != 0.0f) {
         // map the largest sub-block scale to the most negative code (as
         // llama.cpp does), or near either end of the code range
-        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(
-            x, w, s, storable_scale(sbig / static_cast<float>(CLO)), effort, eval_all);
+        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(b, s, storable_scale(sbig / static_cast<float>(CLO)),
+                                                       effort, eval);
         if (effort.super_candidates) {
             for (float v : {static_cast<float>(CLO) + 0.5f, static_cast<float>(CLO) - 0.5f,
                             static_cast<float>(CHI), static_cast<float>(CHI) - 0.5f}) {
-                const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(
-                    x, w, s, storable_scale(sbig / v), effort, eval_all);
+                const SymmetricSuper<S> f =
+                    symmetric_codes<S, M, LO, HI, CLO, CHI>(b, s, storable_scale(sbig / v), effort, eval);
                 if (f.err < best.err) best = f;
             }
         }
         for (int it = 0; it < effort.ls_iterations; ++it) {
             const float d = symmetric_super_ls<S, M, LO, HI>(x, w, best);
             if (d == best.d) break;
-            const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(x, w, s, d, effort, eval_all);
+            const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(b, s, d, effort, eval);
             if (!(f.err < best.err)) break;
             best = f;
         }
@@ -256,87 +295,121 @@ inline bool affine_ls_nonpositive(const AffineFit &f, float sw, float sx, float 
     return *d > 0.0f;
 }
 
-// Step 1: the best float (scale, offset <= 0) of one sub-block.
-template <int M, int NMAX>
-inline SubblockAffine affine_subblock_fit(const float *x, const float *w, const KEffort &effort,
-                                          AffineEvalAll eval_all) {
-    float mn, mx;
-    min_max(x, M, &mn, &mx);
-    const float lo = mn < 0.0f ? mn : 0.0f;
-    if (!(mx > lo)) return {0.0f, lo};
-    float sw = 0.0f, sx = 0.0f;
-    for (int i = 0; i < M; ++i) {
-        sw += w[i];
-        sx += w[i] * x[i];
-    }
-    auto refine = [&](AffineFit f, int iterations) {
-        for (int it = 0; it < iterations; ++it) {
+// Alternates, for every active fit (index r * S + s: rounds of S), the
+// least-squares (d, m <= 0) for its levels with rounding to the nearest
+// levels, while its error strictly decreases.
+template <int S>
+inline void affine_refine_rounds(const SubblockLanes &b, AffineEvalLanes eval, const float *sw,
+                                 const float *sx, int rounds, int iterations, AffineFit *f, bool *active,
+                                 AffineBatch &batch) {
+    for (int it = 0; it < iterations; ++it) {
+        bool any = false;
+        for (int i = 0; i < rounds * S; ++i) {
+            batch.d[i] = 0.0f, batch.m[i] = 0.0f;
+            if (!active[i]) continue;
             float d, m;
-            if (!affine_ls_nonpositive(f, sw, sx, &d, &m) || (d == f.d && m == f.m)) break;
-            const AffineFit g = affine_eval<M, NMAX>(x, w, d, m);
-            if (!(g.err < f.err)) break;
-            f = g;
+            if (!affine_ls_nonpositive(f[i], sw[i % S], sx[i % S], &d, &m) || (d == f[i].d && m == f[i].m)) {
+                active[i] = false;
+                continue;
+            }
+            batch.d[i] = d, batch.m[i] = m;
+            any = true;
         }
-        return f;
-    };
-    const AffineFit first = affine_eval<M, NMAX>(x, w, (mx - lo) / static_cast<float>(NMAX), lo);
+        if (!any) return;
+        batch.n = rounds * S;
+        eval(b, batch);
+        for (int i = 0; i < rounds * S; ++i) {
+            if (!active[i]) continue;
+            if (batch.err[i] < f[i].err)
+                f[i] = batch.fit(i);
+            else
+                active[i] = false;
+        }
+    }
+}
+
+// Step 1: the best float (scale, offset <= 0) of every sub-block.
+template <int S, int M, int NMAX>
+inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, AffineEvalLanes eval,
+                                 SubblockAffine *fit) {
+    float lo[S], range[S], sw[S], sx[S];
+    bool live[S];
+    for (int s = 0; s < S; ++s) {
+        const float *x = b.x + s * M, *w = b.w + s * M;
+        float mn, mx;
+        min_max(x, M, &mn, &mx);
+        lo[s] = mn < 0.0f ? mn : 0.0f;
+        live[s] = mx > lo[s];
+        range[s] = live[s] ? mx - lo[s] : 0.0f;
+        fit[s] = {0.0f, lo[s]};
+        sw[s] = 0.0f, sx[s] = 0.0f;
+        for (int i = 0; i < M; ++i) {
+            sw[s] += w[i];
+            sx[s] += w[i] * x[i];
+        }
+    }
+    AffineBatch batch;
+    batch.n = S;
+    for (int s = 0; s < S; ++s) batch.d[s] = range[s] / static_cast<float>(NMAX), batch.m[s] = lo[s];
+    eval(b, batch);
+    AffineFit first[S];
+    for (int s = 0; s < S; ++s) first[s] = batch.fit(s);
     if (!effort.subblock_grid) {
-        const AffineFit f = refine(first, 2);
-        return {f.d, f.m};
+        AffineFit f[S];
+        bool active[S];
+        for (int s = 0; s < S; ++s) f[s] = first[s], active[s] = live[s];
+        affine_refine_rounds<S>(b, eval, sw, sx, 1, 2, f, active, batch);
+        for (int s = 0; s < S; ++s)
+            if (live[s]) fit[s] = {f[s].d, f[s].m};
+        return;
     }
     // a grid of steps and offsets, each evaluated once; the three most
     // promising (by error, or by the error of their least-squares refit) are
     // refined. Errors are compared without the common term sum w x^2.
-    CandidatePool<3> pool;
-    auto consider = [&](const AffineFit &f) {
-        pool.add(affine_error_offset(f.d, f.m, f.sl, f.sll, f.sxl, sw, sx), f.d, f.m);
-        float d1, m1;
-        if (affine_ls_nonpositive(f, sw, sx, &d1, &m1))
-            pool.add(affine_error_offset(d1, m1, f.sl, f.sll, f.sxl, sw, sx), d1, m1);
-    };
-    float ds[24], ms[24];
-    int n = 0;
-    for (int a = 0; a < 8; ++a) {
-        const float d = (mx - lo) / (static_cast<float>(NMAX) - 1.0f + (3.0f / 7.0f) * static_cast<float>(a));
-        for (int b = 0; b < 3; ++b) {
-            const float m = lo + (static_cast<float>(b) / 3.0f) * d;
-            ds[n] = d, ms[n++] = m < 0.0f ? m : 0.0f;
-        }
-    }
-    AffineFit fits[24];
-    eval_all(x, w, ds, ms, n, fits);
-    consider(first);
-    for (int i = 0; i < n; ++i) consider(fits[i]);
-    // refine the pool's candidates side by side
-    AffineFit cur[3];
-    eval_all(x, w, pool.d, pool.m, pool.n, cur);
-    bool active[3] = {true, true, true};
-    for (int it = 0; it < 2; ++it) {
-        float nd[3], nm[3];
-        int which[3], k = 0;
-        for (int i = 0; i < pool.n; ++i) {
-            float d, m;
-            if (!active[i] || !affine_ls_nonpositive(cur[i], sw, sx, &d, &m) ||
-                (d == cur[i].d && m == cur[i].m)) {
-                active[i] = false;
-                continue;
+    constexpr int kGrid = 24;
+    batch.n = kGrid * S;
+    for (int a = 0; a < 8; ++a)
+        for (int s = 0; s < S; ++s) {
+            const float d =
+                range[s] / (static_cast<float>(NMAX) - 1.0f + (3.0f / 7.0f) * static_cast<float>(a));
+            for (int c = 0; c < 3; ++c) {
+                const float m = lo[s] + (static_cast<float>(c) / 3.0f) * d;
+                batch.d[(3 * a + c) * S + s] = d, batch.m[(3 * a + c) * S + s] = m < 0.0f ? m : 0.0f;
             }
-            nd[k] = d, nm[k] = m, which[k++] = i;
         }
-        if (k == 0) break;
-        AffineFit g[3];
-        eval_all(x, w, nd, nm, k, g);
-        for (int j = 0; j < k; ++j) {
-            if (g[j].err < cur[which[j]].err)
-                cur[which[j]] = g[j];
-            else
-                active[which[j]] = false;
-        }
+    eval(b, batch);
+    CandidatePool<3> pool[S];
+    for (int s = 0; s < S; ++s) {
+        auto consider = [&](const AffineFit &f) {
+            pool[s].add(affine_error_offset(f.d, f.m, f.sl, f.sll, f.sxl, sw[s], sx[s]), f.d, f.m);
+            float d1, m1;
+            if (affine_ls_nonpositive(f, sw[s], sx[s], &d1, &m1))
+                pool[s].add(affine_error_offset(d1, m1, f.sl, f.sll, f.sxl, sw[s], sx[s]), d1, m1);
+        };
+        consider(first[s]);
+        for (int g = 0; g < kGrid; ++g) consider(batch.fit(g * S + s));
     }
-    AffineFit best = first;
-    for (int i = 0; i < pool.n; ++i)
-        if (cur[i].err < best.err) best = cur[i];
-    return {best.d, best.m};
+    // refine the pools' candidates side by side
+    AffineFit cur[3 * S];
+    bool active[3 * S];
+    batch.n = 3 * S;
+    for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < S; ++s) {
+            const int i = r * S + s;
+            active[i] = live[s] && r < pool[s].n;
+            batch.d[i] = active[i] ? pool[s].d[r] : 0.0f;
+            batch.m[i] = active[i] ? pool[s].m[r] : 0.0f;
+        }
+    eval(b, batch);
+    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
+    affine_refine_rounds<S>(b, eval, sw, sx, 3, 2, cur, active, batch);
+    for (int s = 0; s < S; ++s) {
+        if (!live[s]) continue;
+        AffineFit best = first[s];
+        for (int r = 0; r < pool[s].n; ++r)
+            if (cur[r * S + s].err < best.err) best = cur[r * S + s];
+        fit[s] = {best.d, best.m};
+    }
 }
 
 template <int S> struct AffineSuper {
@@ -345,69 +418,89 @@ template <int S> struct AffineSuper {
     float err = 0;
 };
 
+// Candidate (scale code, min code) pairs of each sub-block, without repeats,
+// and their errors once evaluated.
+template <int S> struct AffineCodeLists {
+    int c[S][25], m[S][25], n[S] = {};
+    void add(int j, int cv, int mv, int cmax) {
+        if (cv < 0 || cv > cmax || mv < 0 || mv > cmax) return;
+        for (int i = 0; i < n[j]; ++i)
+            if (c[j][i] == cv && m[j][i] == mv) return;
+        c[j][n[j]] = cv, m[j][n[j]++] = mv;
+    }
+    // evaluates entries [from[j], n[j]) of every list; entry from[j] + r is
+    // round r of the batch
+    void evaluate(const SubblockLanes &b, float d, float dmin, const int *from, AffineEvalLanes eval,
+                  AffineBatch &batch, float (*err)[25]) const {
+        int rounds = 0;
+        for (int j = 0; j < S; ++j) rounds = n[j] - from[j] > rounds ? n[j] - from[j] : rounds;
+        batch.n = rounds * S;
+        for (int r = 0; r < rounds; ++r)
+            for (int j = 0; j < S; ++j) {
+                const int e = from[j] + r;
+                const bool real = e < n[j];
+                batch.d[r * S + j] = real ? d * static_cast<float>(c[j][e]) : 0.0f;
+                batch.m[r * S + j] = real ? -(dmin * static_cast<float>(m[j][e])) : 0.0f;
+            }
+        eval(b, batch);
+        for (int r = 0; r < rounds; ++r)
+            for (int j = 0; j < S; ++j)
+                if (from[j] + r < n[j]) err[j][from[j] + r] = batch.err[r * S + j];
+    }
+};
+
 // Step 3: for (d, dmin), each sub-block's best codes near its ideal values.
 // Values are (d * c) * l - (dmin * m) with the levels nearest.
 template <int S, int M, int NMAX, int CMAX>
-inline AffineSuper<S> affine_codes(const float *x, const float *w, const SubblockAffine *fit, float d,
-                                   float dmin, const KEffort &effort, AffineEvalAll eval_all) {
+inline AffineSuper<S> affine_codes(const SubblockLanes &b, const SubblockAffine *fit, float d, float dmin,
+                                   const KEffort &effort, AffineEvalLanes eval) {
     AffineSuper<S> out;
     out.d = d;
     out.dmin = dmin;
     const float id = inverse_or_zero(d), idmin = inverse_or_zero(dmin);
     const int r = effort.code_reach;
+    AffineCodeLists<S> lists;
+    int c0[S], m0[S], from[S] = {};
+    // the ideal pair first, then its neighbours: jointly, or the scale code
+    // and then the min code one after the other
     for (int j = 0; j < S; ++j) {
-        const float *xj = x + j * M, *wj = w + j * M;
-        const int c0 = code_of(fit[j].scale * id, 0, CMAX);
-        const int m0 = dmin > 0.0f ? code_of(-fit[j].offset * idmin, 0, CMAX) : 0;
-        // candidate codes, the ideal pair first
-        int cs[25], mins[25];
-        int n = 0;
-        auto add = [&](int c, int m) {
-            if (c < 0 || c > CMAX || m < 0 || m > CMAX) return;
-            for (int i = 0; i < n; ++i)
-                if (cs[i] == c && mins[i] == m) return;
-            cs[n] = c, mins[n++] = m;
-        };
-        add(c0, m0);
-        float best_err = 0.0f;
-        int best_c = c0, best_m = m0;
-        if (effort.joint_codes) {
-            for (int dc = -r; dc <= r; ++dc)
-                for (int dm = -r; dm <= r; ++dm) add(c0 + dc, dmin > 0.0f ? m0 + dm : 0);
-            float ds[25], ms[25];
-            for (int i = 0; i < n; ++i)
-                ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
-            AffineFit fits[25];
-            eval_all(xj, wj, ds, ms, n, fits);
-            int b = 0;
-            for (int i = 1; i < n; ++i)
-                if (fits[i].err < fits[b].err) b = i;
-            best_err = fits[b].err, best_c = cs[b], best_m = mins[b];
-        } else {
-            // one coordinate at a time: the scale code, then the min code
-            for (int dc = -r; dc <= r; ++dc) add(c0 + dc, m0);
-            float ds[25], ms[25];
-            for (int i = 0; i < n; ++i)
-                ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
-            AffineFit fits[25];
-            eval_all(xj, wj, ds, ms, n, fits);
-            int b = 0;
-            for (int i = 1; i < n; ++i)
-                if (fits[i].err < fits[b].err) b = i;
-            best_err = fits[b].err, best_c = cs[b], best_m = mins[b];
-            if (dmin > 0.0f) {
-                const int first = n;
-                for (int dm = -r; dm <= r; ++dm) add(best_c, m0 + dm);
-                for (int i = first; i < n; ++i)
-                    ds[i] = d * static_cast<float>(cs[i]), ms[i] = -(dmin * static_cast<float>(mins[i]));
-                eval_all(xj, wj, ds + first, ms + first, n - first, fits + first);
-                for (int i = first; i < n; ++i)
-                    if (fits[i].err < best_err) best_err = fits[i].err, best_c = cs[i], best_m = mins[i];
+        c0[j] = code_of(fit[j].scale * id, 0, CMAX);
+        m0[j] = dmin > 0.0f ? code_of(-fit[j].offset * idmin, 0, CMAX) : 0;
+        lists.add(j, c0[j], m0[j], CMAX);
+        for (int dc = -r; dc <= r; ++dc) {
+            if (!effort.joint_codes) {
+                lists.add(j, c0[j] + dc, m0[j], CMAX);
+                continue;
             }
+            for (int dm = -r; dm <= r; ++dm) lists.add(j, c0[j] + dc, dmin > 0.0f ? m0[j] + dm : 0, CMAX);
         }
-        out.c[j] = best_c;
-        out.m[j] = best_m;
-        out.err += best_err;
+    }
+    AffineBatch batch;
+    float err[S][25];
+    lists.evaluate(b, d, dmin, from, eval, batch, err);
+    float best_err[S];
+    int best[S];
+    for (int j = 0; j < S; ++j) {
+        best[j] = 0;
+        for (int i = 1; i < lists.n[j]; ++i)
+            if (err[j][i] < err[j][best[j]]) best[j] = i;
+        best_err[j] = err[j][best[j]];
+    }
+    if (!effort.joint_codes && dmin > 0.0f) {
+        for (int j = 0; j < S; ++j) {
+            from[j] = lists.n[j];
+            const int bc = lists.c[j][best[j]];
+            for (int dm = -r; dm <= r; ++dm) lists.add(j, bc, m0[j] + dm, CMAX);
+        }
+        lists.evaluate(b, d, dmin, from, eval, batch, err);
+        for (int j = 0; j < S; ++j)
+            for (int i = from[j]; i < lists.n[j]; ++i)
+                if (err[j][i] < best_err[j]) best_err[j] = err[j][i], best[j] = i;
+    }
+    for (int j = 0; j < S; ++j) {
+        out.c[j] = lists.c[j][best[j]];
+        out.m[j] = lists.m[j][best[j]];
+        out.err += best_err[j];
     }
     return out;
 }
@@ -459,28 +552,30 @@ inline bool affine_super_ls(const float *x, const float *w, const AffineSuper<S>
 template <int S, int M, int NMAX, int CMAX>
 inline void affine_super_quantize(const float *x, const float *w, const KEffort &effort, float *out_d,
                                   float *out_dmin, int *scale_codes, int *min_codes, uint8_t *levels,
-                                  AffineEvalAll eval_all) {
+                                  AffineEvalLanes eval) {
+    SubblockLanes b;
+    fill_subblock_lanes<S, M>(x, w, b);
     SubblockAffine fit[S];
+    affine_subblock_fits<S, M, NMAX>(b, effort, eval, fit);
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < S; ++j) {
-        fit[j] = affine_subblock_fit<M, NMAX>(x + j * M, w + j * M, effort, eval_all);
         max_scale = fit[j].scale > max_scale ? fit[j].scale : max_scale;
         max_min = -fit[j].offset > max_min ? -fit[j].offset : max_min;
     }
     const float cmax = static_cast<float>(CMAX);
-    AffineSuper<S> best = affine_codes<S, M, NMAX, CMAX>(x, w, fit, storable_scale(max_scale / cmax),
-                                                         storable_scale(max_min / cmax), effort, eval_all);
+    AffineSuper<S> best = affine_codes<S, M, NMAX, CMAX>(b, fit, storable_scale(max_scale / cmax),
+                                                         storable_scale(max_min / cmax), effort, eval);
     if (effort.super_candidates) {
         for (float v : {cmax - 0.5f, cmax + 0.5f, cmax - 1.0f}) {
             const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(
-                x, w, fit, storable_scale(max_scale / v), storable_scale(max_min / v), effort, eval_all);
+                b, fit, storable_scale(max_scale / v), storable_scale(max_min / v), effort, eval);
             if (f.err < best.err) best = f;
         }
     }
     for (int it = 0; it < effort.ls_iterations; ++it) {
         float d, dmin;
         if (!affine_super_ls<S, M, NMAX>(x, w, best, &d, &dmin) || (d == best.d && dmin == best.dmin)) break;
-        const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(x, w, fit, d, dmin, effort, eval_all);
+        const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(b, fit, d, dmin, effort, eval);
         if (!(f.err < best.err)) break;
         best = f;
     }

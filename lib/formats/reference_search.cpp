@@ -24,11 +24,11 @@ const SearchKernels kReferenceSearch = {
     .q8_0 = {symmetric_fast<32, -127, 127, 0>, symmetric_eval_all<32, -127, 127>},
     .q4_1 = {affine_fast<32, 15>, affine_eval_all<32, 15>},
     .q5_1 = {affine_fast<32, 31>, affine_eval_all<32, 31>},
-    .q3_k_sub = symmetric_eval_all<16, -4, 3>,
-    .q6_k_sub = symmetric_eval_all<16, -32, 31>,
-    .q2_k_sub = affine_eval_all<16, 3>,
-    .q4_k_sub = affine_eval_all<32, 15>,
-    .q5_k_sub = affine_eval_all<32, 31>,
+    .q3_k_sub = symmetric_eval_subblocks<16, 16, -4, 3>,
+    .q6_k_sub = symmetric_eval_subblocks<16, 16, -32, 31>,
+    .q2_k_sub = affine_eval_subblocks<16, 16, 3>,
+    .q4_k_sub = affine_eval_subblocks<8, 32, 15>,
+    .q5_k_sub = affine_eval_subblocks<8, 32, 31>,
 };
 
 } // namespace lb::formats

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "formats/affine_blocks.hpp"
+#include "formats/subblock_lanes.hpp"
 #include "formats/symmetric_blocks.hpp"
 
 #include <cstdint>
@@ -27,9 +28,9 @@ struct AffineKernels {
 struct SearchKernels {
     SymmetricKernels q4_0, q5_0, q8_0;
     AffineKernels q4_1, q5_1;
-    // candidate evaluation on the sub-blocks of the K-quants
-    SymmetricEvalAll q3_k_sub, q6_k_sub;
-    AffineEvalAll q2_k_sub, q4_k_sub, q5_k_sub;
+    // candidate evaluation on all sub-blocks of a K-quant super-block at once
+    SymmetricEvalLanes q3_k_sub, q6_k_sub;
+    AffineEvalLanes q2_k_sub, q4_k_sub, q5_k_sub;
 };
 
 // The scalar reference (reference_search.cpp).

@@ -2,12 +2,15 @@
 // what the scalar reference (formats/symmetric_blocks.hpp,
 // formats/affine_blocks.hpp) computes, operation for operation:
 //  - the fast paths put one block in each lane (W blocks at a time);
-//  - the eval_all kernels put one candidate scale in each lane.
+//  - the eval_all kernels put one candidate scale in each lane;
+//  - the eval_lanes kernels put W consecutive candidates of a batch on a
+//    K-quant super-block's sub-blocks in the lanes (formats/subblock_lanes.hpp).
 // Included by one translation unit per instruction set (generic/, x86_avx2/).
 #pragma once
 
 #include "common/isa.hpp"
 #include "formats/affine_blocks.hpp"
+#include "formats/subblock_lanes.hpp"
 #include "formats/symmetric_blocks.hpp"
 #include "kernels/lanes.hpp"
 
@@ -181,6 +184,68 @@ void affine_eval_all(const float *x, const float *w, const float *ds, const floa
             fits[i0 + k].sll = sll[k];
             fits[i0 + k].sxl = sxl[k];
         }
+    }
+}
+
+// The candidates [i0, i0 + W) of a batch's inputs; lanes past n read 0.
+template <int W> inline typename Lanes<W>::F batch_lanes(const float *v, int i0, int n) {
+    if (i0 + W <= n) return Lanes<W>::load(v + i0);
+    float tail[W] = {};
+    for (int k = 0; i0 + k < n; ++k) tail[k] = v[i0 + k];
+    return Lanes<W>::load(tail);
+}
+
+// symmetric_eval_subblocks on W lanes.
+template <int W, int S, int M, int LO, int HI>
+void symmetric_eval_lanes(const formats::SubblockLanes &b, formats::SymmetricBatch &batch) {
+    static_assert(formats::kLaneRow % W == 0 && formats::kLaneRow % S == 0, "lanes must tile the rows");
+    using L = Lanes<W>;
+    using F = typename L::F;
+    const F lo = L::splat(static_cast<float>(LO)), hi = L::splat(static_cast<float>(HI));
+    for (int i0 = 0; i0 < batch.n; i0 += W) {
+        const F d = batch_lanes<W>(batch.d, i0, batch.n);
+        const F id = L::inverse_or_zero(d);
+        const float *xt = b.xt + i0 % formats::kLaneRow, *wt = b.wt + i0 % formats::kLaneRow;
+        F err = L::splat(0.0f), sxl = L::splat(0.0f), sll = L::splat(0.0f);
+        for (int j = 0; j < M; ++j) {
+            const F v = L::load(xt + j * formats::kLaneRow), wk = L::load(wt + j * formats::kLaneRow);
+            const F l = L::nearest(L::clamp(v * id, lo, hi));
+            const F r = v - l * d;
+            err += wk * r * r;
+            sxl += wk * v * l;
+            sll += wk * l * l;
+        }
+        L::store(batch.err + i0, err);
+        L::store(batch.sxl + i0, sxl);
+        L::store(batch.sll + i0, sll);
+    }
+}
+
+// affine_eval_subblocks on W lanes.
+template <int W, int S, int M, int NMAX>
+void affine_eval_lanes(const formats::SubblockLanes &b, formats::AffineBatch &batch) {
+    static_assert(formats::kLaneRow % W == 0 && formats::kLaneRow % S == 0, "lanes must tile the rows");
+    using L = Lanes<W>;
+    using F = typename L::F;
+    const F zero = L::splat(0.0f), nmax = L::splat(static_cast<float>(NMAX));
+    for (int i0 = 0; i0 < batch.n; i0 += W) {
+        const F d = batch_lanes<W>(batch.d, i0, batch.n), m = batch_lanes<W>(batch.m, i0, batch.n);
+        const F id = L::inverse_or_zero(d);
+        const float *xt = b.xt + i0 % formats::kLaneRow, *wt = b.wt + i0 % formats::kLaneRow;
+        F err = zero, sl = zero, sll = zero, sxl = zero;
+        for (int j = 0; j < M; ++j) {
+            const F v = L::load(xt + j * formats::kLaneRow), wk = L::load(wt + j * formats::kLaneRow);
+            const F l = L::nearest(L::clamp((v - m) * id, zero, nmax));
+            const F r = v - (l * d + m);
+            err += wk * r * r;
+            sl += wk * l;
+            sll += wk * l * l;
+            sxl += wk * v * l;
+        }
+        L::store(batch.err + i0, err);
+        L::store(batch.sl + i0, sl);
+        L::store(batch.sll + i0, sll);
+        L::store(batch.sxl + i0, sxl);
     }
 }
 

@@ -53,6 +53,9 @@ template <int W> struct Lanes {
         for (int i = 0; i < W; ++i) r[i] = p[i];
         return r;
     }
+    static void store(float *p, F v) {
+        for (int i = 0; i < W; ++i) p[i] = v[i];
+    }
     // p[0], p[stride], p[2 stride], ...: element j of W consecutive blocks
     static F gather(const float *p, int stride) {
         F r;

@@ -4,13 +4,14 @@
 // is only used on CPUs (and operating systems) that report AVX-512 F, BW, VL,
 // DQ and VNNI, which also run the AVX2 set.
 //
-// The candidate evaluations (one candidate scale per lane) are the AVX2
-// set's: their lists of candidates are short, so 16 lanes leave many empty.
-// Measured against ggml (bench/compare_ggml, 1 thread): on 16 lanes the
-// K-quant searches ran 14-22% slower than the AVX2 set's (Q4_K 1.29x -> 1.01x,
-// Q6_K 0.69x -> 0.59x), and on 8 lanes built for AVX-512 still 5-10% slower
-// with an importance matrix; the 16-lane fast paths gain 10-15% (Q8_0
-// 2.85x -> 3.15x, Q4_1 0.79x -> 0.91x).
+// The 32-block formats' candidate evaluations (one candidate scale per lane)
+// are the AVX2 set's: their lists of candidates are short, so 16 lanes leave
+// many empty. Measured against ggml (bench/compare_ggml, 1 thread), on 8
+// lanes built for AVX-512 they were still 5-10% slower with an importance
+// matrix; the 16-lane fast paths gain 10-15% (Q8_0 2.85x -> 3.15x, Q4_1
+// 0.79x -> 0.91x). The K-quants evaluate a round of candidates on all
+// sub-blocks at once (formats/subblock_lanes.hpp), which fills 16 lanes:
+// Q4_K 28 -> 34 Melem/s, Q6_K 30 -> 35 against the AVX2 set's 8.
 #include "kernels/kernel_set.hpp"
 
 namespace lb::kernels {
@@ -26,11 +27,6 @@ KernelSet make_avx512() {
     s.q8_0.eval_all = avx2.q8_0.eval_all;
     s.q4_1.eval_all = avx2.q4_1.eval_all;
     s.q5_1.eval_all = avx2.q5_1.eval_all;
-    s.q3_k_sub = avx2.q3_k_sub;
-    s.q6_k_sub = avx2.q6_k_sub;
-    s.q2_k_sub = avx2.q2_k_sub;
-    s.q4_k_sub = avx2.q4_k_sub;
-    s.q5_k_sub = avx2.q5_k_sub;
     k.dequantize = kAvx2Kernels.dequantize;
     return k;
 }
