@@ -91,7 +91,7 @@ inline void symmetric_refine_rounds(const SubblockLanes &b, SymmetricEvalLanes e
 // Step 1: the best float scale of every sub-block.
 template <int S, int M, int LO, int HI>
 inline void symmetric_subblock_scales(const SubblockLanes &b, const KEffort &effort, SymmetricEvalLanes eval,
-                                      float *scale) {
+                                      SymmetricBatch &batch, float *scale) {
     float big[S];
     bool live[S];
     for (int s = 0; s < S; ++s) {
@@ -101,7 +101,6 @@ inline void symmetric_subblock_scales(const SubblockLanes &b, const KEffort &eff
         live[s] = big[s] != 0.0f;
         scale[s] = 0.0f;
     }
-    SymmetricBatch batch;
     batch.n = S;
     for (int s = 0; s < S; ++s) batch.d[s] = big[s] / static_cast<float>(LO);
     eval(b, batch);
@@ -172,8 +171,8 @@ template <int S> struct SymmetricSuper {
 
 // Step 3: for super-block scale d, each sub-block's best code near s[j] / d.
 template <int S, int M, int LO, int HI, int CLO, int CHI>
-inline SymmetricSuper<S> symmetric_codes(const SubblockLanes &b, const float *s, float d,
-                                         const KEffort &effort, SymmetricEvalLanes eval) {
+inline SymmetricSuper<S> symmetric_codes(const SubblockLanes &b, SymmetricBatch &batch, const float *s,
+                                         float d, const KEffort &effort, SymmetricEvalLanes eval) {
     SymmetricSuper<S> out;
     out.d = d;
     const float id = inverse_or_zero(d);
@@ -188,7 +187,6 @@ inline SymmetricSuper<S> symmetric_codes(const SubblockLanes &b, const float *s,
         }
         rounds = n[j] > rounds ? n[j] : rounds;
     }
-    SymmetricBatch batch;
     batch.n = rounds * S;
     for (int r = 0; r < rounds; ++r)
         for (int j = 0; j < S; ++j)
@@ -229,8 +227,9 @@ inline float symmetric_super_quantize(const float *x, const float *w, const KEff
                                       uint8_t *levels, SymmetricEvalLanes eval) {
     SubblockLanes b;
     fill_subblock_lanes<S, M>(x, w, b);
+    SymmetricBatch batch;
     float s[S];
-    symmetric_subblock_scales<S, M, LO, HI>(b, effort, eval, s);
+    symmetric_subblock_scales<S, M, LO, HI>(b, effort, eval, batch, s);
     float big = 0.0f;
     for (int j = 0; j < S; ++j)
         if (s[j] > big || -s[j] > big) big = s[j] < 0.0f ? -s[j] : s[j];
@@ -245,20 +244,20 @@ inline float symmetric_super_quantize(const float *x, const float *w, const KEff
     if (sbig != 0.0f) {
         // map the largest sub-block scale to the most negative code (as
         // llama.cpp does), or near either end of the code range
-        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(b, s, storable_scale(sbig / static_cast<float>(CLO)),
-                                                       effort, eval);
+        best = symmetric_codes<S, M, LO, HI, CLO, CHI>(
+            b, batch, s, storable_scale(sbig / static_cast<float>(CLO)), effort, eval);
         if (effort.super_candidates) {
             for (float v : {static_cast<float>(CLO) + 0.5f, static_cast<float>(CLO) - 0.5f,
                             static_cast<float>(CHI), static_cast<float>(CHI) - 0.5f}) {
-                const SymmetricSuper<S> f =
-                    symmetric_codes<S, M, LO, HI, CLO, CHI>(b, s, storable_scale(sbig / v), effort, eval);
+                const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(
+                    b, batch, s, storable_scale(sbig / v), effort, eval);
                 if (f.err < best.err) best = f;
             }
         }
         for (int it = 0; it < effort.ls_iterations; ++it) {
             const float d = symmetric_super_ls<S, M, LO, HI>(x, w, best);
             if (d == best.d) break;
-            const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(b, s, d, effort, eval);
+            const SymmetricSuper<S> f = symmetric_codes<S, M, LO, HI, CLO, CHI>(b, batch, s, d, effort, eval);
             if (!(f.err < best.err)) break;
             best = f;
         }
@@ -331,7 +330,7 @@ inline void affine_refine_rounds(const SubblockLanes &b, AffineEvalLanes eval, c
 // Step 1: the best float (scale, offset <= 0) of every sub-block.
 template <int S, int M, int NMAX>
 inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, AffineEvalLanes eval,
-                                 SubblockAffine *fit) {
+                                 AffineBatch &batch, SubblockAffine *fit) {
     float lo[S], range[S], sw[S], sx[S];
     bool live[S];
     for (int s = 0; s < S; ++s) {
@@ -348,36 +347,38 @@ inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, 
             sx[s] += w[i] * x[i];
         }
     }
-    AffineBatch batch;
-    batch.n = S;
+    // round 0: the first candidates
     for (int s = 0; s < S; ++s) batch.d[s] = range[s] / static_cast<float>(NMAX), batch.m[s] = lo[s];
-    eval(b, batch);
-    AffineFit first[S];
-    for (int s = 0; s < S; ++s) first[s] = batch.fit(s);
     if (!effort.subblock_grid) {
+        batch.n = S;
+        eval(b, batch);
         AffineFit f[S];
         bool active[S];
-        for (int s = 0; s < S; ++s) f[s] = first[s], active[s] = live[s];
+        for (int s = 0; s < S; ++s) f[s] = batch.fit(s), active[s] = live[s];
         affine_refine_rounds<S>(b, eval, sw, sx, 1, 2, f, active, batch);
         for (int s = 0; s < S; ++s)
             if (live[s]) fit[s] = {f[s].d, f[s].m};
         return;
     }
-    // a grid of steps and offsets, each evaluated once; the three most
-    // promising (by error, or by the error of their least-squares refit) are
-    // refined. Errors are compared without the common term sum w x^2.
+    // then a grid of steps and offsets, in the same batch: each evaluated
+    // once; the three most promising (by error, or by the error of their
+    // least-squares refit) are refined. Errors are compared without the
+    // common term sum w x^2.
     constexpr int kGrid = 24;
-    batch.n = kGrid * S;
+    batch.n = (1 + kGrid) * S;
     for (int a = 0; a < 8; ++a)
         for (int s = 0; s < S; ++s) {
             const float d =
                 range[s] / (static_cast<float>(NMAX) - 1.0f + (3.0f / 7.0f) * static_cast<float>(a));
             for (int c = 0; c < 3; ++c) {
                 const float m = lo[s] + (static_cast<float>(c) / 3.0f) * d;
-                batch.d[(3 * a + c) * S + s] = d, batch.m[(3 * a + c) * S + s] = m < 0.0f ? m : 0.0f;
+                const int i = (1 + 3 * a + c) * S + s;
+                batch.d[i] = d, batch.m[i] = m < 0.0f ? m : 0.0f;
             }
         }
     eval(b, batch);
+    AffineFit first[S];
+    for (int s = 0; s < S; ++s) first[s] = batch.fit(s);
     CandidatePool<3> pool[S];
     for (int s = 0; s < S; ++s) {
         auto consider = [&](const AffineFit &f) {
@@ -386,8 +387,7 @@ inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, 
             if (affine_ls_nonpositive(f, sw[s], sx[s], &d1, &m1))
                 pool[s].add(affine_error_offset(d1, m1, f.sl, f.sll, f.sxl, sw[s], sx[s]), d1, m1);
         };
-        consider(first[s]);
-        for (int g = 0; g < kGrid; ++g) consider(batch.fit(g * S + s));
+        for (int g = 0; g <= kGrid; ++g) consider(batch.fit(g * S + s));
     }
     // refine the pools' candidates side by side
     AffineFit cur[3 * S];
@@ -452,8 +452,8 @@ template <int S> struct AffineCodeLists {
 // Step 3: for (d, dmin), each sub-block's best codes near its ideal values.
 // Values are (d * c) * l - (dmin * m) with the levels nearest.
 template <int S, int M, int NMAX, int CMAX>
-inline AffineSuper<S> affine_codes(const SubblockLanes &b, const SubblockAffine *fit, float d, float dmin,
-                                   const KEffort &effort, AffineEvalLanes eval) {
+inline AffineSuper<S> affine_codes(const SubblockLanes &b, AffineBatch &batch, const SubblockAffine *fit,
+                                   float d, float dmin, const KEffort &effort, AffineEvalLanes eval) {
     AffineSuper<S> out;
     out.d = d;
     out.dmin = dmin;
@@ -475,7 +475,6 @@ inline AffineSuper<S> affine_codes(const SubblockLanes &b, const SubblockAffine 
             for (int dm = -r; dm <= r; ++dm) lists.add(j, c0[j] + dc, dmin > 0.0f ? m0[j] + dm : 0, CMAX);
         }
     }
-    AffineBatch batch;
     float err[S][25];
     lists.evaluate(b, d, dmin, from, eval, batch, err);
     float best_err[S];
@@ -556,26 +555,27 @@ inline void affine_super_quantize(const float *x, const float *w, const KEffort 
     SubblockLanes b;
     fill_subblock_lanes<S, M>(x, w, b);
     SubblockAffine fit[S];
-    affine_subblock_fits<S, M, NMAX>(b, effort, eval, fit);
+    AffineBatch batch;
+    affine_subblock_fits<S, M, NMAX>(b, effort, eval, batch, fit);
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < S; ++j) {
         max_scale = fit[j].scale > max_scale ? fit[j].scale : max_scale;
         max_min = -fit[j].offset > max_min ? -fit[j].offset : max_min;
     }
     const float cmax = static_cast<float>(CMAX);
-    AffineSuper<S> best = affine_codes<S, M, NMAX, CMAX>(b, fit, storable_scale(max_scale / cmax),
+    AffineSuper<S> best = affine_codes<S, M, NMAX, CMAX>(b, batch, fit, storable_scale(max_scale / cmax),
                                                          storable_scale(max_min / cmax), effort, eval);
     if (effort.super_candidates) {
         for (float v : {cmax - 0.5f, cmax + 0.5f, cmax - 1.0f}) {
             const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(
-                b, fit, storable_scale(max_scale / v), storable_scale(max_min / v), effort, eval);
+                b, batch, fit, storable_scale(max_scale / v), storable_scale(max_min / v), effort, eval);
             if (f.err < best.err) best = f;
         }
     }
     for (int it = 0; it < effort.ls_iterations; ++it) {
         float d, dmin;
         if (!affine_super_ls<S, M, NMAX>(x, w, best, &d, &dmin) || (d == best.d && dmin == best.dmin)) break;
-        const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(b, fit, d, dmin, effort, eval);
+        const AffineSuper<S> f = affine_codes<S, M, NMAX, CMAX>(b, batch, fit, d, dmin, effort, eval);
         if (!(f.err < best.err)) break;
         best = f;
     }

@@ -28,6 +28,7 @@ struct SubblockLanes {
     // element j of sub-block k % S at [j * kLaneRow + k]
     alignas(64) float xt[kMaxSubblock * kLaneRow];
     alignas(64) float wt[kMaxSubblock * kLaneRow];
+    alignas(64) float wxt[kMaxSubblock * kLaneRow]; // w * x, the same product the sums take
 };
 
 template <int S, int M> inline void fill_subblock_lanes(const float *x, const float *w, SubblockLanes &b) {
@@ -38,6 +39,7 @@ template <int S, int M> inline void fill_subblock_lanes(const float *x, const fl
         for (int k = 0; k < kLaneRow; ++k) {
             b.xt[j * kLaneRow + k] = x[(k % S) * M + j];
             b.wt[j * kLaneRow + k] = w[(k % S) * M + j];
+            b.wxt[j * kLaneRow + k] = w[(k % S) * M + j] * x[(k % S) * M + j];
         }
 }
 

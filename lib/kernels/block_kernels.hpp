@@ -205,14 +205,16 @@ void symmetric_eval_lanes(const formats::SubblockLanes &b, formats::SymmetricBat
     for (int i0 = 0; i0 < batch.n; i0 += W) {
         const F d = batch_lanes<W>(batch.d, i0, batch.n);
         const F id = L::inverse_or_zero(d);
-        const float *xt = b.xt + i0 % formats::kLaneRow, *wt = b.wt + i0 % formats::kLaneRow;
+        const int off = i0 % formats::kLaneRow;
+        const float *xt = b.xt + off, *wt = b.wt + off, *wxt = b.wxt + off;
         F err = L::splat(0.0f), sxl = L::splat(0.0f), sll = L::splat(0.0f);
         for (int j = 0; j < M; ++j) {
             const F v = L::load(xt + j * formats::kLaneRow), wk = L::load(wt + j * formats::kLaneRow);
+            const F wv = L::load(wxt + j * formats::kLaneRow);
             const F l = L::nearest(L::clamp(v * id, lo, hi));
             const F r = v - l * d;
             err += wk * r * r;
-            sxl += wk * v * l;
+            sxl += wv * l;
             sll += wk * l * l;
         }
         L::store(batch.err + i0, err);
@@ -231,16 +233,18 @@ void affine_eval_lanes(const formats::SubblockLanes &b, formats::AffineBatch &ba
     for (int i0 = 0; i0 < batch.n; i0 += W) {
         const F d = batch_lanes<W>(batch.d, i0, batch.n), m = batch_lanes<W>(batch.m, i0, batch.n);
         const F id = L::inverse_or_zero(d);
-        const float *xt = b.xt + i0 % formats::kLaneRow, *wt = b.wt + i0 % formats::kLaneRow;
+        const int off = i0 % formats::kLaneRow;
+        const float *xt = b.xt + off, *wt = b.wt + off, *wxt = b.wxt + off;
         F err = zero, sl = zero, sll = zero, sxl = zero;
         for (int j = 0; j < M; ++j) {
             const F v = L::load(xt + j * formats::kLaneRow), wk = L::load(wt + j * formats::kLaneRow);
+            const F wv = L::load(wxt + j * formats::kLaneRow);
             const F l = L::nearest(L::clamp((v - m) * id, zero, nmax));
             const F r = v - (l * d + m);
             err += wk * r * r;
             sl += wk * l;
             sll += wk * l * l;
-            sxl += wk * v * l;
+            sxl += wv * l;
         }
         L::store(batch.err + i0, err);
         L::store(batch.sl + i0, sl);

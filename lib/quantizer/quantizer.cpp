@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <map>
 #include <sys/stat.h>
 
@@ -442,13 +443,20 @@ void Run::convert_tensor(const Model::Tensor &tensor, const std::vector<Target> 
     const formats::DequantizeRowFn dequantize = kernels::dequantizer(kernels::active(), from);
     const int64_t chunk_rows = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, n_per_row));
     std::vector<size_t> out_row(targets.size());
-    std::vector<std::vector<uint8_t>> out(targets.size());
+    // two sets of chunk buffers: one is written out while the next chunk is
+    // quantized into the other
+    std::vector<std::vector<uint8_t>> buffers[2];
     for (size_t k = 0; k < targets.size(); ++k) {
         out_row[k] = formats::row_bytes(static_cast<lb_type>(targets[k].job->out.type), n_per_row);
-        out[k].resize(static_cast<size_t>(std::min(chunk_rows, n_rows)) * out_row[k]);
+        for (auto &b : buffers)
+            b.emplace_back(static_cast<size_t>(std::min(chunk_rows, n_rows)) * out_row[k]);
     }
+    // the write of the previous chunk; declared after the buffers, so that
+    // leaving early (an exception) waits for it before they go
+    std::future<void> writing;
     for (int64_t r0 = 0; r0 < n_rows; r0 += chunk_rows) {
         const int64_t nr = std::min(chunk_rows, n_rows - r0);
+        std::vector<std::vector<uint8_t>> &out = buffers[(r0 / chunk_rows) % 2];
         parallel_for(n_threads, nr, 1, [&](int64_t begin, int64_t end) {
             std::vector<float> row(static_cast<size_t>(n_per_row));
             // a file with a small general.alignment can place rows at any
@@ -481,12 +489,16 @@ void Run::convert_tensor(const Model::Tensor &tensor, const std::vector<Target> 
                 }
             }
         });
-        for (size_t k = 0; k < targets.size(); ++k)
-            targets[k].writer->write(out[k].data(), static_cast<size_t>(nr) * out_row[k]);
+        if (writing.valid()) writing.get(); // rethrows what the write threw
+        writing = std::async(std::launch::async, [&targets, &out, &out_row, nr] {
+            for (size_t k = 0; k < targets.size(); ++k)
+                targets[k].writer->write(out[k].data(), static_cast<size_t>(nr) * out_row[k]);
+        });
         progress.done_elements += static_cast<uint64_t>(nr * n_per_row);
         report(progress);
         mapping.check_size();
     }
+    if (writing.valid()) writing.get();
 }
 
 std::vector<QuantizeStats> Run::execute(const std::vector<OutputSpec> &specs, std::vector<PlanEntry> &plan) {
