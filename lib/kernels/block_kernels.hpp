@@ -48,11 +48,15 @@ inline void symmetric_fast_lanes(const float *x, float *d, uint8_t *q) {
         sxl += v * l;
         sll += l * l;
     }
-    // the same levels again, block by block, in the blocks' own layout
-    for (int b = 0; b < W; ++b)
-        for (int j = 0; j < N; ++j)
-            q[b * N + j] = static_cast<uint8_t>(
-                static_cast<int>(formats::symmetric_level<LO, HI>(x[b * N + j], id[b])) + OFFSET);
+    // the same levels again, block by block, in the blocks' own layout (W
+    // values at a time, each as formats::symmetric_level)
+    for (int b = 0; b < W; ++b) {
+        const F idb = L::splat(id[b]);
+        for (int j = 0; j < N; j += W) {
+            const typename L::I li = L::to_int(L::nearest(L::clamp(L::load(x + b * N + j) * idb, lo, hi)));
+            for (int k = 0; k < W; ++k) q[b * N + j + k] = static_cast<uint8_t>(li[k] + OFFSET);
+        }
+    }
     const typename L::I positive = sll > L::splat(0.0f);
     const F d1 = L::select(positive, L::storable_scale(sxl / L::select(positive, sll, L::splat(1.0f))), d0);
     const F delta = (d1 - d0) * ((d1 + d0) * sll - L::splat(2.0f) * sxl);
@@ -123,11 +127,16 @@ inline void affine_fast_lanes(const float *x, float *d, float *m, uint8_t *q) {
         sll += l * l;
         sxl += v * l;
     }
-    // the same levels again, block by block, in the blocks' own layout
-    for (int b = 0; b < W; ++b)
-        for (int j = 0; j < N; ++j)
-            q[b * N + j] = static_cast<uint8_t>(
-                static_cast<int>(formats::affine_level<NMAX>(x[b * N + j], m0[b], id[b])));
+    // the same levels again, block by block, in the blocks' own layout (W
+    // values at a time, each as formats::affine_level)
+    for (int b = 0; b < W; ++b) {
+        const F idb = L::splat(id[b]), mb = L::splat(m0[b]);
+        for (int j = 0; j < N; j += W) {
+            const typename L::I li =
+                L::to_int(L::nearest(L::clamp((L::load(x + b * N + j) - mb) * idb, zero, nmax)));
+            for (int k = 0; k < W; ++k) q[b * N + j + k] = static_cast<uint8_t>(li[k]);
+        }
+    }
     // formats::affine_ls and formats::affine_error_offset, lane-wise
     const F sw = L::splat(static_cast<float>(N)), two = L::splat(2.0f);
     const F det = sll * sw - sl * sl;
