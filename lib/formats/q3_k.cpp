@@ -29,9 +29,13 @@ void quantize_row_q3_K(const float *x, void *dst, int64_t n, const float *imatri
             y[b].scales[j % 8] |= static_cast<uint8_t>((sc & 0x0f) << (j < 8 ? 0 : 4));
             y[b].scales[8 + j % 4] |= static_cast<uint8_t>((sc >> 4) << (2 * (j / 4)));
         }
-        std::memset(y[b].hmask, 0, sizeof y[b].hmask);
-        for (int i = 0; i < QK_K; ++i)
-            if (L[i] > 3) y[b].hmask[i % 32] |= static_cast<uint8_t>(1u << (i / 32));
+        // bit k of hmask[l]: the high bit of value 32 k + l (without a branch
+        // per value: half of them are taken, at random)
+        for (int l = 0; l < 32; ++l) {
+            unsigned bits = 0;
+            for (int k = 0; k < 8; ++k) bits |= static_cast<unsigned>(L[32 * k + l] > 3) << k;
+            y[b].hmask[l] = static_cast<uint8_t>(bits);
+        }
         for (int h = 0; h < 2; ++h)
             for (int l = 0; l < 32; ++l) {
                 const uint8_t *Lh = L + 128 * h;
