@@ -56,10 +56,13 @@ inline float bf16_to_fp32(uint16_t h) {
 }
 
 // float -> bfloat16, round to nearest even.
+// Both results are computed and one is chosen, without a branch, so that
+// loops over rows vectorize.
 inline uint16_t fp32_to_bf16(float f) {
     const uint32_t u = float_bits(f);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u); // quiet nan
-    return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    const uint32_t quiet_nan = (u >> 16) | 0x40u;
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    return static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
 }
 
 // The float a value becomes once stored as binary16 (how a scale is read back).
