@@ -124,9 +124,12 @@ inline __m256i signed_products(__m256i w, __m256i y) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
 }
 
-// d0 in lanes 0..7, d1 in lanes 8..15
-inline __m512 pair_of(float d0, float d1) {
-    return _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(d0), _mm512_set1_ps(d1));
+// The binary16 scales h0 in lanes 0..7, h1 in lanes 8..15, as floats: both
+// converted by one vcvtph2ps and spread by one permute
+inline __m512 pair_of_halves(uint16_t h0, uint16_t h1) {
+    const __m128i both = _mm_cvtsi32_si128(static_cast<int>(h0 | static_cast<uint32_t>(h1) << 16));
+    const __m512i spread = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_cvtph_ps(both)));
 }
 
 inline float hsum(__m512 v) {
@@ -146,8 +149,8 @@ template <typename W, bool kMins> struct BlockPass {
         float acc_min[R][J];
         for (int i = 0; i < R; ++i)
             for (int j = 0; j < J; ++j) acc[i][j] = _mm512_setzero_ps(), acc_min[i][j] = 0.0f;
-        int64_t b = 0;
-        for (; b + 2 <= nb; b += 2) {
+        // blocks b, b + 1 into the accumulators a
+        auto pair_step = [&](int64_t b, __m512(&a)[R][J]) {
             // per weight row: its levels (signs) and scales, for all J tokens
             __m512i wq[R];
             SignedWeights ws[R];
@@ -160,12 +163,12 @@ template <typename W, bool kMins> struct BlockPass {
                     m0[i] = half(x[0].m), m1[i] = half(x[1].m);
                 else
                     ws[i] = signed_weights(wq[i]);
-                dw[i] = pair_of(half(x[0].d), half(x[1].d));
+                dw[i] = pair_of_halves(x[0].d, x[1].d);
             }
             for (int j = 0; j < J; ++j) {
                 const A *y = reinterpret_cast<const A *>(ar[j]) + b;
                 const __m512i yq = load32x2(y[0].qs, y[1].qs);
-                const __m512 dy = pair_of(half(y[0].d), half(y[1].d));
+                const __m512 dy = pair_of_halves(y[0].d, y[1].d);
                 for (int i = 0; i < R; ++i) {
                     __m512i p;
                     if constexpr (kMins) {
@@ -175,10 +178,22 @@ template <typename W, bool kMins> struct BlockPass {
                     } else {
                         p = products(ws[i], yq);
                     }
-                    acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dy), _mm512_cvtepi32_ps(p), acc[i][j]);
+                    a[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dy), _mm512_cvtepi32_ps(p), a[i][j]);
                 }
             }
+        };
+        int64_t b = 0;
+        if constexpr (R == 1 && J == 1) {
+            // one sum: pairs alternate between two accumulators (one chain
+            // of fused adds would bound the loop)
+            __m512 other[R][J] = {{_mm512_setzero_ps()}};
+            for (; b + 4 <= nb; b += 4) {
+                pair_step(b, acc);
+                pair_step(b + 2, other);
+            }
+            acc[0][0] = _mm512_add_ps(acc[0][0], other[0][0]);
         }
+        for (; b + 2 <= nb; b += 2) pair_step(b, acc);
         if (b < nb) {
             for (int i = 0; i < R; ++i) {
                 const typename W::Block &x = reinterpret_cast<const typename W::Block *>(wr[i])[b];
