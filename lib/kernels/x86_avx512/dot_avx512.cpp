@@ -267,8 +267,10 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
         const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(scales_mins));
         const formats::block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const formats::block_q8_K *>(ar[j]) + b;
-        __m512i total[J];
-        for (int j = 0; j < J; ++j) total[j] = _mm512_setzero_si512();
+        // the integer sums of the even and the odd pairs of sub-blocks (two
+        // chains of vpdpwssd, not one), then their total: exact
+        __m512i total[J], half_total[2][J];
+        for (int j = 0; j < J; ++j) half_total[0][j] = half_total[1][j] = _mm512_setzero_si512();
         const __m256i hbits = Q5 ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qh)) : __m256i{};
         for (int p = 0; p < 4; ++p) {
             // sub-blocks 2p and 2p + 1: the low and the high nibbles of bytes
@@ -287,9 +289,10 @@ void q45_K_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *s
                           _mm512_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * p))),
                           _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * p + 1))), 1));
             for (int j = 0; j < J; ++j)
-                total[j] = _mm512_dpwssd_epi32(
-                    total[j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
+                half_total[p % 2][j] = _mm512_dpwssd_epi32(
+                    half_total[p % 2][j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
         }
+        for (int j = 0; j < J; ++j) total[j] = _mm512_add_epi32(half_total[0][j], half_total[1][j]);
         const float dw = half(dh), dminw = half(dminh);
         for (int j = 0; j < J; ++j) {
             acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(dw * y[j]->d), _mm512_cvtepi32_ps(total[j]), acc[j]);
@@ -321,8 +324,10 @@ template <int J> void q6_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
         const formats::block_q6_K &x = reinterpret_cast<const formats::block_q6_K *>(w)[b];
         const formats::block_q8_K *y[J];
         for (int j = 0; j < J; ++j) y[j] = reinterpret_cast<const formats::block_q8_K *>(ar[j]) + b;
-        __m512i total[J];
-        for (int j = 0; j < J; ++j) total[j] = _mm512_setzero_si512();
+        // the integer sums of the even and the odd pairs of sub-blocks (two
+        // chains of vpdpwssd, not one), then their total: exact
+        __m512i total[J], half_total[2][J];
+        for (int j = 0; j < J; ++j) half_total[0][j] = half_total[1][j] = _mm512_setzero_si512();
         const __m256i scales16_256 =
             _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)));
         const __m512i scales16 = _mm512_castsi256_si512(scales16_256);
@@ -341,9 +346,10 @@ template <int J> void q6_K_pass(int64_t nb, const uint8_t *w, const uint8_t *con
                                 _mm512_slli_epi16(_mm512_and_si512(high, three), 4));
             const __m512i scale = _mm512_permutexvar_epi16(pick[p], scales16);
             for (int j = 0; j < J; ++j)
-                total[j] = _mm512_dpwssd_epi32(
-                    total[j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
+                half_total[p % 2][j] = _mm512_dpwssd_epi32(
+                    half_total[p % 2][j], _mm512_maddubs_epi16(levels, load64(y[j]->qs + 64 * p)), scale);
         }
+        for (int j = 0; j < J; ++j) total[j] = _mm512_add_epi32(half_total[0][j], half_total[1][j]);
         // the offset of 32: the sum of scale * bsum over the 16 groups
         const float dw = half(x.d);
         for (int j = 0; j < J; ++j) {
