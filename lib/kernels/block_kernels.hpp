@@ -20,8 +20,14 @@ inline namespace LOWBIT_ISA {
 // Element j of block b of W consecutive blocks goes to xt[j * W + b], so that
 // element j of all W blocks is one contiguous vector.
 template <int W, int N> inline void transpose_in(const float *x, float *xt) {
-    for (int b = 0; b < W; ++b)
-        for (int j = 0; j < N; ++j) xt[j * W + b] = x[b * N + j];
+    static_assert(N % W == 0, "blocks must be whole tiles");
+    using L = Lanes<W>;
+    for (int t = 0; t < N; t += W) { // W x W tiles: blocks by elements t .. t + W - 1
+        typename L::F rows[W];
+        for (int b = 0; b < W; ++b) rows[b] = L::load(x + b * N + t);
+        L::transpose(rows);
+        for (int j = 0; j < W; ++j) L::store(xt + (t + j) * W, rows[j]);
+    }
 }
 
 // Fast path of symmetric_quantize_fast for W consecutive blocks of N values.

@@ -8,7 +8,9 @@
 #include "common/isa.hpp"
 #include "formats/block_search.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {
@@ -40,6 +42,16 @@ template <> struct LaneTypes<16> {
     using U = u32x16;
 };
 
+// Element c of the two-source shuffle that swaps the off-diagonal K x K
+// blocks of rows a (r) and b (r + K): the new row r if !kUpper, else r + K.
+template <int W, int K, bool kUpper> constexpr int block_swap_index(int c) {
+    return kUpper ? ((c & K) != 0 ? W + c : c + K) : ((c & K) != 0 ? W + c - K : c);
+}
+template <int W, int K, bool kUpper, typename F, size_t... C>
+inline F block_swap(F a, F b, std::index_sequence<C...>) {
+    return __builtin_shufflevector(a, b, block_swap_index<W, K, kUpper>(static_cast<int>(C))...);
+}
+
 template <int W> struct Lanes {
     using F = typename LaneTypes<W>::F;
     using I = typename LaneTypes<W>::I; // comparison masks: -1 or 0
@@ -61,6 +73,19 @@ template <int W> struct Lanes {
         F r;
         for (int i = 0; i < W; ++i) r[i] = p[i * stride];
         return r;
+    }
+    // rows[0, W) of a W x W matrix, transposed in place: log2(W) rounds of
+    // block swaps, each row a shuffle of two
+    template <int K = W / 2> static void transpose(F *rows) {
+        if constexpr (K >= 1) {
+            for (int r = 0; r < W; ++r) {
+                if ((r & K) != 0) continue;
+                const F a = rows[r], b = rows[r + K];
+                rows[r] = block_swap<W, K, false>(a, b, std::make_index_sequence<W>{});
+                rows[r + K] = block_swap<W, K, true>(a, b, std::make_index_sequence<W>{});
+            }
+            transpose<K / 2>(rows);
+        }
     }
     static F select(I mask, F a, F b) { return (F)(((I)a & mask) | ((I)b & ~mask)); }
     static U select(I mask, U a, U b) { return (U)(((I)a & mask) | ((I)b & ~mask)); }
