@@ -87,8 +87,10 @@ template <int W> struct Lanes {
             transpose<K / 2>(rows);
         }
     }
-    static F select(I mask, F a, F b) { return (F)(((I)a & mask) | ((I)b & ~mask)); }
-    static U select(I mask, U a, U b) { return (U)(((I)a & mask) | ((I)b & ~mask)); }
+    // mask lanes are -1 or 0 (comparison results); the vector ?: lets the
+    // compiler use a blend, or min / max where those are the same choice
+    static F select(I mask, F a, F b) { return mask ? a : b; }
+    static U select(I mask, U a, U b) { return mask ? a : b; }
     static F clamp(F v, F lo, F hi) {
         v = select(v < lo, lo, v);
         return select(v > hi, hi, v);
