@@ -4,14 +4,34 @@
 #pragma once
 
 #include "formats/affine_blocks.hpp"
+#include "formats/block_groups.hpp"
 #include "formats/search_kernels.hpp"
 #include "formats/symmetric_blocks.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace lb::formats {
 
 constexpr int64_t kRowChunkBlocks = 64;
+
+// Calls group(x, w, first) on the blocks [0, count) of a chunk in groups of
+// kGroupBlocks; a last, shorter group is padded with zero blocks of zero
+// weight (group gets copies, and first says where its blocks start).
+template <int N, typename Group>
+void for_each_group(const float *x, const float *w, int64_t count, Group group) {
+    for (int64_t g = 0; g < count; g += kGroupBlocks) {
+        if (g + kGroupBlocks <= count) {
+            group(x + g * N, w + g * N, g, kGroupBlocks);
+            continue;
+        }
+        float xp[kGroupBlocks * N] = {}, wp[kGroupBlocks * N] = {};
+        const int64_t k = count - g;
+        std::memcpy(xp, x + g * N, static_cast<size_t>(k * N) * sizeof(float));
+        std::memcpy(wp, w + g * N, static_cast<size_t>(k * N) * sizeof(float));
+        group(xp, wp, g, k);
+    }
+}
 
 // Whether an importance vector says anything about this block.
 template <int N> inline bool has_weight(const float *w) {
@@ -33,12 +53,20 @@ void quantize_symmetric_row(const float *x, int64_t n, const float *imatrix, con
         if (imatrix == nullptr) {
             k.quantize_fast(xc, count, d, q);
         } else {
-            for (int64_t b = 0; b < count; ++b) {
-                const float *xb = xc + b * N, *wb = imatrix + (b0 + b) * N;
-                d[b] = has_weight<N>(wb)
-                           ? symmetric_quantize_thorough<N, LO, HI, OFFSET>(xb, wb, q + b * N, k.eval_all)
-                           : symmetric_quantize_fast<N, LO, HI, OFFSET>(xb, q + b * N);
-            }
+            for_each_group<N>(xc, imatrix + b0 * N, count,
+                              [&](const float *xg, const float *wg, int64_t first, int64_t n_real) {
+                                  float dg[kGroupBlocks];
+                                  uint8_t qg[kGroupBlocks * N];
+                                  symmetric_thorough_group<N, LO, HI, OFFSET>(xg, wg, dg, qg, k.eval_lanes);
+                                  for (int64_t i = 0; i < n_real; ++i) {
+                                      d[first + i] = dg[i];
+                                      std::memcpy(q + (first + i) * N, qg + i * N, N);
+                                  }
+                              });
+            // blocks the importance says nothing about: the fast path
+            for (int64_t b = 0; b < count; ++b)
+                if (!has_weight<N>(imatrix + (b0 + b) * N))
+                    d[b] = symmetric_quantize_fast<N, LO, HI, OFFSET>(xc + b * N, q + b * N);
         }
         for (int64_t b = 0; b < count; ++b) pack(b0 + b, d[b], q + b * N);
     }
@@ -56,13 +84,19 @@ void quantize_affine_row(const float *x, int64_t n, const float *imatrix, const 
         if (imatrix == nullptr) {
             k.quantize_fast(xc, count, d, m, q);
         } else {
-            for (int64_t b = 0; b < count; ++b) {
-                const float *xb = xc + b * N, *wb = imatrix + (b0 + b) * N;
-                if (has_weight<N>(wb))
-                    affine_quantize_thorough<N, NMAX>(xb, wb, q + b * N, d + b, m + b, k.eval_all);
-                else
-                    affine_quantize_fast<N, NMAX>(xb, q + b * N, d + b, m + b);
-            }
+            for_each_group<N>(xc, imatrix + b0 * N, count,
+                              [&](const float *xg, const float *wg, int64_t first, int64_t n_real) {
+                                  float dg[kGroupBlocks], mg[kGroupBlocks];
+                                  uint8_t qg[kGroupBlocks * N];
+                                  affine_thorough_group<N, NMAX>(xg, wg, dg, mg, qg, k.eval_lanes);
+                                  for (int64_t i = 0; i < n_real; ++i) {
+                                      d[first + i] = dg[i], m[first + i] = mg[i];
+                                      std::memcpy(q + (first + i) * N, qg + i * N, N);
+                                  }
+                              });
+            for (int64_t b = 0; b < count; ++b)
+                if (!has_weight<N>(imatrix + (b0 + b) * N))
+                    affine_quantize_fast<N, NMAX>(xc + b * N, q + b * N, d + b, m + b);
         }
         for (int64_t b = 0; b < count; ++b) pack(b0 + b, d[b], m[b], q + b * N);
     }

@@ -56,38 +56,6 @@ inline int code_of(float v, int lo, int hi) {
 // the choices it would make alone, and its candidates are evaluated in
 // batches of one round per candidate (subblock_lanes.hpp).
 
-// Alternates, for every active fit (index r * S + s: rounds of S), the
-// least-squares scale for its levels with rounding to the nearest levels of
-// that scale, while its error strictly decreases.
-template <int S>
-inline void symmetric_refine_rounds(const SubblockLanes &b, SymmetricEvalLanes eval, int rounds,
-                                    int iterations, SymmetricFit *f, bool *active, SymmetricBatch &batch) {
-    for (int it = 0; it < iterations; ++it) {
-        bool any = false;
-        for (int i = 0; i < rounds * S; ++i) {
-            batch.d[i] = 0.0f;
-            if (!active[i]) continue;
-            const float d = f[i].sll > 0.0f ? f[i].sxl / f[i].sll : f[i].d;
-            if (!(f[i].sll > 0.0f) || d == f[i].d) {
-                active[i] = false;
-                continue;
-            }
-            batch.d[i] = d;
-            any = true;
-        }
-        if (!any) return;
-        batch.n = rounds * S;
-        eval(b, batch);
-        for (int i = 0; i < rounds * S; ++i) {
-            if (!active[i]) continue;
-            if (batch.err[i] < f[i].err)
-                f[i] = batch.fit(i);
-            else
-                active[i] = false;
-        }
-    }
-}
-
 // Step 1: the best float scale of every sub-block.
 template <int S, int M, int LO, int HI>
 inline void symmetric_subblock_scales(const SubblockLanes &b, const KEffort &effort, SymmetricEvalLanes eval,
@@ -110,7 +78,7 @@ inline void symmetric_subblock_scales(const SubblockLanes &b, const KEffort &eff
         SymmetricFit f[S];
         bool active[S];
         for (int s = 0; s < S; ++s) f[s] = first[s], active[s] = live[s];
-        symmetric_refine_rounds<S>(b, eval, 1, 2, f, active, batch);
+        symmetric_refine_rounds<S, false>(b, eval, 1, 2, f, active, batch);
         for (int s = 0; s < S; ++s)
             if (live[s]) scale[s] = f[s].d;
         return;
@@ -153,7 +121,7 @@ inline void symmetric_subblock_scales(const SubblockLanes &b, const KEffort &eff
         }
     eval(b, batch);
     for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
-    symmetric_refine_rounds<S>(b, eval, 3, 2, cur, active, batch);
+    symmetric_refine_rounds<S, false>(b, eval, 3, 2, cur, active, batch);
     for (int s = 0; s < S; ++s) {
         if (!live[s]) continue;
         SymmetricFit best = first[s];
@@ -280,53 +248,6 @@ struct SubblockAffine {
     float scale = 0, offset = 0; // offset <= 0
 };
 
-// Least squares for a fit's levels with the offset held at or below 0.
-inline bool affine_ls_nonpositive(const AffineFit &f, float sw, float sx, float *d, float *m) {
-    const float det = f.sll * sw - f.sl * f.sl;
-    if (!(det > 0.0f)) return false;
-    const float inv = 1.0f / det;
-    *d = (sw * f.sxl - f.sl * sx) * inv;
-    *m = (f.sll * sx - f.sl * f.sxl) * inv;
-    if (*m > 0.0f) {
-        *m = 0.0f;
-        *d = f.sxl / f.sll;
-    }
-    return *d > 0.0f;
-}
-
-// Alternates, for every active fit (index r * S + s: rounds of S), the
-// least-squares (d, m <= 0) for its levels with rounding to the nearest
-// levels, while its error strictly decreases.
-template <int S>
-inline void affine_refine_rounds(const SubblockLanes &b, AffineEvalLanes eval, const float *sw,
-                                 const float *sx, int rounds, int iterations, AffineFit *f, bool *active,
-                                 AffineBatch &batch) {
-    for (int it = 0; it < iterations; ++it) {
-        bool any = false;
-        for (int i = 0; i < rounds * S; ++i) {
-            batch.d[i] = 0.0f, batch.m[i] = 0.0f;
-            if (!active[i]) continue;
-            float d, m;
-            if (!affine_ls_nonpositive(f[i], sw[i % S], sx[i % S], &d, &m) || (d == f[i].d && m == f[i].m)) {
-                active[i] = false;
-                continue;
-            }
-            batch.d[i] = d, batch.m[i] = m;
-            any = true;
-        }
-        if (!any) return;
-        batch.n = rounds * S;
-        eval(b, batch);
-        for (int i = 0; i < rounds * S; ++i) {
-            if (!active[i]) continue;
-            if (batch.err[i] < f[i].err)
-                f[i] = batch.fit(i);
-            else
-                active[i] = false;
-        }
-    }
-}
-
 // Step 1: the best float (scale, offset <= 0) of every sub-block.
 template <int S, int M, int NMAX>
 inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, AffineEvalLanes eval,
@@ -355,7 +276,7 @@ inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, 
         AffineFit f[S];
         bool active[S];
         for (int s = 0; s < S; ++s) f[s] = batch.fit(s), active[s] = live[s];
-        affine_refine_rounds<S>(b, eval, sw, sx, 1, 2, f, active, batch);
+        affine_refine_rounds<S, false>(b, eval, sw, sx, 1, 2, f, active, batch);
         for (int s = 0; s < S; ++s)
             if (live[s]) fit[s] = {f[s].d, f[s].m};
         return;
@@ -402,7 +323,7 @@ inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, 
         }
     eval(b, batch);
     for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
-    affine_refine_rounds<S>(b, eval, sw, sx, 3, 2, cur, active, batch);
+    affine_refine_rounds<S, false>(b, eval, sw, sx, 3, 2, cur, active, batch);
     for (int s = 0; s < S; ++s) {
         if (!live[s]) continue;
         AffineFit best = first[s];

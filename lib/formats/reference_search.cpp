@@ -19,11 +19,11 @@ void affine_fast(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *
 } // namespace
 
 const SearchKernels kReferenceSearch = {
-    .q4_0 = {symmetric_fast<32, -8, 7, 8>, symmetric_eval_all<32, -8, 7>},
-    .q5_0 = {symmetric_fast<32, -16, 15, 16>, symmetric_eval_all<32, -16, 15>},
-    .q8_0 = {symmetric_fast<32, -127, 127, 0>, symmetric_eval_all<32, -127, 127>},
-    .q4_1 = {affine_fast<32, 15>, affine_eval_all<32, 15>},
-    .q5_1 = {affine_fast<32, 31>, affine_eval_all<32, 31>},
+    .q4_0 = {symmetric_fast<32, -8, 7, 8>, symmetric_eval_subblocks<16, 32, -8, 7>},
+    .q5_0 = {symmetric_fast<32, -16, 15, 16>, symmetric_eval_subblocks<16, 32, -16, 15>},
+    .q8_0 = {symmetric_fast<32, -127, 127, 0>, symmetric_eval_subblocks<16, 32, -127, 127>},
+    .q4_1 = {affine_fast<32, 15>, affine_eval_subblocks<16, 32, 15>},
+    .q5_1 = {affine_fast<32, 31>, affine_eval_subblocks<16, 32, 31>},
     .q3_k_sub = symmetric_eval_subblocks<16, 16, -4, 3>,
     .q6_k_sub = symmetric_eval_subblocks<16, 16, -32, 31>,
     .q2_k_sub = affine_eval_subblocks<16, 16, 3>,

@@ -16,13 +16,14 @@ namespace lb::formats {
 struct SymmetricKernels {
     // The fast path over n_blocks blocks: scales to d, levels to q (32 per block).
     void (*quantize_fast)(const float *x, int64_t n_blocks, float *d, uint8_t *q);
-    SymmetricEvalAll eval_all;
+    // candidate evaluation on groups of 16 blocks (block_groups.hpp)
+    SymmetricEvalLanes eval_lanes;
 };
 
 // An affine 32-block format (Q4_1, Q5_1).
 struct AffineKernels {
     void (*quantize_fast)(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *q);
-    AffineEvalAll eval_all;
+    AffineEvalLanes eval_lanes;
 };
 
 struct SearchKernels {

@@ -87,5 +87,89 @@ template <int S, int M, int NMAX> void affine_eval_subblocks(const SubblockLanes
     }
 }
 
+// Least squares for a fit's levels with the offset held at or below 0 (the
+// K-quants' sub-blocks, whose offsets are stored as mins).
+inline bool affine_ls_nonpositive(const AffineFit &f, float sw, float sx, float *d, float *m) {
+    const float det = f.sll * sw - f.sl * f.sl;
+    if (!(det > 0.0f)) return false;
+    const float inv = 1.0f / det;
+    *d = (sw * f.sxl - f.sl * sx) * inv;
+    *m = (f.sll * sx - f.sl * f.sxl) * inv;
+    if (*m > 0.0f) {
+        *m = 0.0f;
+        *d = f.sxl / f.sll;
+    }
+    return *d > 0.0f;
+}
+
+// Alternates, for every active fit of a batch's rounds (index r * S + s),
+// the least-squares scale for its levels with rounding to the nearest levels
+// of that scale, while its error strictly decreases; kBinary16: the scale as
+// stored (storable_scale), else as computed.
+template <int S, bool kBinary16>
+inline void symmetric_refine_rounds(const SubblockLanes &b, SymmetricEvalLanes eval, int rounds,
+                                    int iterations, SymmetricFit *f, bool *active, SymmetricBatch &batch) {
+    for (int it = 0; it < iterations; ++it) {
+        bool any = false;
+        for (int i = 0; i < rounds * S; ++i) {
+            batch.d[i] = 0.0f;
+            if (!active[i]) continue;
+            float d = f[i].d;
+            if (f[i].sll > 0.0f) d = kBinary16 ? storable_scale(f[i].sxl / f[i].sll) : f[i].sxl / f[i].sll;
+            if (!(f[i].sll > 0.0f) || d == f[i].d) {
+                active[i] = false;
+                continue;
+            }
+            batch.d[i] = d;
+            any = true;
+        }
+        if (!any) return;
+        batch.n = rounds * S;
+        eval(b, batch);
+        for (int i = 0; i < rounds * S; ++i) {
+            if (!active[i]) continue;
+            if (batch.err[i] < f[i].err)
+                f[i] = batch.fit(i);
+            else
+                active[i] = false;
+        }
+    }
+}
+
+// The same for (d, m): kBinary16, affine_ls (both stored as binary16),
+// else affine_ls_nonpositive.
+template <int S, bool kBinary16>
+inline void affine_refine_rounds(const SubblockLanes &b, AffineEvalLanes eval, const float *sw,
+                                 const float *sx, int rounds, int iterations, AffineFit *f, bool *active,
+                                 AffineBatch &batch) {
+    for (int it = 0; it < iterations; ++it) {
+        bool any = false;
+        for (int i = 0; i < rounds * S; ++i) {
+            batch.d[i] = 0.0f, batch.m[i] = 0.0f;
+            if (!active[i]) continue;
+            float d, m;
+            const bool solved = kBinary16
+                                    ? affine_ls(f[i].sl, f[i].sll, f[i].sxl, sw[i % S], sx[i % S], &d, &m)
+                                    : affine_ls_nonpositive(f[i], sw[i % S], sx[i % S], &d, &m);
+            if (!solved || (d == f[i].d && m == f[i].m)) {
+                active[i] = false;
+                continue;
+            }
+            batch.d[i] = d, batch.m[i] = m;
+            any = true;
+        }
+        if (!any) return;
+        batch.n = rounds * S;
+        eval(b, batch);
+        for (int i = 0; i < rounds * S; ++i) {
+            if (!active[i]) continue;
+            if (batch.err[i] < f[i].err)
+                f[i] = batch.fit(i);
+            else
+                active[i] = false;
+        }
+    }
+}
+
 } // namespace LOWBIT_ISA
 } // namespace lb::formats

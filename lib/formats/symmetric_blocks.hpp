@@ -92,73 +92,7 @@ inline float symmetric_ls_scale(const SymmetricFit &f) {
     return f.sll > 0.0f ? storable_scale(f.sxl / f.sll) : f.d;
 }
 
-// Alternates the least-squares scale for the current levels with rounding to
-// the nearest levels of that scale, while the error strictly decreases.
-template <int N, int LO, int HI>
-inline SymmetricFit symmetric_refine(const float *x, const float *w, SymmetricFit best, int iterations) {
-    for (int it = 0; it < iterations; ++it) {
-        const float d = symmetric_ls_scale(best);
-        if (d == best.d) break;
-        const SymmetricFit f = symmetric_eval<N, LO, HI>(x, w, d);
-        if (!(f.err < best.err)) break;
-        best = f;
-    }
-    return best;
-}
-
-// Evaluates candidate scales ds[0, n) on one block, in order.
-using SymmetricEvalAll = void (*)(const float *x, const float *w, const float *ds, int n, SymmetricFit *fits);
-
-template <int N, int LO, int HI>
-void symmetric_eval_all(const float *x, const float *w, const float *ds, int n, SymmetricFit *fits) {
-    for (int i = 0; i < n; ++i) fits[i] = symmetric_eval<N, LO, HI>(x, w, ds[i]);
-}
-
-// Thorough path: map the largest magnitude to a grid of points near either end
-// of the level range. Each candidate is evaluated once (eval_all: the scalar
-// symmetric_eval_all or a kernel computing the same) and its least-squares
-// rescale judged from the same sums; the three most promising are refined with
-// exact passes. w holds N weights.
-template <int N, int LO, int HI, int OFFSET>
-inline float symmetric_quantize_thorough(const float *x, const float *w, uint8_t *q,
-                                         SymmetricEvalAll eval_all) {
-    float mn, mx;
-    min_max(x, N, &mn, &mx);
-    const float big = signed_absmax(mn, mx);
-    double sxx = 0.0;
-    for (int j = 0; j < N; ++j) sxx += static_cast<double>(w[j]) * x[j] * x[j];
-
-    // the reference scale first, then the grid
-    float ds[17];
-    int n = 0;
-    ds[n++] = storable_scale(big / static_cast<float>(LO));
-    for (int k = 0; k < 8; ++k) {
-        const float t = -0.5f + 0.2f * static_cast<float>(k); // -0.5 .. 0.9
-        for (float v : {static_cast<float>(LO) - t, static_cast<float>(HI) + t}) {
-            const float d = storable_scale(big / v);
-            if (d != ds[0]) ds[n++] = d;
-        }
-    }
-    SymmetricFit fits[17];
-    eval_all(x, w, ds, n, fits);
-
-    SymmetricFit best = fits[0];
-    CandidatePool<3> pool;
-    for (int i = 0; i < n; ++i) {
-        pool.add(fits[i].err, fits[i].d);
-        const double d1 = symmetric_ls_scale(fits[i]);
-        pool.add(sxx - 2.0 * d1 * fits[i].sxl + d1 * d1 * fits[i].sll, static_cast<float>(d1));
-    }
-    for (int i = 0; i < pool.n; ++i) {
-        const SymmetricFit f =
-            symmetric_refine<N, LO, HI>(x, w, symmetric_eval<N, LO, HI>(x, w, pool.d[i]), 4);
-        if (f.err < best.err) best = f;
-    }
-    const float id = inverse_or_zero(best.d);
-    for (int j = 0; j < N; ++j)
-        q[j] = static_cast<uint8_t>(static_cast<int>(symmetric_level<LO, HI>(x[j], id)) + OFFSET);
-    return best.d;
-}
+// The thorough path (with an importance matrix) is block_groups.hpp's.
 
 } // namespace LOWBIT_ISA
 } // namespace lb::formats

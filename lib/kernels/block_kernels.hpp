@@ -2,9 +2,9 @@
 // what the scalar reference (formats/symmetric_blocks.hpp,
 // formats/affine_blocks.hpp) computes, operation for operation:
 //  - the fast paths put one block in each lane (W blocks at a time);
-//  - the eval_all kernels put one candidate scale in each lane;
-//  - the eval_lanes kernels put W consecutive candidates of a batch on a
-//    K-quant super-block's sub-blocks in the lanes (formats/subblock_lanes.hpp).
+//  - the eval_lanes kernels put W consecutive candidates of a batch in the
+//    lanes: candidates on the sub-blocks of a K-quant super-block, or on a
+//    group of 16 blocks (formats/subblock_lanes.hpp).
 // Included by one translation unit per instruction set (generic/, x86_avx2/).
 #pragma once
 
@@ -79,34 +79,6 @@ void symmetric_fast(const float *x, int64_t n_blocks, float *d, uint8_t *q) {
         d[b] = formats::symmetric_quantize_fast<N, LO, HI, OFFSET>(x + b * N, q + b * N);
 }
 
-// symmetric_eval_all: one candidate per lane.
-template <int W, int N, int LO, int HI>
-void symmetric_eval_all(const float *x, const float *w, const float *ds, int n, formats::SymmetricFit *fits) {
-    using L = Lanes<W>;
-    using F = typename L::F;
-    const F lo = L::splat(static_cast<float>(LO)), hi = L::splat(static_cast<float>(HI));
-    for (int i0 = 0; i0 < n; i0 += W) {
-        F d;
-        for (int k = 0; k < W; ++k) d[k] = i0 + k < n ? ds[i0 + k] : ds[0];
-        const F id = L::inverse_or_zero(d);
-        F err = L::splat(0.0f), sxl = L::splat(0.0f), sll = L::splat(0.0f);
-        for (int j = 0; j < N; ++j) {
-            const F v = L::splat(x[j]), wk = L::splat(w[j]);
-            const F l = L::nearest(L::clamp(v * id, lo, hi));
-            const F r = v - l * d;
-            err += wk * r * r;
-            sxl += wk * v * l;
-            sll += wk * l * l;
-        }
-        for (int k = 0; k < W && i0 + k < n; ++k) {
-            fits[i0 + k].d = d[k];
-            fits[i0 + k].err = err[k];
-            fits[i0 + k].sxl = sxl[k];
-            fits[i0 + k].sll = sll[k];
-        }
-    }
-}
-
 // Fast path of affine_quantize_fast for W consecutive blocks of N values.
 template <int W, int N, int NMAX>
 inline void affine_fast_lanes(const float *x, float *d, float *m, uint8_t *q) {
@@ -165,41 +137,6 @@ void affine_fast(const float *x, int64_t n_blocks, float *d, float *m, uint8_t *
     int64_t b = 0;
     for (; b + W <= n_blocks; b += W) affine_fast_lanes<W, N, NMAX>(x + b * N, d + b, m + b, q + b * N);
     for (; b < n_blocks; ++b) formats::affine_quantize_fast<N, NMAX>(x + b * N, q + b * N, d + b, m + b);
-}
-
-// affine_eval_all: one candidate per lane.
-template <int W, int N, int NMAX>
-void affine_eval_all(const float *x, const float *w, const float *ds, const float *ms, int n,
-                     formats::AffineFit *fits) {
-    using L = Lanes<W>;
-    using F = typename L::F;
-    const F zero = L::splat(0.0f), nmax = L::splat(static_cast<float>(NMAX));
-    for (int i0 = 0; i0 < n; i0 += W) {
-        F d, m;
-        for (int k = 0; k < W; ++k) {
-            d[k] = i0 + k < n ? ds[i0 + k] : ds[0];
-            m[k] = i0 + k < n ? ms[i0 + k] : ms[0];
-        }
-        const F id = L::inverse_or_zero(d);
-        F err = zero, sl = zero, sll = zero, sxl = zero;
-        for (int j = 0; j < N; ++j) {
-            const F v = L::splat(x[j]), wk = L::splat(w[j]);
-            const F l = L::nearest(L::clamp((v - m) * id, zero, nmax));
-            const F r = v - (l * d + m);
-            err += wk * r * r;
-            sl += wk * l;
-            sll += wk * l * l;
-            sxl += wk * v * l;
-        }
-        for (int k = 0; k < W && i0 + k < n; ++k) {
-            fits[i0 + k].d = d[k];
-            fits[i0 + k].m = m[k];
-            fits[i0 + k].err = err[k];
-            fits[i0 + k].sl = sl[k];
-            fits[i0 + k].sll = sll[k];
-            fits[i0 + k].sxl = sxl[k];
-        }
-    }
 }
 
 // The candidates [i0, i0 + W) of a batch's inputs; lanes past n read 0.

@@ -14,11 +14,11 @@ template <int W> constexpr KernelSet make_kernel_set(const char *name, const Dot
         .name = name,
         .search =
             {
-                .q4_0 = {symmetric_fast<W, 32, -8, 7, 8>, symmetric_eval_all<W, 32, -8, 7>},
-                .q5_0 = {symmetric_fast<W, 32, -16, 15, 16>, symmetric_eval_all<W, 32, -16, 15>},
-                .q8_0 = {symmetric_fast<W, 32, -127, 127, 0>, symmetric_eval_all<W, 32, -127, 127>},
-                .q4_1 = {affine_fast<W, 32, 15>, affine_eval_all<W, 32, 15>},
-                .q5_1 = {affine_fast<W, 32, 31>, affine_eval_all<W, 32, 31>},
+                .q4_0 = {symmetric_fast<W, 32, -8, 7, 8>, symmetric_eval_lanes<W, 16, 32, -8, 7>},
+                .q5_0 = {symmetric_fast<W, 32, -16, 15, 16>, symmetric_eval_lanes<W, 16, 32, -16, 15>},
+                .q8_0 = {symmetric_fast<W, 32, -127, 127, 0>, symmetric_eval_lanes<W, 16, 32, -127, 127>},
+                .q4_1 = {affine_fast<W, 32, 15>, affine_eval_lanes<W, 16, 32, 15>},
+                .q5_1 = {affine_fast<W, 32, 31>, affine_eval_lanes<W, 16, 32, 31>},
                 .q3_k_sub = symmetric_eval_lanes<W, 16, 16, -4, 3>,
                 .q6_k_sub = symmetric_eval_lanes<W, 16, 16, -32, 31>,
                 .q2_k_sub = affine_eval_lanes<W, 16, 16, 3>,
