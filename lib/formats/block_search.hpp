@@ -77,12 +77,15 @@ template <int K> struct CandidatePool {
     float d[K], m[K];
     int n = 0;
     void add(double e, float dv, float mv = 0.0f) {
-        // a full pool takes only what beats its last: test that first, as
-        // most candidates fail it
-        if (n == K && !(e < err[K - 1])) return;
         for (int i = 0; i < n; ++i)
             if (d[i] == dv && m[i] == mv) return;
-        int i = n < K ? n++ : K - 1;
+        int i;
+        if (n < K)
+            i = n++;
+        else if (e < err[K - 1])
+            i = K - 1;
+        else
+            return;
         for (; i > 0 && e < err[i - 1]; --i) err[i] = err[i - 1], d[i] = d[i - 1], m[i] = m[i - 1];
         err[i] = e, d[i] = dv, m[i] = mv;
     }
