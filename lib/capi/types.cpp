@@ -134,10 +134,11 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
                          static_cast<long long>(j), static_cast<double>(imatrix[j]));
         }
         std::vector<uint64_t> staged;
-        const lb::formats::SearchKernels &search = lb::kernels::active().search;
+        const lb::kernels::KernelSet &set = lb::kernels::active();
+        const lb::formats::SearchKernels &search = set.search;
         for (int64_t r = 0; r < n_rows; ++r) {
             const float *x = src + r * n_per_row;
-            const int64_t j = lb::first_non_finite(x, n_per_row);
+            const int64_t j = set.first_non_finite(x, n_per_row);
             if (j >= 0)
                 fail(LB_E_FORMAT, "%s: row %lld column %lld of src holds %s", fn, static_cast<long long>(r),
                      static_cast<long long>(j), std::isnan(x[j]) ? "NaN" : "an infinity");

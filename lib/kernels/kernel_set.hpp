@@ -4,6 +4,7 @@
 
 #include "common/isa.hpp"
 #include "kernels/block_kernels.hpp"
+#include "kernels/finite_lanes.hpp"
 #include "kernels/kernels.hpp"
 
 namespace lb::kernels {
@@ -26,6 +27,7 @@ template <int W> constexpr KernelSet make_kernel_set(const char *name, const Dot
                 .q5_k_sub = affine_eval_lanes<W, 8, 32, 31>,
             },
         .dot = dot,
+        .first_non_finite = first_non_finite_lanes<W>,
     };
 }
 

@@ -4,6 +4,7 @@
 // CPU supports is chosen at run time, and handed to the code that needs it.
 #pragma once
 
+#include "common/finite.hpp"
 #include "formats/search_kernels.hpp"
 #include "kernels/dot_kernels.hpp"
 
@@ -21,6 +22,9 @@ struct KernelSet {
     formats::SearchKernels search;
     const DotKernels &(*dot)();       // the dot kernels (built on first use)
     const Dequantizers *dequantize{}; // nullptr: the formats' own for every type
+    // lb::first_non_finite, as fast as the set allows: the index of the first
+    // NaN or infinity in x[0, n), or -1
+    int64_t (*first_non_finite)(const float *x, int64_t n) = lb::first_non_finite;
 };
 
 // The set's dequantizer of a type, or the format's reference (nullptr if

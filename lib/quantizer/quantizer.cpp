@@ -434,13 +434,14 @@ void Run::convert_tensor(const Model::Tensor &tensor, const std::vector<Target> 
     const std::string &path = in_.path();
     const MappedFile &mapping = in_.mapping(tensor.shard);
     const int n_threads = o_.n_threads > 0 ? o_.n_threads : hardware_threads();
-    const formats::SearchKernels &search = kernels::active().search;
+    const kernels::KernelSet &set = kernels::active();
+    const formats::SearchKernels &search = set.search;
     const lb_type from = static_cast<lb_type>(t.type);
     const int64_t n_per_row = t.ne[0];
     const int64_t n_rows = n_per_row == 0 ? 0 : t.n_elements() / n_per_row;
     const int64_t rows_per_expert = std::max<int64_t>(1, t.ne[1]);
     const size_t in_row = formats::row_bytes(from, n_per_row);
-    const formats::DequantizeRowFn dequantize = kernels::dequantizer(kernels::active(), from);
+    const formats::DequantizeRowFn dequantize = kernels::dequantizer(set, from);
     const int64_t chunk_rows = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, n_per_row));
     std::vector<size_t> out_row(targets.size());
     // two sets of chunk buffers: one is written out while the next chunk is
@@ -471,7 +472,7 @@ void Run::convert_tensor(const Model::Tensor &tensor, const std::vector<Target> 
                     in_row_data = reinterpret_cast<const uint8_t *>(staged.data());
                 }
                 dequantize(in_row_data, row.data(), n_per_row);
-                const int64_t j = first_non_finite(row.data(), n_per_row);
+                const int64_t j = set.first_non_finite(row.data(), n_per_row);
                 if (j >= 0)
                     fail(LB_E_FORMAT, "%s: tensor '%s' row %lld column %lld holds %s", path.c_str(),
                          t.name.c_str(), static_cast<long long>(row_index), static_cast<long long>(j),

@@ -43,6 +43,10 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
     for (int i = 0; i < 96 * 8 * 7; ++i) narrow.push_back(static_cast<float>(rng.normal()));
     std::vector<float> im(4096);
     for (float &v : im) v = static_cast<float>(std::exp(1.5 * rng.normal()));
+    // blocks the importance says nothing about take the fast path, inside the
+    // groups the thorough path takes
+    for (size_t i = 0; i < im.size(); ++i)
+        if ((i / 32) % 7 == 3) im[i] = 0.0f;
     for (int c = 0; c < 32; ++c) im[64 + c] = 0.0f; // a block without importance
 
     for (lb_type type : {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0, LB_TYPE_Q2_K,
@@ -120,6 +124,38 @@ TEST(Kernels, EverySetQuantizesActivationsAsTheReference) {
             ASSERT_EQ(k.activation_row_bytes(n), ref.by_type[type].activation_row_bytes(n));
             EXPECT_TRUE(dottest::activations(k, x, n) == want);
         }
+    }
+}
+
+// Every set finds the first NaN or infinity where a plain std::isfinite scan
+// does, for every length (tails outside the vectors and the 256-value chunks
+// included) and position.
+TEST(Kernels, EverySetFindsTheFirstNonFiniteValue) {
+    testdata::Rng rng(4242);
+    const float specials[] = {std::nanf(""), -std::nanf(""), INFINITY, -INFINITY};
+    for (int s = 0; s < lb::kernels::set_count(); ++s) {
+        const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
+        if (set == nullptr) continue; // not on this CPU
+        for (int64_t n : {0, 1, 3, 15, 16, 17, 255, 256, 257, 600, 4096}) {
+            std::vector<float> x(static_cast<size_t>(n));
+            for (float &v : x) v = static_cast<float>(1e30 * rng.normal()); // large, finite
+            for (int trial = 0; trial < 6; ++trial) {
+                std::vector<float> y = x;
+                if (trial > 0 && n > 0) // one or two specials at random places
+                    for (int k = 0; k < (trial % 2) + 1; ++k)
+                        y[static_cast<size_t>(rng.uniform() * static_cast<double>(n)) % y.size()] =
+                            specials[(trial + k) % 4];
+                int64_t expected = -1;
+                for (int64_t i = 0; i < n && expected < 0; ++i)
+                    if (!std::isfinite(y[static_cast<size_t>(i)])) expected = i;
+                EXPECT_EQ(set->first_non_finite(y.data(), n), expected)
+                    << set->name << " n=" << n << " trial " << trial;
+            }
+        }
+        const float big = 3.4e38f; // the largest finite values are not flagged
+        std::vector<float> edge(300, big);
+        edge[7] = -big;
+        EXPECT_EQ(set->first_non_finite(edge.data(), 300), -1) << set->name;
     }
 }
 
