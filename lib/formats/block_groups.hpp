@@ -16,6 +16,10 @@ namespace lb::formats {
 
 constexpr int kGroupBlocks = kLaneRow;
 
+// Every block of a group is searched (the pools' entries all refined).
+constexpr bool kAllLive[kGroupBlocks] = {true, true, true, true, true, true, true, true,
+                                         true, true, true, true, true, true, true, true};
+
 // Symmetric blocks (Q4_0, Q5_0, Q8_0): x and w hold 16 blocks of N; the
 // scales go to d, the levels (plus OFFSET) to q.
 template <int N, int LO, int HI, int OFFSET>
@@ -64,16 +68,7 @@ inline void symmetric_thorough_group(const float *x, const float *w, float *d, u
     }
     // the pools' candidates, refined side by side
     SymmetricFit cur[3 * S];
-    bool active[3 * S];
-    batch.n = 3 * S;
-    for (int r = 0; r < 3; ++r)
-        for (int s = 0; s < S; ++s) {
-            active[r * S + s] = r < pool[s].n;
-            batch.d[r * S + s] = active[r * S + s] ? pool[s].d[r] : 0.0f;
-        }
-    eval(b, batch);
-    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
-    symmetric_refine_rounds<S, true>(b, eval, 3, 4, cur, active, batch);
+    symmetric_refine_pools<S, true>(b, eval, pool, kAllLive, 4, cur, batch);
     for (int s = 0; s < S; ++s) {
         for (int r = 0; r < pool[s].n; ++r)
             if (cur[r * S + s].err < best[s].err) best[s] = cur[r * S + s];
@@ -133,18 +128,7 @@ inline void affine_thorough_group(const float *x, const float *w, float *d, floa
         }
     }
     AffineFit cur[3 * S];
-    bool active[3 * S];
-    batch.n = 3 * S;
-    for (int r = 0; r < 3; ++r)
-        for (int s = 0; s < S; ++s) {
-            const int i = r * S + s;
-            active[i] = r < pool[s].n;
-            batch.d[i] = active[i] ? pool[s].d[r] : 0.0f;
-            batch.m[i] = active[i] ? pool[s].m[r] : 0.0f;
-        }
-    eval(b, batch);
-    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
-    affine_refine_rounds<S, true>(b, eval, sw, sx, 3, 4, cur, active, batch);
+    affine_refine_pools<S, true>(b, eval, sw, sx, pool, kAllLive, 4, cur, batch);
     for (int s = 0; s < S; ++s) {
         if (mx[s] == mn[s]) { // a constant block: every level 0
             for (int j = 0; j < N; ++j) q[s * N + j] = 0;

@@ -112,16 +112,7 @@ inline void symmetric_subblock_scales(const SubblockLanes &b, const KEffort &eff
     }
     // refine the pools' candidates side by side
     SymmetricFit cur[3 * S];
-    bool active[3 * S];
-    batch.n = 3 * S;
-    for (int r = 0; r < 3; ++r)
-        for (int s = 0; s < S; ++s) {
-            active[r * S + s] = live[s] && r < pool[s].n;
-            batch.d[r * S + s] = active[r * S + s] ? pool[s].d[r] : 0.0f;
-        }
-    eval(b, batch);
-    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
-    symmetric_refine_rounds<S, false>(b, eval, 3, 2, cur, active, batch);
+    symmetric_refine_pools<S, false>(b, eval, pool, live, 2, cur, batch);
     for (int s = 0; s < S; ++s) {
         if (!live[s]) continue;
         SymmetricFit best = first[s];
@@ -312,18 +303,7 @@ inline void affine_subblock_fits(const SubblockLanes &b, const KEffort &effort, 
     }
     // refine the pools' candidates side by side
     AffineFit cur[3 * S];
-    bool active[3 * S];
-    batch.n = 3 * S;
-    for (int r = 0; r < 3; ++r)
-        for (int s = 0; s < S; ++s) {
-            const int i = r * S + s;
-            active[i] = live[s] && r < pool[s].n;
-            batch.d[i] = active[i] ? pool[s].d[r] : 0.0f;
-            batch.m[i] = active[i] ? pool[s].m[r] : 0.0f;
-        }
-    eval(b, batch);
-    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
-    affine_refine_rounds<S, false>(b, eval, sw, sx, 3, 2, cur, active, batch);
+    affine_refine_pools<S, false>(b, eval, sw, sx, pool, live, 2, cur, batch);
     for (int s = 0; s < S; ++s) {
         if (!live[s]) continue;
         AffineFit best = first[s];

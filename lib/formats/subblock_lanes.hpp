@@ -13,6 +13,7 @@
 #pragma once
 
 #include "formats/affine_blocks.hpp"
+#include "formats/block_search.hpp"
 #include "formats/symmetric_blocks.hpp"
 
 namespace lb::formats {
@@ -102,6 +103,19 @@ inline bool affine_ls_nonpositive(const AffineFit &f, float sw, float sx, float 
     return *d > 0.0f;
 }
 
+// Each active fit that the batch's candidate in its place improves on is
+// replaced by it; the others stop.
+template <typename Batch, typename Fit>
+inline void keep_improved(const Batch &batch, int n, Fit *f, bool *active) {
+    for (int i = 0; i < n; ++i) {
+        if (!active[i]) continue;
+        if (batch.err[i] < f[i].err)
+            f[i] = batch.fit(i);
+        else
+            active[i] = false;
+    }
+}
+
 // Alternates, for every active fit of a batch's rounds (index r * S + s),
 // the least-squares scale for its levels with rounding to the nearest levels
 // of that scale, while its error strictly decreases; kBinary16: the scale as
@@ -126,13 +140,7 @@ inline void symmetric_refine_rounds(const SubblockLanes &b, SymmetricEvalLanes e
         if (!any) return;
         batch.n = rounds * S;
         eval(b, batch);
-        for (int i = 0; i < rounds * S; ++i) {
-            if (!active[i]) continue;
-            if (batch.err[i] < f[i].err)
-                f[i] = batch.fit(i);
-            else
-                active[i] = false;
-        }
+        keep_improved(batch, rounds * S, f, active);
     }
 }
 
@@ -161,14 +169,46 @@ inline void affine_refine_rounds(const SubblockLanes &b, AffineEvalLanes eval, c
         if (!any) return;
         batch.n = rounds * S;
         eval(b, batch);
-        for (int i = 0; i < rounds * S; ++i) {
-            if (!active[i]) continue;
-            if (batch.err[i] < f[i].err)
-                f[i] = batch.fit(i);
-            else
-                active[i] = false;
-        }
+        keep_improved(batch, rounds * S, f, active);
     }
+}
+
+// The entries of every sub-block's pool of three, evaluated and then refined
+// side by side: cur[r * S + s] is entry r of sub-block s (where it has one
+// and live[s]), refined for up to `iterations` rounds.
+template <int S, bool kBinary16>
+inline void symmetric_refine_pools(const SubblockLanes &b, SymmetricEvalLanes eval,
+                                   const CandidatePool<3> *pool, const bool *live, int iterations,
+                                   SymmetricFit *cur, SymmetricBatch &batch) {
+    bool active[3 * S];
+    batch.n = 3 * S;
+    for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < S; ++s) {
+            const int i = r * S + s;
+            active[i] = live[s] && r < pool[s].n;
+            batch.d[i] = active[i] ? pool[s].d[r] : 0.0f;
+        }
+    eval(b, batch);
+    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
+    symmetric_refine_rounds<S, kBinary16>(b, eval, 3, iterations, cur, active, batch);
+}
+
+template <int S, bool kBinary16>
+inline void affine_refine_pools(const SubblockLanes &b, AffineEvalLanes eval, const float *sw,
+                                const float *sx, const CandidatePool<3> *pool, const bool *live,
+                                int iterations, AffineFit *cur, AffineBatch &batch) {
+    bool active[3 * S];
+    batch.n = 3 * S;
+    for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < S; ++s) {
+            const int i = r * S + s;
+            active[i] = live[s] && r < pool[s].n;
+            batch.d[i] = active[i] ? pool[s].d[r] : 0.0f;
+            batch.m[i] = active[i] ? pool[s].m[r] : 0.0f;
+        }
+    eval(b, batch);
+    for (int i = 0; i < 3 * S; ++i) cur[i] = batch.fit(i);
+    affine_refine_rounds<S, kBinary16>(b, eval, sw, sx, 3, iterations, cur, active, batch);
 }
 
 } // namespace LOWBIT_ISA
