@@ -5,7 +5,7 @@
 # (the Python suite too, with the sanitizer runtimes preloaded).
 # First every C and C++ file is checked against .clang-format.
 # Then: the ABI against its baseline, the ARM kernel sets (cross-built, run
-# under qemu-aarch64), a fixed fuzzing run (50000 inputs) of each libFuzzer
+# under qemu-aarch64), a fixed fuzzing run (30000 inputs) of each libFuzzer
 # target, and the Debian packages built, installed, tested and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ LOWBIT_ABI_LIB=build/sanitize/lib/liblowbit.so.0 ./scripts/abi-check.sh
 stage ARM
 ./scripts/arm-check.sh
 stage fuzz
-LOWBIT_FUZZ_RUNS=${LOWBIT_FUZZ_RUNS:-50000} ./scripts/fuzz.sh
+LOWBIT_FUZZ_RUNS=${LOWBIT_FUZZ_RUNS:-30000} ./scripts/fuzz.sh
 stage "Debian packages"
 ./scripts/test-debs.sh
 echo "== all tests passed in $((SECONDS - start)) s" >&2

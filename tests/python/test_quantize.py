@@ -393,6 +393,7 @@ def test_quantize_releases_the_gil(tmp_path):
     assert ticks >= 10, f"the main thread ran {ticks} times in the middle of a {duration:.3f} s run"
 
 
+@pytest.mark.slow
 def test_run_many_writes_what_the_clis_types_writes(synth_small, tmp_path, cli):
     model, imatrix = synth_small
     types = ["Q4_K_M", "q8_0", 2]  # names in any case, or llama.cpp's numbers (2: Q4_0)

@@ -67,6 +67,7 @@ def test_logits_and_eval_in_steps(model_path):
         s.eval([1, 9999])
 
 
+@pytest.mark.slow
 def test_perplexity_equals_the_clis(model_path, text, cli, tmp_path):
     s = lowbit.Session(model_path, threads=2)
     seen = []
