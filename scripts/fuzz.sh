@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for
+# Builds the libFuzzer targets (part of the clang ASan + UBSan build of the
+# sanitize preset, build/sanitize/fuzz) and runs each for
 # LOWBIT_FUZZ_SECONDS (default 60), or for LOWBIT_FUZZ_RUNS inputs when that
 # is set (repeatable: the same inputs every time, as CI needs), with a fixed
 # seed, starting from small
@@ -21,7 +22,9 @@ else
 fi
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is needed (apt-get install clang)" >&2; exit 1; }
 
-cmake --preset fuzz >/dev/null
+# (the sanitizer build's tests need the reference peer to configure)
+peer=$(./scripts/install-peer.sh)
+cmake --preset sanitize -DLOWBIT_PEER_DIR="$peer" >/dev/null
 cmake --build --preset fuzz -j"$(nproc)"
 # the seeds are written by the release CLI (built if missing)
 cmake --preset release >/dev/null
@@ -45,7 +48,7 @@ printf '\x01\x00\x00\x00\x08\x00\x00\x00a.weight\x02\x00\x00\x00\x04\x00\x00\x00
 # vocabularies: stories260K's SentencePiece one, a cut of llama.cpp's gpt-2 BPE
 # one under each pre-tokenizer name (the peer's source, see install-peer.sh)
 mkdir -p "$work/tokenizer"
-peer_src=$(./scripts/install-peer.sh)/../../../../../llama.cpp
+peer_src=$peer/../../../../../llama.cpp
 /usr/bin/python3 tests/fuzz/make_vocab_seeds.py models/stories260K.gguf "$peer_src/models/ggml-vocab-gpt-2.gguf" \
   "$work/tokenizer" >/dev/null
 # a base-logits file of the model fuzz_base_logits runs (the first synth above)
@@ -65,12 +68,16 @@ for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
 done
 
 # The targets run side by side, one per core (each is single-threaded and
-# deterministic: its own seed, corpus and log), reported in a fixed order.
-targets=(model imatrix rows tokenizer base_logits safetensors json archive)
+# deterministic: its own seed, corpus and log), the longest runs first,
+# reported in a fixed order.
+targets=(model rows imatrix base_logits json tokenizer safetensors archive)
+# The build links clang's shared sanitizer runtime, and libFuzzer names
+# libstdc++ ahead of it: preloaded, it comes first, as ASan requires.
+asan_runtime=$(clang++ -print-runtime-dir)/libclang_rt.asan-x86_64.so
 run_target() { # target: exit status in work/fuzz_TARGET.status
   local target=$1 rc=0
   mkdir -p "$work/corpus-$target"
-  (cd build/fuzz && ./fuzz/fuzz_"$target" -seed=1 "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
+  (cd build/fuzz && LD_PRELOAD=$asan_runtime ../sanitize/fuzz/fuzz_"$target" -seed=1 "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 "work/corpus-$target" "work/$target" 2>"work/fuzz_$target.log") || rc=$?
   echo "$rc" > "$work/fuzz_$target.status"
 }

@@ -2,7 +2,8 @@
 # README command two (and CI): installs what is missing and the reference
 # peer, then builds and runs every test twice: a release build (with the
 # Python module), and an AddressSanitizer + UndefinedBehaviorSanitizer build
-# (the Python suite too, with the sanitizer runtimes preloaded).
+# with clang (the Python suite too, with the sanitizer runtime preloaded),
+# which also builds the libFuzzer targets.
 # First every C and C++ file is checked against .clang-format.
 # Then: the ABI against its baseline, the ARM kernel sets (cross-built, run
 # under qemu-aarch64), a fixed fuzzing run (30000 inputs) of each libFuzzer
