@@ -21,14 +21,17 @@ avx2_cpu() { "$qemu" -cpu max "$@" 2> >(grep -v "TCG doesn't support" >&2); }
   --imatrix "$work/model.imatrix.gguf" "$work/model.gguf" > /dev/null
 nehalem "$cli" info "$work/model.gguf" > /dev/null
 types="Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K_M Q4_K_M Q5_K_M Q6_K"
+# each CPU writes every type in one pass per search path (--types: the same
+# files as single runs), so that qemu translates the kernels once per path
 n=0
-for t in $types; do
-  for im in none imatrix; do
-    extra=()
-    [[ $im == imatrix ]] && extra=(--imatrix "$work/model.imatrix.gguf")
-    "$cli" quantize "${extra[@]}" "$work/model.gguf" "$work/native-$t-$im.gguf" "$t" > /dev/null
-    nehalem "$cli" quantize "${extra[@]}" "$work/model.gguf" "$work/nehalem-$t-$im.gguf" "$t" > /dev/null
-    if ! cmp -s "$work/native-$t-$im.gguf" "$work/nehalem-$t-$im.gguf"; then
+for im in none imatrix; do
+  extra=()
+  [[ $im == imatrix ]] && extra=(--imatrix "$work/model.imatrix.gguf")
+  "$cli" quantize "${extra[@]}" "$work/model.gguf" --types "${types// /,}" "$work/native-$im" > /dev/null
+  nehalem "$cli" quantize "${extra[@]}" "$work/model.gguf" --types "${types// /,}" "$work/nehalem-$im" > /dev/null
+  for t in $types; do
+    [[ -s $work/native-$im-$t.gguf ]] || { echo "no_avx_check: $work/native-$im-$t.gguf was not written" >&2; exit 1; }
+    if ! cmp -s "$work/native-$im-$t.gguf" "$work/nehalem-$im-$t.gguf"; then
       echo "no_avx_check: $t ($im) differs between the native CPU and Nehalem" >&2
       exit 1
     fi
@@ -36,8 +39,8 @@ for t in $types; do
   done
 done
 head -c 600 "$(dirname "$0")/../data/tinystories_val.txt" > "$work/text.txt"
-nehalem "$cli" perplexity "$work/nehalem-Q4_K_M-none.gguf" -f "$work/text.txt" --ctx 32 > "$work/ppl.txt"
-nehalem "$cli" generate "$work/nehalem-Q8_0-none.gguf" -p "Once" -n 4 > /dev/null
+nehalem "$cli" perplexity "$work/nehalem-none-Q4_K_M.gguf" -f "$work/text.txt" --ctx 32 > "$work/ppl.txt"
+nehalem "$cli" generate "$work/nehalem-none-Q8_0.gguf" -p "Once" -n 4 > /dev/null
 nehalem "$cli" info --cpu | grep -qx 'using: *generic .*' ||
   { echo "no_avx_check: Nehalem does not use the generic kernels:" >&2; nehalem "$cli" info --cpu >&2; exit 1; }
 echo "no_avx_check: $n files byte-identical natively and on Nehalem; perplexity and generation ran there: $(grep -m1 "PPL" "$work/ppl.txt")"
@@ -46,8 +49,8 @@ avx2_cpu "$cli" info --cpu | grep -qx 'using: *avx2 .*' ||
   { echo "no_avx_check: qemu's max CPU does not use the AVX2 kernels:" >&2; avx2_cpu "$cli" info --cpu >&2; exit 1; }
 for t in Q4_0 Q8_0 Q4_K_M; do
   avx2_cpu "$cli" quantize --imatrix "$work/model.imatrix.gguf" "$work/model.gguf" "$work/avx2-$t.gguf" "$t" > /dev/null
-  cmp -s "$work/native-$t-imatrix.gguf" "$work/avx2-$t.gguf" ||
+  cmp -s "$work/native-imatrix-$t.gguf" "$work/avx2-$t.gguf" ||
     { echo "no_avx_check: $t (imatrix) differs between the native CPU and an AVX2 CPU" >&2; exit 1; }
 done
-avx2_cpu "$cli" perplexity "$work/nehalem-Q4_K_M-none.gguf" -f "$work/text.txt" --ctx 32 > "$work/ppl-avx2.txt"
+avx2_cpu "$cli" perplexity "$work/nehalem-none-Q4_K_M.gguf" -f "$work/text.txt" --ctx 32 > "$work/ppl-avx2.txt"
 echo "no_avx_check: on an AVX2 CPU without AVX-512 the avx2 set runs, 3 files byte-identical, $(grep -m1 "PPL" "$work/ppl-avx2.txt")"

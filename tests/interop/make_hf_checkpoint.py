@@ -1,6 +1,6 @@
 """Writes a small synthetic Hugging Face checkpoint for the conversion tests,
 from the vocabulary of one of llama.cpp's test vocabularies
-(models/ggml-vocab-*.gguf, read with llama.cpp's own gguf-py): config.json,
+(models/ggml-vocab-*.gguf; its metadata read here): config.json,
 tokenizer.json (byte-level BPE: the vocabulary, the merges, the split pattern
 of that pre-tokenizer), tokenizer_config.json and model.safetensors (seeded
 random weights, BF16 or F16, written here with numpy), the way transformers
@@ -26,24 +26,57 @@ SPLIT = {
 }
 
 
+# GGUF metadata value types: fixed-size ones as struct formats, 8 string, 9 array
+_GGUF_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+
+def read_gguf_metadata(path):
+    """The key/value section of a GGUF file (little-endian, version 2 or 3)
+    as a dict: strings decoded, arrays as lists. llama.cpp's gguf-py reader
+    took 11 s on a 128k-token vocabulary; this reads only the metadata."""
+    data = pathlib.Path(path).read_bytes()
+    magic, version, _n_tensors, n_kv = struct.unpack_from("<4sIQQ", data, 0)
+    if magic != b"GGUF" or version not in (2, 3):
+        raise ValueError(f"{path}: not a GGUF file of version 2 or 3")
+    at = 24
+
+    def string():
+        nonlocal at
+        (n,) = struct.unpack_from("<Q", data, at)
+        at += 8 + n
+        return data[at - n:at].decode("utf-8")
+
+    def value(kind):
+        nonlocal at
+        if kind == 8:
+            return string()
+        if kind == 9:
+            elem, count = struct.unpack_from("<IQ", data, at)
+            at += 12
+            if elem in _GGUF_SCALARS:
+                fmt = "<%d%s" % (count, _GGUF_SCALARS[elem])
+                items = list(struct.unpack_from(fmt, data, at))
+                at += struct.calcsize(fmt)
+                return items
+            return [value(elem) for _ in range(count)]
+        fmt = "<" + _GGUF_SCALARS[kind]
+        (v,) = struct.unpack_from(fmt, data, at)
+        at += struct.calcsize(fmt)
+        return v
+
+    kv = {}
+    for _ in range(n_kv):
+        key = string()
+        (kind,) = struct.unpack_from("<I", data, at)
+        at += 4
+        kv[key] = value(kind)
+    return kv
+
+
 def read_vocab(peer_src, vocab):
-    sys.path.insert(0, str(pathlib.Path(peer_src) / "gguf-py"))
-    from gguf import GGUFReader
-
-    r = GGUFReader(str(pathlib.Path(peer_src) / "models" / f"ggml-vocab-{vocab}.gguf"))
-
-    def strings(key):
-        f = r.fields[key]
-        return [bytes(f.parts[i]).decode("utf-8") for i in f.data]
-
-    def scalar(key):
-        f = r.fields.get(key)
-        return None if f is None else int(f.parts[f.data[0]][0])
-
-    types = [int(r.fields["tokenizer.ggml.token_type"].parts[i][0]) for i in r.fields["tokenizer.ggml.token_type"].data]
-    return strings("tokenizer.ggml.tokens"), types, strings("tokenizer.ggml.merges"), scalar(
-        "tokenizer.ggml.bos_token_id"
-    ), scalar("tokenizer.ggml.eos_token_id")
+    kv = read_gguf_metadata(pathlib.Path(peer_src) / "models" / f"ggml-vocab-{vocab}.gguf")
+    return (kv["tokenizer.ggml.tokens"], kv["tokenizer.ggml.token_type"], kv["tokenizer.ggml.merges"],
+            kv.get("tokenizer.ggml.bos_token_id"), kv.get("tokenizer.ggml.eos_token_id"))
 
 
 MODEL_TYPES = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
