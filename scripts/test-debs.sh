@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds lowbit's Debian packages (dpkg-buildpackage -us -uc -b), checks them
+# Builds lowbit's Debian packages (dpkg-buildpackage -us -uc -b; not the -dbgsym ones), checks them
 # with lintian (errors fail, warnings are listed), installs them with apt and
 # tests what was installed: `lowbit --version`, `man lowbit`, a C program
 # built with pkg-config and a CMake project with find_package, `import
@@ -18,7 +18,7 @@ mkdir -p "$out/src"
 # dpkg-buildpackage writes next to the source tree: build in a copy under build/debs
 git ls-files -z --cached --others --exclude-standard | tar -c --null -T - -f - | tar -x -C "$out/src"
 echo "== dpkg-buildpackage" >&2
-(cd "$out/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1) ||
+(cd "$out/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) noautodbgsym" dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1) ||
   { tail -60 "$out/build.log" >&2; echo "test-debs: dpkg-buildpackage failed (log: $out/build.log)" >&2; exit 1; }
 ls "$out"/*.deb | sed 's|.*/|   |' >&2
 packages=(liblowbit0 liblowbit-dev lowbit python3-lowbit)
