@@ -71,9 +71,8 @@ done
 # deterministic: its own seed, corpus and log), the longest runs first,
 # reported in a fixed order.
 targets=(model rows imatrix base_logits json tokenizer safetensors archive)
-# The build links clang's shared sanitizer runtime, and libFuzzer names
-# libstdc++ ahead of it: preloaded, it comes first, as ASan requires.
-asan_runtime=$(clang++ -print-runtime-dir)/libclang_rt.asan-x86_64.so
+# the sanitizer runtime, preloaded so that it comes first (tests/fuzz/CMakeLists.txt)
+asan_runtime=$(cat build/sanitize/fuzz/preload)
 run_target() { # target: exit status in work/fuzz_TARGET.status
   local target=$1 rc=0
   mkdir -p "$work/corpus-$target"
