@@ -40,6 +40,22 @@
 namespace {
 
 constexpr int64_t kRowWidth = 4096;
+
+// The types whose ggml quantizer takes no importance vector at the peer's
+// release (ggml-quants.c: quantize_q8_0, _mxfp4, _nvfp4, _tq1_0, _tq2_0,
+// _q1_0, _q2_0).
+bool ggml_ignores_imatrix(lb_type type) {
+    switch (type) {
+    case LB_TYPE_Q8_0:
+    case LB_TYPE_MXFP4:
+    case LB_TYPE_NVFP4:
+    case LB_TYPE_TQ1_0:
+    case LB_TYPE_TQ2_0:
+    case LB_TYPE_Q1_0:
+    case LB_TYPE_Q2_0: return true;
+    default: return false;
+    }
+}
 constexpr uint32_t kSeed = 20240611;
 
 struct Options {
@@ -222,9 +238,10 @@ int main(int argc, char **argv) {
         static_cast<long long>(dram_rows), dram_elements * 4 / 1e6);
     const int64_t rows = o.rows;
     const double elements = static_cast<double>(rows * kRowWidth);
-    const lb_type types[] = {LB_TYPE_Q4_0, LB_TYPE_Q4_1, LB_TYPE_Q5_0, LB_TYPE_Q5_1,
-                             LB_TYPE_Q8_0, LB_TYPE_Q2_K, LB_TYPE_Q3_K, LB_TYPE_Q4_K,
-                             LB_TYPE_Q5_K, LB_TYPE_Q6_K, LB_TYPE_F16,  LB_TYPE_BF16};
+    const lb_type types[] = {LB_TYPE_Q4_0,   LB_TYPE_Q4_1,   LB_TYPE_Q5_0,  LB_TYPE_Q5_1,  LB_TYPE_Q8_0,
+                             LB_TYPE_Q2_K,   LB_TYPE_Q3_K,   LB_TYPE_Q4_K,  LB_TYPE_Q5_K,  LB_TYPE_Q6_K,
+                             LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0, LB_TYPE_TQ2_0, LB_TYPE_MXFP4,
+                             LB_TYPE_NVFP4,  LB_TYPE_Q1_0,   LB_TYPE_Q2_0,  LB_TYPE_F16,   LB_TYPE_BF16};
 
     std::printf("%-6s %-17s %12s %12s %7s  %-11s  %s\n", "format", "op", "lowbit Me/s", "ggml Me/s", "ratio",
                 "ratio IQR", "note");
@@ -267,7 +284,7 @@ int main(int argc, char **argv) {
             std::string note;
             if (with_imatrix && !lb_type_is_quantized(type))
                 note = "both ignore the imatrix";
-            else if (with_imatrix && type == LB_TYPE_Q8_0)
+            else if (with_imatrix && ggml_ignores_imatrix(type))
                 note = "ggml ignores the imatrix; lowbit searches";
             print_row(with_imatrix ? "quantize+imatrix" : "quantize", r, note);
         }

@@ -91,5 +91,14 @@ template <int K> struct CandidatePool {
     }
 };
 
+// The weights a block's search minimises: its importance values, or 1 for
+// every value when there are none or they are all zero.
+inline void block_weights(const float *imatrix, int n, float *w) {
+    float s = 0.0f;
+    if (imatrix != nullptr)
+        for (int j = 0; j < n; ++j) s += imatrix[j];
+    for (int j = 0; j < n; ++j) w[j] = s > 0.0f ? imatrix[j] : 1.0f;
+}
+
 } // namespace LOWBIT_ISA
 } // namespace lb::formats

@@ -156,4 +156,94 @@ struct block_q8_K {
 };
 static_assert(sizeof(block_q8_K) == 292);
 
+// ---------------------------------------------------------------------------
+// Non-linear, microscaling, ternary and 1-/2-bit formats.
+// ---------------------------------------------------------------------------
+
+// The 16 levels of IQ4_NL and IQ4_XS (ggml's kvalues_iq4nl).
+constexpr int8_t kIq4nlLevels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                     1,    13,   25,  38,  53,  69,  89,  113};
+
+// The 16 codes of an E2M1 (FP4) value, stored doubled: code c is 2 * E2M1(c)
+// (ggml's kvalues_mxfp4); codes 8..15 are the negatives of 0..7.
+constexpr int8_t kFp4Levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+constexpr int QK4_NL = 32;
+constexpr int QK_MXFP4 = 32;
+constexpr int QK_NVFP4 = 64;
+constexpr int QK_NVFP4_SUB = 16;
+constexpr int QK1_0 = 128;
+constexpr int QK2_0 = 64;
+
+// x = d * kIq4nlLevels[q]; qs[j] holds element j in its low nibble, j + 16 in
+// its high one.
+struct block_iq4_nl {
+    uint16_t d;
+    uint8_t qs[QK4_NL / 2];
+};
+static_assert(sizeof(block_iq4_nl) == 18);
+
+// 8 sub-blocks of 32: x = (d * (ls - 32)) * kIq4nlLevels[q], the 6-bit ls of
+// sub-block ib in the nibble ib % 2 of scales_l[ib / 2] (low 4 bits) and bits
+// 2 ib, 2 ib + 1 of scales_h (high 2 bits). qs[16 ib + j] holds element
+// 32 ib + j (low nibble) and 32 ib + 16 + j (high nibble).
+struct block_iq4_xs {
+    uint16_t d;
+    uint16_t scales_h;
+    uint8_t scales_l[QK_K / 64];
+    uint8_t qs[QK_K / 2];
+};
+static_assert(sizeof(block_iq4_xs) == 136);
+
+// x = kFp4Levels[q] * 2^(e - 128) (e an E8M0 exponent, common/fp8_scales.hpp);
+// qs[j] holds element j (low nibble) and j + 16 (high nibble).
+struct block_mxfp4 {
+    uint8_t e;
+    uint8_t qs[QK_MXFP4 / 2];
+};
+static_assert(sizeof(block_mxfp4) == 17);
+
+// 4 sub-blocks of 16: x = kFp4Levels[q] * ue4m3_half(d[s]); qs[8 s + j] holds
+// element 16 s + j (low nibble) and 16 s + 8 + j (high nibble).
+struct block_nvfp4 {
+    uint8_t d[QK_NVFP4 / QK_NVFP4_SUB];
+    uint8_t qs[QK_NVFP4 / 2];
+};
+static_assert(sizeof(block_nvfp4) == 36);
+
+// x = +d if bit j % 8 of qs[j / 8] is set, else -d.
+struct block_q1_0 {
+    uint16_t d;
+    uint8_t qs[QK1_0 / 8];
+};
+static_assert(sizeof(block_q1_0) == 18);
+
+// x = (q - 1) * d, q in [0, 3] at bits 2 (j % 4) of qs[j / 4].
+struct block_q2_0 {
+    uint16_t d;
+    uint8_t qs[QK2_0 / 4];
+};
+static_assert(sizeof(block_q2_0) == 18);
+
+// Ternary, 1.6875 bits per weight: x = (t - 1) * d, t in [0, 2]. Five trits
+// per byte in qs (four in qh), the first the most significant: a byte b holds
+// trit n as ((uint8_t)(b * 3^n) * 3) >> 8, written as ceil(v * 256 / 243) of
+// the base-3 number v (the four of qh shifted up one trit). Element order:
+// byte m of qs[0..32) holds elements m + 32 n; byte m of qs[32..48) holds
+// 160 + m + 16 n; byte m of qh holds 240 + m + 4 n.
+struct block_tq1_0 {
+    uint8_t qs[(QK_K - 4 * QK_K / 64) / 5];
+    uint8_t qh[QK_K / 64];
+    uint16_t d;
+};
+static_assert(sizeof(block_tq1_0) == 54);
+
+// Ternary in 2 bits: x = (q - 1) * d. Byte 32 c + m of qs holds element
+// 128 c + m + 32 n at bits 2 n (n in [0, 4)).
+struct block_tq2_0 {
+    uint8_t qs[QK_K / 4];
+    uint16_t d;
+};
+static_assert(sizeof(block_tq2_0) == 66);
+
 } // namespace lb::formats

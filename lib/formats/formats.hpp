@@ -25,6 +25,14 @@ void quantize_row_q3_K(const float *x, void *y, int64_t n, const float *imatrix,
 void quantize_row_q4_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
 void quantize_row_q5_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
 void quantize_row_q6_K(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_iq4_nl(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_iq4_xs(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_tq1_0(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_tq2_0(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_mxfp4(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_nvfp4(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q1_0(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_q2_0(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
 
 // Activation quantizers (the right-hand side of dot products): fast, and
 // byte-identical to llama.cpp's quantize_row_q8_0_ref / _q8_1_ref.
@@ -48,6 +56,14 @@ void dequantize_row_q4_K(const void *x, float *y, int64_t n);
 void dequantize_row_q5_K(const void *x, float *y, int64_t n);
 void dequantize_row_q6_K(const void *x, float *y, int64_t n);
 void dequantize_row_q8_K(const void *x, float *y, int64_t n);
+void dequantize_row_iq4_nl(const void *x, float *y, int64_t n);
+void dequantize_row_iq4_xs(const void *x, float *y, int64_t n);
+void dequantize_row_tq1_0(const void *x, float *y, int64_t n);
+void dequantize_row_tq2_0(const void *x, float *y, int64_t n);
+void dequantize_row_mxfp4(const void *x, float *y, int64_t n);
+void dequantize_row_nvfp4(const void *x, float *y, int64_t n);
+void dequantize_row_q1_0(const void *x, float *y, int64_t n);
+void dequantize_row_q2_0(const void *x, float *y, int64_t n);
 
 // Dot products of one weight row with one activation row of n values, the
 // activations quantized to the type llama.cpp's CPU backend pairs with the
@@ -66,6 +82,14 @@ float vec_dot_q3_K_q8_K(int64_t n, const void *w, const void *a);
 float vec_dot_q4_K_q8_K(int64_t n, const void *w, const void *a);
 float vec_dot_q5_K_q8_K(int64_t n, const void *w, const void *a);
 float vec_dot_q6_K_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_iq4_nl_q8_0(int64_t n, const void *w, const void *a);
+float vec_dot_iq4_xs_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_tq1_0_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_tq2_0_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_mxfp4_q8_0(int64_t n, const void *w, const void *a);
+float vec_dot_nvfp4_q8_0(int64_t n, const void *w, const void *a);
+float vec_dot_q1_0_q8_0(int64_t n, const void *w, const void *a);
+float vec_dot_q2_0_q8_0(int64_t n, const void *w, const void *a);
 
 // Activation quantizers for the float pairings: F32 is a copy, F16 and BF16
 // round to nearest even (ggml's fp32_to_fp16 / fp32_to_bf16).

@@ -60,10 +60,14 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 17 */ {"IQ2_XS", 256, 74, true, true, nullptr, nullptr},
     /* 18 */ {"IQ3_XXS", 256, 98, true, false, nullptr, nullptr},
     /* 19 */ {"IQ1_S", 256, 50, true, true, nullptr, nullptr},
-    /* 20 */ {"IQ4_NL", 32, 18, true, false, nullptr, nullptr},
+    /* 20 */
+    {"IQ4_NL", 32, 18, true, false, quantize_row_iq4_nl, dequantize_row_iq4_nl, LB_TYPE_Q8_0,
+     vec_dot_iq4_nl_q8_0, nullptr},
     /* 21 */ {"IQ3_S", 256, 110, true, false, nullptr, nullptr},
     /* 22 */ {"IQ2_S", 256, 82, true, false, nullptr, nullptr},
-    /* 23 */ {"IQ4_XS", 256, 136, true, false, nullptr, nullptr},
+    /* 23 */
+    {"IQ4_XS", 256, 136, true, false, quantize_row_iq4_xs, dequantize_row_iq4_xs, LB_TYPE_Q8_K,
+     vec_dot_iq4_xs_q8_K, nullptr},
     /* 24 */ {"I8", 1, 1, false, false, nullptr, nullptr},
     /* 25 */ {"I16", 1, 2, false, false, nullptr, nullptr},
     /* 26 */ {"I32", 1, 4, false, false, nullptr, nullptr},
@@ -76,15 +80,27 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 31 */ kNone, // Q4_0_4_4, removed (repacked at load time now)
     /* 32 */ kNone, // Q4_0_4_8, removed
     /* 33 */ kNone, // Q4_0_8_8, removed
-    /* 34 */ {"TQ1_0", 256, 54, true, false, nullptr, nullptr},
-    /* 35 */ {"TQ2_0", 256, 66, true, false, nullptr, nullptr},
+    /* 34 */
+    {"TQ1_0", 256, 54, true, false, quantize_row_tq1_0, dequantize_row_tq1_0, LB_TYPE_Q8_K,
+     vec_dot_tq1_0_q8_K, nullptr},
+    /* 35 */
+    {"TQ2_0", 256, 66, true, false, quantize_row_tq2_0, dequantize_row_tq2_0, LB_TYPE_Q8_K,
+     vec_dot_tq2_0_q8_K, nullptr},
     /* 36 */ kNone, // IQ4_NL_4_4, removed
     /* 37 */ kNone, // IQ4_NL_4_8, removed
     /* 38 */ kNone, // IQ4_NL_8_8, removed
-    /* 39 */ {"MXFP4", 32, 17, true, false, nullptr, nullptr},
-    /* 40 */ {"NVFP4", 64, 36, true, false, nullptr, nullptr},
-    /* 41 */ {"Q1_0", 128, 18, true, false, nullptr, nullptr},
-    /* 42 */ {"Q2_0", 64, 18, true, false, nullptr, nullptr},
+    /* 39 */
+    {"MXFP4", 32, 17, true, false, quantize_row_mxfp4, dequantize_row_mxfp4, LB_TYPE_Q8_0, vec_dot_mxfp4_q8_0,
+     nullptr},
+    /* 40 */
+    {"NVFP4", 64, 36, true, false, quantize_row_nvfp4, dequantize_row_nvfp4, LB_TYPE_Q8_0, vec_dot_nvfp4_q8_0,
+     nullptr},
+    /* 41 */
+    {"Q1_0", 128, 18, true, false, quantize_row_q1_0, dequantize_row_q1_0, LB_TYPE_Q8_0, vec_dot_q1_0_q8_0,
+     nullptr},
+    /* 42 */
+    {"Q2_0", 64, 18, true, false, quantize_row_q2_0, dequantize_row_q2_0, LB_TYPE_Q8_0, vec_dot_q2_0_q8_0,
+     nullptr},
 };
 
 // Indexed by type id - kExtensionTypeFirst.

@@ -17,9 +17,10 @@ namespace {
 
 using lb::formats::traits;
 
-const lb_type kFormats[] = {LB_TYPE_F16,  LB_TYPE_BF16, LB_TYPE_Q4_0, LB_TYPE_Q4_1,
-                            LB_TYPE_Q5_0, LB_TYPE_Q5_1, LB_TYPE_Q8_0, LB_TYPE_Q2_K,
-                            LB_TYPE_Q3_K, LB_TYPE_Q4_K, LB_TYPE_Q5_K, LB_TYPE_Q6_K};
+const lb_type kFormats[] = {LB_TYPE_F16,   LB_TYPE_BF16,  LB_TYPE_Q4_0,   LB_TYPE_Q4_1,   LB_TYPE_Q5_0,
+                            LB_TYPE_Q5_1,  LB_TYPE_Q8_0,  LB_TYPE_Q2_K,   LB_TYPE_Q3_K,   LB_TYPE_Q4_K,
+                            LB_TYPE_Q5_K,  LB_TYPE_Q6_K,  LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0,
+                            LB_TYPE_TQ2_0, LB_TYPE_MXFP4, LB_TYPE_NVFP4,  LB_TYPE_Q1_0,   LB_TYPE_Q2_0};
 
 // Byte offsets of the binary16 scale fields within a block.
 std::vector<size_t> scale_offsets(lb_type type) {
@@ -31,7 +32,20 @@ std::vector<size_t> scale_offsets(lb_type type) {
     case LB_TYPE_Q2_K: return {80, 82};
     case LB_TYPE_Q3_K: return {108};
     case LB_TYPE_Q6_K: return {208};
+    case LB_TYPE_TQ1_0: return {52};
+    case LB_TYPE_TQ2_0: return {64};
+    case LB_TYPE_MXFP4:
+    case LB_TYPE_NVFP4: return {};
     default: return {0};
+    }
+}
+
+// Byte offsets of the 8-bit scales (E8M0, UE4M3) within a block.
+std::vector<size_t> byte_scale_offsets(lb_type type) {
+    switch (type) {
+    case LB_TYPE_MXFP4: return {0};
+    case LB_TYPE_NVFP4: return {0, 1, 2, 3};
+    default: return {};
     }
 }
 
@@ -146,7 +160,17 @@ TEST_P(FormatPeer, ArbitraryBlocksDecodeAlike) {
     for (uint8_t &b : q) b = static_cast<uint8_t>(rng.next());
     const size_t bb = traits(type).block_bytes;
     std::vector<int> seen(62, 0); // (sign, exponent) of the first scale
-    if (traits(type).quantized) {
+    if (!byte_scale_offsets(type).empty()) {
+        // every code of an 8-bit scale in turn
+        std::vector<int> codes(256, 0);
+        size_t k = 0;
+        for (size_t off = 0; off < q.size(); off += bb)
+            for (size_t s : byte_scale_offsets(type)) {
+                q[off + s] = static_cast<uint8_t>(k++ % 256);
+                codes[q[off + s]] = 1;
+            }
+        EXPECT_EQ(std::count(codes.begin(), codes.end(), 1), 256) << "not every code of a scale";
+    } else if (traits(type).quantized) {
         size_t k = 0;
         for (size_t off = 0; off < q.size(); off += bb, ++k) {
             size_t which = 0;
