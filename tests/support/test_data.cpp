@@ -84,12 +84,18 @@ void write_file(const std::string &path, const std::vector<uint8_t> &bytes) {
 }
 
 std::vector<float> stories_weights() {
+    return model_weights(stories_path());
+}
+
+std::vector<float> model_weights(const std::string &path, const std::string &skip) {
     lb_model *m = nullptr;
-    if (lb_model_open(&m, stories_path().c_str()) != LB_OK)
-        throw std::runtime_error(std::string("cannot open the shipped model: ") + lb_last_error());
+    if (lb_model_open(&m, path.c_str()) != LB_OK)
+        throw std::runtime_error("cannot open " + path + ": " + lb_last_error());
     std::vector<float> out;
     for (size_t i = 0; i < lb_model_tensor_count(m); ++i) {
         if (lb_model_tensor_n_dims(m, i) != 2 || lb_model_tensor_type(m, i) != LB_TYPE_F32) continue;
+        if (!skip.empty() && std::string(lb_model_tensor_name(m, i)).find(skip) != std::string::npos)
+            continue;
         const void *data;
         uint64_t size;
         lb_model_tensor_data(&data, &size, m, i);
@@ -151,6 +157,17 @@ std::vector<TestTensor> quality_tensors(int64_t cols) {
         out.push_back(std::move(t));
     }
     return out;
+}
+
+std::vector<TestTensor> heldout_tensors(int64_t cols) {
+    Rng rng(20261203);
+    const std::vector<float> w = model_weights(source_path("models/tinystories-656k"), "token_embd");
+    const int64_t rows = std::min<int64_t>(static_cast<int64_t>(w.size()) / cols, 512);
+    TestTensor t{"tinystories656k_heldout", rows, cols, {}, {}};
+    t.data.assign(w.begin(), w.begin() + rows * cols);
+    t.imatrix.resize(static_cast<size_t>(cols));
+    for (float &v : t.imatrix) v = static_cast<float>(std::exp(1.5 * rng.normal()));
+    return {std::move(t)};
 }
 
 } // namespace testdata

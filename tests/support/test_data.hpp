@@ -59,7 +59,19 @@ struct TestTensor {
 // weights of stories260K reshaped into rows of `cols` (a multiple of 256).
 std::vector<TestTensor> quality_tensors(int64_t cols = 256);
 
+// Held out: tensors no search in lib/formats was tuned on. The real weights
+// of the TinyStories-656K checkpoint shipped in models/tinystories-656k (its
+// attention and MLP matrices, not stories260K's), reshaped into rows of
+// `cols`, with an importance vector drawn from a seed the tuning set does not
+// use. Read through lb_model_open() on the checkpoint folder.
+std::vector<TestTensor> heldout_tensors(int64_t cols = 256);
+
 // All 2-D weights of stories260K, concatenated (F32).
 std::vector<float> stories_weights();
+
+// All 2-D F32 weights of the model at `path` (a GGUF file or a checkpoint
+// folder), concatenated, skipping tensors whose name contains `skip` (if
+// non-empty).
+std::vector<float> model_weights(const std::string &path, const std::string &skip = "");
 
 } // namespace testdata
