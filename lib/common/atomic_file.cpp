@@ -20,9 +20,12 @@ namespace lb {
 
 namespace {
 
-constexpr size_t kBufferSize = 4u << 20;
-// A named temporary file younger than this is never taken for stale: its
-// process may live in another PID namespace.
+// Small enough that the output reaches the file as it is made (a kill or a
+// full disk shows early), large enough that write() calls cost nothing.
+constexpr size_t kBufferSize = 1u << 20;
+// A named temporary file of another PID namespace (or of an older lowbit,
+// whose names carry none) younger than this is never taken for stale: its
+// PID says nothing here.
 constexpr int64_t kStaleSeconds = 60;
 
 std::string folder_of(const std::string &path) {
@@ -57,13 +60,22 @@ mode_t current_umask() {
     return static_cast<mode_t>(mask);
 }
 
-// A fresh temporary name for path: ".NAME.lowbit-PID-XXXXXX" in its folder.
+// This process's PID namespace (the inode of /proc/self/ns/pid), 0 if
+// unknown: a PID is only meaningful inside its namespace.
+unsigned long long pid_namespace() {
+    struct stat st;
+    if (::stat("/proc/self/ns/pid", &st) != 0) return 0;
+    return static_cast<unsigned long long>(st.st_ino);
+}
+
+// A fresh temporary name for path: ".NAME.lowbit-PID-NS-XXXXXX" in its
+// folder (NS: the PID namespace, in hex).
 std::string temp_name(const std::string &path) {
     static std::atomic<uint64_t> counter{0};
     const uint64_t t = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     const uint64_t x = (t ^ (counter.fetch_add(1) * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
     char tail[64];
-    std::snprintf(tail, sizeof tail, "%ld-%06llx", static_cast<long>(::getpid()),
+    std::snprintf(tail, sizeof tail, "%ld-%llx-%06llx", static_cast<long>(::getpid()), pid_namespace(),
                   static_cast<unsigned long long>((x >> 40) & 0xffffff));
     return folder_of(path) + "/" + temp_prefix(path) + tail;
 }
@@ -96,16 +108,21 @@ size_t remove_stale_temporaries(const std::string &path) {
     if (dir == nullptr) return 0;
     size_t removed = 0;
     const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    const unsigned long long own_namespace = pid_namespace();
     while (const dirent *e = ::readdir(dir)) {
         const char *name = e->d_name;
         if (std::strncmp(name, prefix.c_str(), prefix.size()) != 0) continue;
         char *end = nullptr;
         const long pid = std::strtol(name + prefix.size(), &end, 10);
         if (pid <= 0 || end == name + prefix.size() || *end != '-') continue;
+        // "PID-NS-XXXXXX" names their namespace; "PID-XXXXXX" (older) does not
+        const char *ns_text = end + 1;
+        const unsigned long long ns = std::strtoull(ns_text, &end, 16);
+        const bool same_namespace = own_namespace != 0 && end != ns_text && *end == '-' && ns == own_namespace;
         if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue; // alive, or cannot tell
         struct stat st;
         if (::fstatat(::dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
-        if (now - static_cast<int64_t>(st.st_mtime) < kStaleSeconds) continue;
+        if (!same_namespace && now - static_cast<int64_t>(st.st_mtime) < kStaleSeconds) continue;
         if (::unlinkat(::dirfd(dir), name, 0) == 0) ++removed;
     }
     ::closedir(dir);

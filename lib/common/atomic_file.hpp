@@ -12,10 +12,12 @@
 //
 // Filesystems without O_TMPFILE (vfat, exFAT, NFS and CIFS shares, most FUSE
 // filesystems; Linux before 3.11) get the classic scheme: a named temporary
-// file ".NAME.lowbit-PID-XXXXXX" next to the output, removed on every error
-// and renamed into place when complete. A killed process leaves that file;
-// the next AtomicFile for the same path removes the temporary files of
-// processes that no longer exist.
+// file ".NAME.lowbit-PID-NS-XXXXXX" next to the output (NS: the PID
+// namespace), removed on every error and renamed into place when complete. A
+// killed process leaves that file; the next AtomicFile for the same path
+// removes the temporary files of processes that no longer exist: at once for
+// a PID of its own namespace, after 60 s for another namespace's (whose PIDs
+// it cannot check).
 #pragma once
 
 #include <cstddef>
@@ -79,7 +81,8 @@ class AtomicFile {
 };
 
 // Removes the named temporary files that AtomicFiles of processes that no
-// longer exist left for path (".NAME.lowbit-PID-..." in its folder). Returns
+// longer exist left for path (".NAME.lowbit-PID-..." in its folder; see
+// above for when another PID namespace's are taken for dead). Returns
 // how many it removed. Never throws.
 size_t remove_stale_temporaries(const std::string &path);
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -153,8 +154,23 @@ TEST(AtomicFile, StaleTemporariesOfDeadProcessesAreRemoved) {
         testdata::write_file(dir.file(name), {1});
     for (const std::string &name : {dead, alive, other_output, unrelated}) age(dir.file(name), 3600);
 
-    EXPECT_EQ(lb::remove_stale_temporaries(out), 1u);
-    std::vector<std::string> want{dead_fresh, alive, other_output, unrelated};
+    // names that carry the PID namespace: this one's are checked at once,
+    // another's only by age
+    struct stat ns;
+    ASSERT_EQ(::stat("/proc/self/ns/pid", &ns), 0);
+    char own[32], other[32];
+    std::snprintf(own, sizeof own, "%llx", static_cast<unsigned long long>(ns.st_ino));
+    std::snprintf(other, sizeof other, "%llx", static_cast<unsigned long long>(ns.st_ino) + 1);
+    const std::string prefix = ".out.gguf.lowbit-" + std::to_string(dead_pid()) + "-";
+    const std::string dead_here = prefix + own + "-a1b2c3", dead_there = prefix + other + "-a1b2c3";
+    const std::string dead_there_old = prefix + other + "-d4e5f6";
+    const std::string alive_here = ".out.gguf.lowbit-" + std::to_string(::getpid()) + "-" + own + "-0789ab";
+    for (const std::string &name : {dead_here, dead_there, dead_there_old, alive_here})
+        testdata::write_file(dir.file(name), {1});
+    age(dir.file(dead_there_old), 3600);
+
+    EXPECT_EQ(lb::remove_stale_temporaries(out), 3u); // dead, dead_here, dead_there_old
+    std::vector<std::string> want{dead_fresh, alive, other_output, unrelated, dead_there, alive_here};
     std::sort(want.begin(), want.end());
     EXPECT_EQ(sorted_entries(dir), want);
 
