@@ -118,7 +118,8 @@ size_t remove_stale_temporaries(const std::string &path) {
         // "PID-NS-XXXXXX" names their namespace; "PID-XXXXXX" (older) does not
         const char *ns_text = end + 1;
         const unsigned long long ns = std::strtoull(ns_text, &end, 16);
-        const bool same_namespace = own_namespace != 0 && end != ns_text && *end == '-' && ns == own_namespace;
+        const bool same_namespace =
+            own_namespace != 0 && end != ns_text && *end == '-' && ns == own_namespace;
         if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue; // alive, or cannot tell
         struct stat st;
         if (::fstatat(::dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
