@@ -543,7 +543,10 @@ LB_API const char *lb_ftype_name(lb_ftype ftype);
  * Errors: LB_E_INVALID_ARG if name is NULL or names no file type. */
 LB_API lb_status lb_ftype_from_name(lb_ftype *out, const char *name);
 
-/* 1 if lb_quantizer_run() can produce this file type in this build. */
+/* 1 if lb_quantizer_run() can produce this file type in this build (0 for
+ * LB_FTYPE_NVFP4: NVFP4 files are converted from NVFP4 checkpoints, not
+ * quantized, by llama.cpp as by lowbit; NVFP4 tensors can still be asked for
+ * with lb_quantizer_add_tensor_type()). */
 LB_API int lb_ftype_is_supported(lb_ftype ftype);
 
 /* The tensor type most weights get in this file type (Q4_K for Q4_K_M).
@@ -596,7 +599,8 @@ LB_API void lb_quantizer_free(lb_quantizer *quantizer);
  * width does not fit the type's block falls back to a type it fits (with a
  * warning through the log callback).
  * Errors: LB_E_INVALID_ARG (not a file type); LB_E_UNSUPPORTED (not
- * implemented in this build, see lb_ftype_is_supported()). */
+ * implemented in this build, see lb_ftype_is_supported(), or no quantization
+ * target: LB_FTYPE_NVFP4, which llama_model_quantize refuses too). */
 LB_API lb_status lb_quantizer_set_ftype(lb_quantizer *quantizer, lb_ftype ftype);
 
 /* Sets the number of worker threads; 0 means one per hardware thread.

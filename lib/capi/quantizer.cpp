@@ -57,6 +57,8 @@ void require_ftype(lb_ftype ftype, const std::string &what) {
     const lb::recipes::FtypeInfo *f = lb::recipes::ftype_info(ftype);
     if (f == nullptr)
         fail(LB_E_INVALID_ARG, "%s = %d is not a file type", what.c_str(), static_cast<int>(ftype));
+    if (f->refused != nullptr)
+        fail(LB_E_UNSUPPORTED, "file type %s is not a quantization target: %s", f->name, f->refused);
     if (!lb::recipes::ftype_supported(ftype))
         fail(LB_E_UNSUPPORTED, "quantization type %s is not implemented in this build of lowbit", f->name);
 }

@@ -45,7 +45,11 @@ const FtypeInfo kFtypes[] = {
     {LB_FTYPE_TQ1_0, "TQ1_0", LB_TYPE_TQ1_0},
     {LB_FTYPE_TQ2_0, "TQ2_0", LB_TYPE_TQ2_0},
     {LB_FTYPE_MXFP4_MOE, "MXFP4_MOE", LB_TYPE_MXFP4},
-    {LB_FTYPE_NVFP4, "NVFP4", LB_TYPE_NVFP4},
+    {LB_FTYPE_NVFP4, "NVFP4", LB_TYPE_NVFP4,
+     "llama.cpp's quantizer does not write it either: NVFP4 files are converted from NVFP4 checkpoints, "
+     "whose "
+     "second per-tensor scales a quantizer cannot choose alone; NVFP4 tensors can be asked for with a tensor "
+     "type override"},
     {LB_FTYPE_Q1_0, "Q1_0", LB_TYPE_Q1_0},
     {LB_FTYPE_Q2_0, "Q2_0", LB_TYPE_Q2_0},
 };
@@ -80,7 +84,7 @@ const FtypeInfo *ftype_from_name(const std::string &name) {
 
 bool ftype_supported(lb_ftype id) {
     const FtypeInfo *f = ftype_info(id);
-    return f != nullptr && formats::traits(f->default_type).quantize != nullptr;
+    return f != nullptr && f->refused == nullptr && formats::traits(f->default_type).quantize != nullptr;
 }
 
 } // namespace lb::recipes

@@ -12,6 +12,9 @@ struct FtypeInfo {
     lb_ftype id;
     const char *name; // as llama-quantize spells it
     lb_type default_type;
+    // Why lowbit does not write this file type (as llama_model_quantize does
+    // not), or nullptr.
+    const char *refused = nullptr;
 };
 
 // Info for a file type id; nullptr if the id is not a file type.

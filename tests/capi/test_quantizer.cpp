@@ -240,6 +240,8 @@ TEST(Quantizer, FileTypes) {
     EXPECT_EQ(lb_ftype_from_name(&f, "Q4_Z"), LB_E_INVALID_ARG);
     EXPECT_EQ(lb_ftype_default_type(LB_FTYPE_Q5_K_M), LB_TYPE_Q5_K);
     EXPECT_EQ(lb_ftype_is_supported(LB_FTYPE_Q5_1), 1);
+    EXPECT_EQ(lb_ftype_is_supported(LB_FTYPE_IQ4_XS), 1);
+    EXPECT_EQ(lb_ftype_is_supported(LB_FTYPE_NVFP4), 0); // llama.cpp writes no NVFP4 file type either
     Job job;
     EXPECT_EQ(lb_quantizer_set_ftype(job.q, static_cast<lb_ftype>(5)), LB_E_INVALID_ARG);
     EXPECT_EQ(lb_quantizer_set_threads(job.q, -1), LB_E_INVALID_ARG);
