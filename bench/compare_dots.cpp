@@ -69,6 +69,14 @@ const TypeCase kCases[] = {
     {LB_TYPE_Q4_K, "q4_K_q8_K", "quantize_row_q8_K", 292 / 8},
     {LB_TYPE_Q5_K, "q5_K_q8_K", "quantize_row_q8_K", 292 / 8},
     {LB_TYPE_Q6_K, "q6_K_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_IQ4_NL, "iq4_nl_q8_0", "quantize_row_q8_0", 34},
+    {LB_TYPE_IQ4_XS, "iq4_xs_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_TQ1_0, "tq1_0_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_TQ2_0, "tq2_0_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_MXFP4, "mxfp4_q8_0", "quantize_row_q8_0", 34},
+    {LB_TYPE_NVFP4, "nvfp4_q8_0", "quantize_row_q8_0", 34},
+    {LB_TYPE_Q1_0, "q1_0_q8_0", "quantize_row_q8_0", 34},
+    {LB_TYPE_Q2_0, "q2_0_q8_0", "quantize_row_q8_0", 34},
 };
 
 bool has(const std::string &features, const char *f) {

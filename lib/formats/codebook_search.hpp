@@ -22,13 +22,16 @@
 namespace lb::formats {
 
 // A format's levels in ascending order, each with the code that stores it,
-// and the midpoints between neighbours.
+// and the midpoints between neighbours (mid[count - 1 ...] are +infinity, so
+// that a search over all 15 finds the same level as one over count - 1).
 struct Codebook {
     int count = 0;
     float level[16] = {};
     uint8_t code[16] = {};
     float mid[15] = {};
 };
+
+constexpr float kNoMid = __builtin_huge_valf();
 
 // The codebook of a format's code table (code c has value values[c]); a value
 // stored by two codes (FP4's -0) keeps the lower code.
@@ -47,16 +50,22 @@ constexpr Codebook make_codebook(const int8_t *values, int n) {
         cb.level[at] = static_cast<float>(values[c]);
         cb.code[at] = static_cast<uint8_t>(c);
     }
-    for (int i = 0; i + 1 < cb.count; ++i) cb.mid[i] = 0.5f * (cb.level[i] + cb.level[i + 1]);
+    for (int i = 0; i < 15; ++i)
+        cb.mid[i] = i + 1 < cb.count ? 0.5f * (cb.level[i] + cb.level[i + 1]) : kNoMid;
     return cb;
 }
 
 inline namespace LOWBIT_ISA { // common/isa.hpp
 
-// The index (into level[]) of the level nearest to t; ties go to the lower.
+// The index (into level[]) of the level nearest to t; ties go to the lower:
+// the number of midpoints below t (0 for a NaN), found by a branchless binary
+// search over the ascending midpoints.
 inline int nearest_level(const Codebook &cb, float t) {
     int i = 0;
-    for (int k = 0; k + 1 < cb.count; ++k) i += t > cb.mid[k] ? 1 : 0;
+    i += t > cb.mid[i + 7] ? 8 : 0;
+    i += t > cb.mid[i + 3] ? 4 : 0;
+    i += t > cb.mid[i + 1] ? 2 : 0;
+    i += t > cb.mid[i] ? 1 : 0;
     return i;
 }
 

@@ -28,7 +28,10 @@ void dequantize_row_q1_0(const void *src, float *y, int64_t n) {
     const block_q1_0 *x = static_cast<const block_q1_0 *>(src);
     for (int64_t b = 0; b < n / QK1_0; ++b) {
         const float d = fp16_to_fp32(x[b].d);
-        for (int j = 0; j < QK1_0; ++j) y[b * QK1_0 + j] = (x[b].qs[j / 8] >> (j % 8)) & 1 ? d : -d;
+        float *out = y + b * QK1_0;
+        // bit i of byte k is element 8 k + i: +d if set, else -d
+        for (int i = 0; i < 8; ++i)
+            for (int k = 0; k < QK1_0 / 8; ++k) out[8 * k + i] = (x[b].qs[k] >> i) & 1 ? d : -d;
     }
 }
 

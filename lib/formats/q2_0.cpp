@@ -47,7 +47,11 @@ void dequantize_row_q2_0(const void *src, float *y, int64_t n) {
     const block_q2_0 *x = static_cast<const block_q2_0 *>(src);
     for (int64_t b = 0; b < n / QK2_0; ++b) {
         const float d = fp16_to_fp32(x[b].d);
-        for (int j = 0; j < QK2_0; ++j) y[b * QK2_0 + j] = static_cast<float>(code_at(x[b], j) - 1) * d;
+        float *out = y + b * QK2_0;
+        // code_at's order: element 4 k + i in bits 2 i of byte k
+        for (int i = 0; i < 4; ++i)
+            for (int k = 0; k < QK2_0 / 4; ++k)
+                out[4 * k + i] = static_cast<float>(((x[b].qs[k] >> (2 * i)) & 3) - 1) * d;
     }
 }
 

@@ -38,7 +38,13 @@ void dequantize_row_tq2_0(const void *src, float *y, int64_t n) {
     const block_tq2_0 *x = static_cast<const block_tq2_0 *>(src);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float d = fp16_to_fp32(x[b].d);
-        for (int j = 0; j < QK_K; ++j) y[b * QK_K + j] = static_cast<float>(code_at(x[b], j) - 1) * d;
+        // code_at's order, a run of 32 contiguous outputs per (c, k)
+        for (int c = 0; c < 2; ++c)
+            for (int k = 0; k < 4; ++k) {
+                float *out = y + b * QK_K + 128 * c + 32 * k;
+                const uint8_t *qs = x[b].qs + 32 * c;
+                for (int m = 0; m < 32; ++m) out[m] = static_cast<float>(((qs[m] >> (2 * k)) & 3) - 1) * d;
+            }
     }
 }
 
