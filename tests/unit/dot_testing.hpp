@@ -107,9 +107,23 @@ struct ScaleFields {
     std::vector<size_t> offsets; // of the binary16 fields in a block (blocks.hpp)
 };
 inline const ScaleFields kScaleFields[] = {
-    {LB_TYPE_Q4_0, {0}},    {LB_TYPE_Q4_1, {0, 2}},   {LB_TYPE_Q5_0, {0}},   {LB_TYPE_Q5_1, {0, 2}},
-    {LB_TYPE_Q8_0, {0}},    {LB_TYPE_Q2_K, {80, 82}}, {LB_TYPE_Q3_K, {108}}, {LB_TYPE_Q4_K, {0, 2}},
-    {LB_TYPE_Q5_K, {0, 2}}, {LB_TYPE_Q6_K, {208}},
+    {LB_TYPE_Q4_0, {0}},
+    {LB_TYPE_Q4_1, {0, 2}},
+    {LB_TYPE_Q5_0, {0}},
+    {LB_TYPE_Q5_1, {0, 2}},
+    {LB_TYPE_Q8_0, {0}},
+    {LB_TYPE_Q2_K, {80, 82}},
+    {LB_TYPE_Q3_K, {108}},
+    {LB_TYPE_Q4_K, {0, 2}},
+    {LB_TYPE_Q5_K, {0, 2}},
+    {LB_TYPE_Q6_K, {208}},
+    // the newer formats with binary16 scales (TQ2_0's code 3, +2d, included)
+    {LB_TYPE_IQ4_NL, {0}},
+    {LB_TYPE_IQ4_XS, {0}},
+    {LB_TYPE_TQ1_0, {52}},
+    {LB_TYPE_TQ2_0, {64}},
+    {LB_TYPE_Q1_0, {0}},
+    {LB_TYPE_Q2_0, {0}},
 };
 
 // `bytes` bytes of whole blocks of f.type filled so.
