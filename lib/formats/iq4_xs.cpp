@@ -4,9 +4,9 @@
 //
 // The search, on the (importance-)weighted squared error of the super-block:
 //  1. each sub-block's best unconstrained scale s_i, searched as IQ4_NL's
-//     (codebook_search.hpp) without rounding;
+//     (codebook_search.hpp) without rounding, over fewer targets;
 //  2. candidate super-block scales d that put the largest s_i at l = -32,
-//     -31, -30 (llama.cpp takes -32) or 31, 30, 29, rounded to binary16;
+//     -31 (llama.cpp takes -32) or 31, 30, rounded to binary16;
 //  3. for each d, each sub-block takes the l within one of s_i / d with the
 //     lowest error, every value at its nearest level of d * l;
 //  4. the least-squares d for the chosen l and levels, kept while the error
@@ -24,6 +24,11 @@ namespace lb::formats {
 namespace {
 
 constexpr int kSub = 32, kSubs = QK_K / kSub;
+
+// Step 1's targets: a few of IQ4_NL's around each end. s_i only places the
+// sub-block's l, which step 3 searches around again, so a rough s_i does.
+constexpr float kSubTargets[] = {-127, -124, -130, 113, 109, 117};
+constexpr int kSubTargetCount = sizeof kSubTargets / sizeof kSubTargets[0];
 
 // A super-block scale's outcome: each sub-block's l and level indices.
 struct SuperChoice {
@@ -72,14 +77,14 @@ SuperChoice search_super_block(const float *x, const float *w) {
     for (int ib = 0; ib < kSubs; ++ib) {
         uint8_t idx[kSub];
         s[ib] = search_scale(
-                    x + ib * kSub, w + ib * kSub, kSub, kIq4Codebook, kIq4Targets, kIq4TargetCount, 2,
+                    x + ib * kSub, w + ib * kSub, kSub, kIq4Codebook, kSubTargets, kSubTargetCount, 1,
                     [](float d) { return d; }, idx)
                     .d;
     }
     SuperChoice best = choose_sub_scales(x, w, s, 0.0f);
     const float m = largest_value(s, kSubs);
     if (m == 0.0f) return best;
-    for (float target : {-32.0f, -31.0f, -30.0f, 31.0f, 30.0f, 29.0f}) {
+    for (float target : {-32.0f, -31.0f, 31.0f, 30.0f}) {
         const float d = storable_scale(m / target);
         if (d == 0.0f) continue;
         SuperChoice c = choose_sub_scales(x, w, s, d);
