@@ -9,7 +9,8 @@
 //
 // And it holds `lowbit generate` to node-llama-cpp's own greedy continuation on
 // lowbit's Q8_0 and Q4_K_M files of that synthetic model, from the same prompt
-// tokens. Q8_0: the 40 token ids must be the same. Q4_K_M: a random-weight
+// tokens (and on its IQ4_XS and all-MXFP4 files, held as Q4_K_M is). Q8_0: the
+// 40 token ids must be the same. Q4_K_M: a random-weight
 // model amplifies the order in which a CPU path adds floats (on this file
 // llama.cpp's own portable x64 and haswell backends differ by up to 0.145 in a
 // logit and pick a different top token at 1 of 44 positions; lowbit's AVX2
@@ -63,6 +64,12 @@ files["synthetic Q4_K_M"] = path.join(workdir, "synth-Q4_K_M.gguf");
 run(["quantize", synth, files["synthetic Q4_K_M"], "Q4_K_M"]);
 files["synthetic Q4_K_M imatrix"] = path.join(workdir, "synth-Q4_K_M-imatrix.gguf");
 run(["quantize", "--imatrix", synthImatrix, synth, files["synthetic Q4_K_M imatrix"], "Q4_K_M"]);
+// the newer formats: IQ4_XS with the importance matrix, and every weight
+// MXFP4 (--pure: MXFP4_MOE alone gives a dense model's tensors Q8_0)
+files["synthetic IQ4_XS imatrix"] = path.join(workdir, "synth-IQ4_XS-imatrix.gguf");
+run(["quantize", "--imatrix", synthImatrix, synth, files["synthetic IQ4_XS imatrix"], "IQ4_XS"]);
+files["synthetic MXFP4"] = path.join(workdir, "synth-MXFP4.gguf");
+run(["quantize", "--pure", synth, files["synthetic MXFP4"], "MXFP4_MOE"]);
 
 const llama = await getLlama({gpu: false, build: "never", logLevel: "error"});
 const prompt = "Once upon a time";
@@ -85,7 +92,7 @@ const fail = (msg) => { console.error(`FAIL: ${msg}`); failed = true; };
 
 // lowbit generate against node-llama-cpp on the same prompt tokens
 const kNearTie = 0.15, kSteps = 40;
-for (const type of ["synthetic Q8_0", "synthetic Q4_K_M"]) {
+for (const type of ["synthetic Q8_0", "synthetic Q4_K_M", "synthetic IQ4_XS imatrix", "synthetic MXFP4"]) {
     const file = files[type];
     const ours = JSON.parse(execFileSync(cli, ["generate", file, "-p", prompt, "-n", String(kSteps), "--no-stop",
                                                "--json"], {stdio: ["ignore", "pipe", "inherit"]})).tokens;
@@ -154,6 +161,7 @@ for (const type of ["Q4_0", "Q4_K_M"]) {
         fail(`the ${type} continuation does not start with the F32 one's first sentence ${JSON.stringify(sentence)}`);
 }
 // random weights: any text will do, but the model must run and produce tokens
-for (const type of ["synthetic F16", "synthetic Q8_0", "synthetic Q4_K_M", "synthetic Q4_K_M imatrix"])
+for (const type of ["synthetic F16", "synthetic Q8_0", "synthetic Q4_K_M", "synthetic Q4_K_M imatrix",
+                    "synthetic IQ4_XS imatrix", "synthetic MXFP4"])
     if (out[type].tokens.length === 0) fail(`the ${type} model generated nothing`);
 process.exit(failed ? 1 : 0);
