@@ -202,11 +202,12 @@ namespace {
 struct SynthCase {
     lb_synth_arch arch;
     const char *ftype; // what lowbit quantizes the F16 model to ("F16": as written)
+    bool pure = false; // every weight the file type's own type (MXFP4_MOE on a dense model)
 };
 
 std::string case_name(const SynthCase &c) {
     const char *arch = c.arch == LB_SYNTH_LLAMA ? "llama" : c.arch == LB_SYNTH_QWEN2 ? "qwen2" : "qwen3";
-    return std::string(arch) + "_" + c.ftype;
+    return std::string(arch) + "_" + c.ftype + (c.pure ? "_pure" : "");
 }
 
 void PrintTo(const SynthCase &c, std::ostream *os) {
@@ -233,7 +234,7 @@ std::string synth_model(const testdata::TempDir &dir, const SynthCase &c) {
     lb_ftype ftype;
     if (lb_ftype_from_name(&ftype, c.ftype) != LB_OK || lb_model_open(&m, f16.c_str()) != LB_OK ||
         lb_quantizer_new(&q) != LB_OK || lb_quantizer_set_ftype(q, ftype) != LB_OK ||
-        lb_quantizer_run(q, m, out.c_str()) != LB_OK)
+        lb_quantizer_set_pure(q, c.pure) != LB_OK || lb_quantizer_run(q, m, out.c_str()) != LB_OK)
         throw std::runtime_error(lb_last_error());
     lb_quantizer_free(q);
     lb_model_close(m);
@@ -333,6 +334,10 @@ std::vector<SynthCase> synth_cases() {
         for (const char *t : {"F16", "F32", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_M",
                               "Q4_K_M", "Q5_K_M", "Q6_K"})
             out.push_back({arch, t});
+    // the newer formats, on one architecture
+    for (const char *t : {"IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "Q1_0", "Q2_0"})
+        out.push_back({LB_SYNTH_LLAMA, t});
+    out.push_back({LB_SYNTH_LLAMA, "MXFP4_MOE", true});
     return out;
 }
 
