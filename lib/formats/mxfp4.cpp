@@ -2,7 +2,8 @@
 // an FP4 value times a power-of-two scale, 4.25 bits per weight. llama.cpp
 // takes e = floor(log2(amax)) - 2 + 127; lowbit tries that exponent, the two
 // below and the one above, and keeps the one with the lowest (importance-)
-// weighted squared error, every value at its nearest level.
+// weighted squared error, every value at its nearest level (e = 0 or all
+// values at 0 before them, see below).
 #include "common/fp16.hpp"
 #include "common/fp8_scales.hpp"
 #include "formats/blocks.hpp"
@@ -23,12 +24,24 @@ void quantize_row_mxfp4(const float *x, void *dst, int64_t n, const float *imatr
         block_weights(imatrix != nullptr ? imatrix + b * QK_MXFP4 : nullptr, QK_MXFP4, w);
         const float amax = std::fabs(largest_value(xb, QK_MXFP4));
         uint8_t idx[QK_MXFP4], cand[QK_MXFP4];
-        int best_e = 0;
-        float best = assign_levels(xb, w, QK_MXFP4, e8m0_to_fp32_half(0), kFp4Codebook, idx);
+        int best_e = 0, e0 = 0;
         if (amax > 0.0f) {
             int exponent = 0;
             std::frexp(amax, &exponent); // amax = f 2^exponent, f in [0.5, 1)
-            const int e0 = exponent - 1 - 2 + 127;
+            e0 = exponent - 1 - 2 + 127;
+        }
+        // The first candidate: e = 0 (scale 2^-128) for blocks so small that
+        // it may win, else every value at 0 (error sum w x^2), which no block
+        // with a normal e0 - 2 prefers to e0's levels. (Evaluating e = 0 on
+        // them costs arithmetic on subnormal floats, slow on x86.)
+        float best = 0.0f;
+        if (e0 - 2 < 1) {
+            best = assign_levels(xb, w, QK_MXFP4, e8m0_to_fp32_half(0), kFp4Codebook, idx);
+        } else {
+            for (int j = 0; j < QK_MXFP4; ++j) best += w[j] * xb[j] * xb[j];
+            std::memset(idx, nearest_level(kFp4Codebook, 0.0f), sizeof idx);
+        }
+        if (amax > 0.0f) {
             for (int e = e0 - 2; e <= e0 + 1; ++e) {
                 if (e < 1 || e > 254) continue; // e = 0 was the first candidate
                 const float err = assign_levels(xb, w, QK_MXFP4, e8m0_to_fp32_half(static_cast<uint8_t>(e)),
