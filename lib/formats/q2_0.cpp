@@ -13,9 +13,7 @@ namespace {
 
 constexpr int8_t kQ2_0Levels[4] = {-1, 0, 1, 2};
 constexpr Codebook kQ2_0Codebook = make_codebook(kQ2_0Levels, 4);
-constexpr float kQ2_0Targets[] = {2.0f,   1.875f, 2.125f, 1.75f,  2.25f, 1.625f,  2.5f,
-                                  1.5f,   1.375f, 1.25f,  1.0f,   -1.0f, -1.125f, -0.875f,
-                                  -1.25f, -0.75f, -1.5f,  -1.75f, -2.0f};
+constexpr float kQ2_0Targets[] = {2.0f, 1.75f, 2.25f, 1.5f, 1.0f, -1.0f, -1.25f, -1.5f};
 constexpr int kQ2_0TargetCount = sizeof kQ2_0Targets / sizeof kQ2_0Targets[0];
 
 int code_at(const block_q2_0 &b, int j) {
