@@ -48,16 +48,18 @@ inline double best_sign_scale(const float *x, const float *w, int n, bool allow_
         }
         return b > 0.0 ? a / b : 0.0;
     }
-    uint16_t order[256];
-    for (int j = 0; j < n; ++j) order[j] = static_cast<uint16_t>(j);
-    std::sort(order, order + n, [x](uint16_t i, uint16_t k) {
-        const float ai = std::fabs(x[i]), ak = std::fabs(x[k]);
-        return ai > ak || (ai == ak && i < k);
-    });
+    // the values by decreasing |x|, equal ones by index: ascending keys of
+    // the complemented bits of |x| (a finite float's bits order as its value)
+    // above the index
+    uint64_t order[256];
+    for (int j = 0; j < n; ++j)
+        order[j] = static_cast<uint64_t>(~bits_of(std::fabs(x[j]))) << 32 | static_cast<uint32_t>(j);
+    std::sort(order, order + n);
     double best = 0.0, d = 0.0;
     for (int k = 0; k < n; ++k) {
-        a += static_cast<double>(w[order[k]]) * std::fabs(x[order[k]]);
-        b += w[order[k]];
+        const uint32_t j = static_cast<uint32_t>(order[k]);
+        a += static_cast<double>(w[j]) * std::fabs(x[j]);
+        b += w[j];
         if (b > 0.0 && a * a / b > best) {
             best = a * a / b;
             d = a / b;
