@@ -3,10 +3,10 @@
 // lb::kernels::avx512, or in the isa_avx512 copy of the shared loops of
 // kernels/row_tiles.hpp.
 //
-// Own kernels for the float weights (16 lanes); Q8_0, Q4_0, Q5_0, Q4_1 and
-// Q5_1 (two blocks per vector, VNNI's vpdpbusd for the byte products); Q4_K,
-// Q5_K and Q6_K (two sub-blocks per vector, vpdpwssd for the scales). Q2_K
-// and Q3_K keep the AVX2 set's.
+// Own kernels for the float weights (16 lanes); Q8_0, Q4_0, Q5_0, Q4_1, Q5_1
+// and IQ4_NL (two blocks per vector, VNNI's vpdpbusd for the byte products);
+// Q4_K, Q5_K and Q6_K (two sub-blocks per vector, vpdpwssd for the scales).
+// Q2_K, Q3_K and the other newer formats keep the AVX2 set's.
 //
 // As in the AVX2 set, integer block sums are exact and each block's scale
 // product is the reference's; only the order of float additions differs
@@ -90,6 +90,20 @@ struct Q5_0Weights {
     }
     static __m256i one(const Block &x) {
         return _mm256_sub_epi8(_mm256_or_si256(nibbles(x.qs), fifth_bits(x.qh)), _mm256_set1_epi8(16));
+    }
+};
+// IQ4_NL: the nibbles index its 16-entry table. (MXFP4, whose E8M0 scales this
+// pass would decode one by one, keeps the AVX2 set's kernel, measured as fast.)
+inline __m512i table16x4(const int8_t *levels) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i *>(levels)));
+}
+struct IQ4_NLWeights {
+    using Block = formats::block_iq4_nl;
+    static __m512i pair(const Block *x) {
+        return _mm512_shuffle_epi8(table16x4(formats::kIq4nlLevels), nibbles(x[0].qs, x[1].qs));
+    }
+    static __m256i one(const Block &x) {
+        return _mm256_shuffle_epi8(_mm512_castsi512_si256(table16x4(formats::kIq4nlLevels)), nibbles(x.qs));
     }
 };
 // Unsigned levels (x Q8_1), with a min m per block.
@@ -227,6 +241,9 @@ void tile_q4_0(const MatmulTile &t) {
 }
 void tile_q5_0(const MatmulTile &t) {
     tile_by_groups<BlockPass<Q5_0Weights, false>, 4, 4>(t, 32);
+}
+void tile_iq4_nl(const MatmulTile &t) {
+    tile_by_groups<BlockPass<IQ4_NLWeights, false>, 4, 4>(t, 32);
 }
 void tile_q4_1(const MatmulTile &t) {
     tile_by_groups<BlockPass<Q4_1Weights, true>, 4, 4>(t, 32);
@@ -414,6 +431,7 @@ DotKernels make() {
     use_tile<tile_q5_0>(k.by_type[LB_TYPE_Q5_0]);
     use_tile<tile_q4_1>(k.by_type[LB_TYPE_Q4_1]);
     use_tile<tile_q5_1>(k.by_type[LB_TYPE_Q5_1]);
+    use_tile<tile_iq4_nl>(k.by_type[LB_TYPE_IQ4_NL]);
     use_tile<tile_q45_K<false>>(k.by_type[LB_TYPE_Q4_K]);
     use_tile<tile_q45_K<true>>(k.by_type[LB_TYPE_Q5_K]);
     use_tile<tile_q6_K>(k.by_type[LB_TYPE_Q6_K]);
