@@ -195,7 +195,7 @@ TEST(OutputSafety, TheNextRunRemovesAKilledRunsTemporaryAtOnce) {
     testdata::write_file(out_dir.file(name), testdata::read_file(out));
     ASSERT_EQ(sorted_entries(out_dir).size(), 2u);
 
-    ASSERT_EQ(run_cli(quantize_args(model, out, "Q4_K_M"), 60).exit_code, 0);
+    ASSERT_EQ(run_cli(quantize_args(model, out, "Q8_0"), 60).exit_code, 0);
     EXPECT_EQ(sorted_entries(out_dir), std::vector<std::string>{"out.gguf"});
 }
 

@@ -117,13 +117,15 @@ inline const ScaleFields kScaleFields[] = {
     {LB_TYPE_Q4_K, {0, 2}},
     {LB_TYPE_Q5_K, {0, 2}},
     {LB_TYPE_Q6_K, {208}},
-    // the newer formats with binary16 scales (TQ2_0's code 3, +2d, included)
+    // the newer formats with binary16 scales (TQ2_0's code 3, +2d, included),
+    // and NVFP4 with every UE4M3 scale byte (0x7f and 0xff read as 0)
     {LB_TYPE_IQ4_NL, {0}},
     {LB_TYPE_IQ4_XS, {0}},
     {LB_TYPE_TQ1_0, {52}},
     {LB_TYPE_TQ2_0, {64}},
     {LB_TYPE_Q1_0, {0}},
     {LB_TYPE_Q2_0, {0}},
+    {LB_TYPE_NVFP4, {}},
 };
 
 // `bytes` bytes of whole blocks of f.type filled so.

@@ -1,5 +1,5 @@
 // What the AVX2 dot kernels of the 32-value blocks paired with Q8_0 share
-// (dot_avx2.cpp, dot_nonlinear_avx2.cpp): binary16 and horizontal-sum helpers
+// (dot_avx2.cpp, dot_newer_avx2.cpp): binary16 and horizontal-sum helpers
 // and the pass of R weight rows x J tokens, for any weight type W with
 //   static __m256i values(const uint8_t *row, int64_t b, float *d);
 // giving block b's 32 signed values (each at most 127 in magnitude) and its
