@@ -16,6 +16,7 @@
 #include "formats/codebook_search.hpp"
 #include "formats/formats.hpp"
 #include "formats/iq4_levels.hpp"
+#include "formats/iq4_xs_scales.hpp"
 
 #include <cstring>
 
@@ -122,20 +123,12 @@ void quantize_row_iq4_xs(const float *x, void *dst, int64_t n, const float *imat
     }
 }
 
-namespace {
-
-int sub_scale(const block_iq4_xs &b, int ib) {
-    return (((b.scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((b.scales_h >> 2 * ib) & 3) << 4)) - 32;
-}
-
-} // namespace
-
 void dequantize_row_iq4_xs(const void *src, float *y, int64_t n) {
     const block_iq4_xs *x = static_cast<const block_iq4_xs *>(src);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float d = fp16_to_fp32(x[b].d);
         for (int ib = 0; ib < kSubs; ++ib) {
-            const float dl = d * static_cast<float>(sub_scale(x[b], ib));
+            const float dl = d * static_cast<float>(iq4_xs_sub_scale(x[b], ib));
             float *yb = y + b * QK_K + ib * kSub;
             uint8_t qs[16];
             std::memcpy(qs, x[b].qs + ib * 16, sizeof qs);
@@ -160,7 +153,7 @@ float vec_dot_iq4_xs_q8_K(int64_t n, const void *w, const void *a) {
                 s += kIq4nlLevels[qs[j] & 0x0f] * q8[j];
                 s += kIq4nlLevels[qs[j] >> 4] * q8[j + 16];
             }
-            sum += d * static_cast<float>(sub_scale(x[b], ib)) * static_cast<float>(s);
+            sum += d * static_cast<float>(iq4_xs_sub_scale(x[b], ib)) * static_cast<float>(s);
         }
     }
     return sum;

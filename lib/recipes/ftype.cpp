@@ -47,9 +47,8 @@ const FtypeInfo kFtypes[] = {
     {LB_FTYPE_MXFP4_MOE, "MXFP4_MOE", LB_TYPE_MXFP4},
     {LB_FTYPE_NVFP4, "NVFP4", LB_TYPE_NVFP4,
      "llama.cpp's quantizer does not write it either: NVFP4 files are converted from NVFP4 checkpoints, "
-     "whose "
-     "second per-tensor scales a quantizer cannot choose alone; NVFP4 tensors can be asked for with a tensor "
-     "type override"},
+     "whose second per-tensor scales a quantizer cannot choose alone; NVFP4 tensors can be asked for with a "
+     "tensor type override"},
     {LB_FTYPE_Q1_0, "Q1_0", LB_TYPE_Q1_0},
     {LB_FTYPE_Q2_0, "Q2_0", LB_TYPE_Q2_0},
 };

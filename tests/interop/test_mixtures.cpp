@@ -294,44 +294,42 @@ TEST(MixtureOptions, TensorTypePatterns) {
 // Real files from both tools: same tensors, same types and sizes, same keys.
 void expect_same_files(const Shape &s, lb_ftype ftype, const Options &o) {
     SCOPED_TRACE(std::string(s.name) + " " + lb_ftype_name(ftype) + (o.imatrix ? " with imatrix" : ""));
-    {
-        testdata::TempDir dir;
-        const auto theirs_log = llama_types(s, ftype, o, false, dir.file("llama.gguf"));
-        lb_model *m = nullptr;
-        ASSERT_EQ(lb_model_open(&m, Models::model(s).c_str()), LB_OK);
-        lb_quantizer *q = nullptr;
-        ASSERT_EQ(lb_quantizer_new(&q), LB_OK);
-        ASSERT_EQ(lb_quantizer_set_ftype(q, ftype), LB_OK) << lb_last_error();
-        if (o.imatrix) {
-            ASSERT_EQ(lb_quantizer_set_imatrix(q, Models::imatrix(s).c_str()), LB_OK) << lb_last_error();
-        }
-        ASSERT_EQ(lb_quantizer_run(q, m, dir.file("lowbit.gguf").c_str()), LB_OK) << lb_last_error();
-        lb_quantizer_free(q);
-        lb_model_close(m);
-        lb_model *a = nullptr, *b = nullptr;
-        ASSERT_EQ(lb_model_open(&a, dir.file("llama.gguf").c_str()), LB_OK) << lb_last_error();
-        ASSERT_EQ(lb_model_open(&b, dir.file("lowbit.gguf").c_str()), LB_OK) << lb_last_error();
-        // the same metadata keys, in the same order (ggml's set_val removes
-        // and appends a key; lowbit writes llama-quantize's order)
-        std::vector<std::string> keys_a, keys_b;
-        for (size_t i = 0; i < lb_model_kv_count(a); ++i) keys_a.push_back(lb_model_kv_key(a, i));
-        // (with an imatrix, lowbit also records it as the llama-quantize
-        // program does: llama_model_quantize leaves that to its caller)
-        for (size_t i = 0; i < lb_model_kv_count(b); ++i)
-            if (!o.imatrix || std::string(lb_model_kv_key(b, i)).rfind("quantize.imatrix.", 0) != 0)
-                keys_b.push_back(lb_model_kv_key(b, i));
-        EXPECT_EQ(keys_a, keys_b);
-        ASSERT_EQ(lb_model_tensor_count(a), lb_model_tensor_count(b));
-        for (size_t i = 0; i < lb_model_tensor_count(a); ++i) {
-            size_t j = 0;
-            ASSERT_EQ(lb_model_tensor_find(&j, b, lb_model_tensor_name(a, i)), LB_OK);
-            EXPECT_EQ(lb_model_tensor_type(a, i), lb_model_tensor_type(b, j)) << lb_model_tensor_name(a, i);
-            EXPECT_EQ(lb_model_tensor_size(a, i), lb_model_tensor_size(b, j)) << lb_model_tensor_name(a, i);
-        }
-        EXPECT_FALSE(theirs_log.empty());
-        lb_model_close(a);
-        lb_model_close(b);
+    testdata::TempDir dir;
+    const auto theirs_log = llama_types(s, ftype, o, false, dir.file("llama.gguf"));
+    lb_model *m = nullptr;
+    ASSERT_EQ(lb_model_open(&m, Models::model(s).c_str()), LB_OK);
+    lb_quantizer *q = nullptr;
+    ASSERT_EQ(lb_quantizer_new(&q), LB_OK);
+    ASSERT_EQ(lb_quantizer_set_ftype(q, ftype), LB_OK) << lb_last_error();
+    if (o.imatrix) {
+        ASSERT_EQ(lb_quantizer_set_imatrix(q, Models::imatrix(s).c_str()), LB_OK) << lb_last_error();
     }
+    ASSERT_EQ(lb_quantizer_run(q, m, dir.file("lowbit.gguf").c_str()), LB_OK) << lb_last_error();
+    lb_quantizer_free(q);
+    lb_model_close(m);
+    lb_model *a = nullptr, *b = nullptr;
+    ASSERT_EQ(lb_model_open(&a, dir.file("llama.gguf").c_str()), LB_OK) << lb_last_error();
+    ASSERT_EQ(lb_model_open(&b, dir.file("lowbit.gguf").c_str()), LB_OK) << lb_last_error();
+    // the same metadata keys, in the same order (ggml's set_val removes
+    // and appends a key; lowbit writes llama-quantize's order)
+    std::vector<std::string> keys_a, keys_b;
+    for (size_t i = 0; i < lb_model_kv_count(a); ++i) keys_a.push_back(lb_model_kv_key(a, i));
+    // (with an imatrix, lowbit also records it as the llama-quantize
+    // program does: llama_model_quantize leaves that to its caller)
+    for (size_t i = 0; i < lb_model_kv_count(b); ++i)
+        if (!o.imatrix || std::string(lb_model_kv_key(b, i)).rfind("quantize.imatrix.", 0) != 0)
+            keys_b.push_back(lb_model_kv_key(b, i));
+    EXPECT_EQ(keys_a, keys_b);
+    ASSERT_EQ(lb_model_tensor_count(a), lb_model_tensor_count(b));
+    for (size_t i = 0; i < lb_model_tensor_count(a); ++i) {
+        size_t j = 0;
+        ASSERT_EQ(lb_model_tensor_find(&j, b, lb_model_tensor_name(a, i)), LB_OK);
+        EXPECT_EQ(lb_model_tensor_type(a, i), lb_model_tensor_type(b, j)) << lb_model_tensor_name(a, i);
+        EXPECT_EQ(lb_model_tensor_size(a, i), lb_model_tensor_size(b, j)) << lb_model_tensor_name(a, i);
+    }
+    EXPECT_FALSE(theirs_log.empty());
+    lb_model_close(a);
+    lb_model_close(b);
 }
 
 TEST(MixtureFiles, Q4_K_MFilesHaveTheSameTypes) {

@@ -7,6 +7,7 @@
 // scalar reference's dot.
 #include "common/fp8_scales.hpp"
 #include "formats/blocks.hpp"
+#include "formats/iq4_xs_scales.hpp"
 #include "kernels/dot_kernels.hpp"
 #include "kernels/float_rows.hpp"
 #include "kernels/row_tiles.hpp"
@@ -66,13 +67,6 @@ void tile_mxfp4(const MatmulTile &t) {
 
 // --- IQ4_XS x Q8_K ---------------------------------------------------------------
 
-// Sub-block ib's 6-bit scale minus 32: its low 4 bits in nibble ib % 2 of
-// scales_l[ib / 2], its high 2 bits at bit 2 ib of scales_h.
-inline int iq4_xs_scale(const block_iq4_xs &x, int ib) {
-    const int low = (x.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xf, high = (x.scales_h >> (2 * ib)) & 3;
-    return (low | (high << 4)) - 32;
-}
-
 // Per super-block: d_w d_a times the exact sum over sub-blocks of l times
 // sum(level q8).
 template <int J> void iq4_xs_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
@@ -89,7 +83,7 @@ template <int J> void iq4_xs_pass(int64_t nb, const uint8_t *w, const uint8_t *c
             // elements 32 ib + j and 32 ib + 16 + j from qs[16 ib + j]
             const __m256i v = _mm256_shuffle_epi8(table, nibbles32(x.qs + 16 * ib));
             const __m256i magnitude = _mm256_sign_epi8(v, v);
-            const __m256i scale = _mm256_set1_epi16(static_cast<int16_t>(iq4_xs_scale(x, ib)));
+            const __m256i scale = _mm256_set1_epi16(static_cast<int16_t>(formats::iq4_xs_sub_scale(x, ib)));
             for (int j = 0; j < J; ++j) {
                 const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
                 const __m256i pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(q8, v));
