@@ -246,4 +246,40 @@ struct block_tq2_0 {
 };
 static_assert(sizeof(block_tq2_0) == 66);
 
+// ---------------------------------------------------------------------------
+// Lattice I-quants: groups of 8 weights as points of a grid (lattice_grids.hpp)
+// times signs. Sign bits come from even_signs(7 bits) where noted.
+// ---------------------------------------------------------------------------
+
+// 2.0625 bits per weight. Sub-block ib of 32: qs[4 ib .. 4 ib + 4) read as
+// two little-endian uint32 a0, a1: byte l of a0 is group l's point in
+// kIq2xxsCodes, bits 7 l of a1 its 7 sign bits, a1 >> 28 the scale ls:
+// x = d * (0.5 + ls) * 0.25 * level * sign.
+struct block_iq2_xxs {
+    uint16_t d;
+    uint16_t qs[QK_K / 8];
+};
+static_assert(sizeof(block_iq2_xxs) == 66);
+
+// 2.3125 bits per weight. qs[4 ib + l] is group l of sub-block ib of 32: its
+// point in kIq2xsCodes (bits 0..8) and 7 sign bits (9..15). scales[ib] holds
+// ls of the first 16 weights (low nibble) and of the second (high):
+// x = d * (0.5 + ls) * 0.25 * level * sign.
+struct block_iq2_xs {
+    uint16_t d;
+    uint16_t qs[QK_K / 8];
+    uint8_t scales[QK_K / 32];
+};
+static_assert(sizeof(block_iq2_xs) == 74);
+
+// 3.0625 bits per weight. qs[8 ib + 2 l] and qs[8 ib + 2 l + 1] are the two
+// points (kIq3xxsCodes, 4 values each) of group l of sub-block ib of 32; the
+// little-endian uint32 at qs[64 + 4 ib] holds the groups' 7 sign bits at 7 l
+// and ls at bits 28..31: x = d * (0.5 + ls) * 0.5 * level * sign.
+struct block_iq3_xxs {
+    uint16_t d;
+    uint8_t qs[3 * QK_K / 8];
+};
+static_assert(sizeof(block_iq3_xxs) == 98);
+
 } // namespace lb::formats

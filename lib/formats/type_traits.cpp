@@ -56,9 +56,15 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 15 */
     {"Q8_K", 256, 292, true, false, nullptr, dequantize_row_q8_K, LB_TYPE_NONE, nullptr,
      quantize_row_q8_K_activations},
-    /* 16 */ {"IQ2_XXS", 256, 66, true, true, nullptr, nullptr},
-    /* 17 */ {"IQ2_XS", 256, 74, true, true, nullptr, nullptr},
-    /* 18 */ {"IQ3_XXS", 256, 98, true, false, nullptr, nullptr},
+    /* 16 */
+    {"IQ2_XXS", 256, 66, true, true, quantize_row_iq2_xxs, dequantize_row_iq2_xxs, LB_TYPE_Q8_K,
+     vec_dot_iq2_xxs_q8_K, nullptr},
+    /* 17 */
+    {"IQ2_XS", 256, 74, true, true, quantize_row_iq2_xs, dequantize_row_iq2_xs, LB_TYPE_Q8_K,
+     vec_dot_iq2_xs_q8_K, nullptr},
+    /* 18 */
+    {"IQ3_XXS", 256, 98, true, false, quantize_row_iq3_xxs, dequantize_row_iq3_xxs, LB_TYPE_Q8_K,
+     vec_dot_iq3_xxs_q8_K, nullptr},
     /* 19 */ {"IQ1_S", 256, 50, true, true, nullptr, nullptr},
     /* 20 */
     {"IQ4_NL", 32, 18, true, false, quantize_row_iq4_nl, dequantize_row_iq4_nl, LB_TYPE_Q8_0,

@@ -129,12 +129,16 @@ const GgmlCpu &GgmlCpu::get() {
             lb_type type;
             const char *name;
         } dots[] = {
-            {LB_TYPE_Q4_0, "q4_0_q8_0"},   {LB_TYPE_Q4_1, "q4_1_q8_1"},     {LB_TYPE_Q5_0, "q5_0_q8_0"},
-            {LB_TYPE_Q5_1, "q5_1_q8_1"},   {LB_TYPE_Q8_0, "q8_0_q8_0"},     {LB_TYPE_Q2_K, "q2_K_q8_K"},
-            {LB_TYPE_Q3_K, "q3_K_q8_K"},   {LB_TYPE_Q4_K, "q4_K_q8_K"},     {LB_TYPE_Q5_K, "q5_K_q8_K"},
-            {LB_TYPE_Q6_K, "q6_K_q8_K"},   {LB_TYPE_IQ4_NL, "iq4_nl_q8_0"}, {LB_TYPE_IQ4_XS, "iq4_xs_q8_K"},
-            {LB_TYPE_TQ1_0, "tq1_0_q8_K"}, {LB_TYPE_TQ2_0, "tq2_0_q8_K"},   {LB_TYPE_MXFP4, "mxfp4_q8_0"},
-            {LB_TYPE_NVFP4, "nvfp4_q8_0"}, {LB_TYPE_Q1_0, "q1_0_q8_0"},
+            {LB_TYPE_Q4_0, "q4_0_q8_0"},     {LB_TYPE_Q4_1, "q4_1_q8_1"},
+            {LB_TYPE_Q5_0, "q5_0_q8_0"},     {LB_TYPE_Q5_1, "q5_1_q8_1"},
+            {LB_TYPE_Q8_0, "q8_0_q8_0"},     {LB_TYPE_Q2_K, "q2_K_q8_K"},
+            {LB_TYPE_Q3_K, "q3_K_q8_K"},     {LB_TYPE_Q4_K, "q4_K_q8_K"},
+            {LB_TYPE_Q5_K, "q5_K_q8_K"},     {LB_TYPE_Q6_K, "q6_K_q8_K"},
+            {LB_TYPE_IQ4_NL, "iq4_nl_q8_0"}, {LB_TYPE_IQ4_XS, "iq4_xs_q8_K"},
+            {LB_TYPE_TQ1_0, "tq1_0_q8_K"},   {LB_TYPE_TQ2_0, "tq2_0_q8_K"},
+            {LB_TYPE_MXFP4, "mxfp4_q8_0"},   {LB_TYPE_NVFP4, "nvfp4_q8_0"},
+            {LB_TYPE_Q1_0, "q1_0_q8_0"},     {LB_TYPE_IQ2_XXS, "iq2_xxs_q8_K"},
+            {LB_TYPE_IQ2_XS, "iq2_xs_q8_K"}, {LB_TYPE_IQ3_XXS, "iq3_xxs_q8_K"},
         };
         for (const auto &d : dots) {
             bind(c.handle, c.generic[d.type], (std::string("ggml_vec_dot_") + d.name + "_generic").c_str());

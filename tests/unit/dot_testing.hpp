@@ -19,9 +19,10 @@ namespace dottest {
 using lb::formats::traits;
 
 inline const lb_type kWeightTypes[] = {
-    LB_TYPE_F32,    LB_TYPE_F16,   LB_TYPE_BF16,  LB_TYPE_Q4_0,  LB_TYPE_Q4_1,  LB_TYPE_Q5_0, LB_TYPE_Q5_1,
-    LB_TYPE_Q8_0,   LB_TYPE_Q2_K,  LB_TYPE_Q3_K,  LB_TYPE_Q4_K,  LB_TYPE_Q5_K,  LB_TYPE_Q6_K, LB_TYPE_IQ4_NL,
-    LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0, LB_TYPE_TQ2_0, LB_TYPE_MXFP4, LB_TYPE_NVFP4, LB_TYPE_Q1_0, LB_TYPE_Q2_0};
+    LB_TYPE_F32,   LB_TYPE_F16,    LB_TYPE_BF16,   LB_TYPE_Q4_0,    LB_TYPE_Q4_1,   LB_TYPE_Q5_0,
+    LB_TYPE_Q5_1,  LB_TYPE_Q8_0,   LB_TYPE_Q2_K,   LB_TYPE_Q3_K,    LB_TYPE_Q4_K,   LB_TYPE_Q5_K,
+    LB_TYPE_Q6_K,  LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0,   LB_TYPE_TQ2_0,  LB_TYPE_MXFP4,
+    LB_TYPE_NVFP4, LB_TYPE_Q1_0,   LB_TYPE_Q2_0,   LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS, LB_TYPE_IQ3_XXS};
 
 inline std::string name(lb_type t) {
     return traits(t).name;
@@ -126,6 +127,10 @@ inline const ScaleFields kScaleFields[] = {
     {LB_TYPE_Q1_0, {0}},
     {LB_TYPE_Q2_0, {0}},
     {LB_TYPE_NVFP4, {}},
+    // the lattice I-quants (every grid index, sign pattern and 4-bit scale)
+    {LB_TYPE_IQ2_XXS, {0}},
+    {LB_TYPE_IQ2_XS, {0}},
+    {LB_TYPE_IQ3_XXS, {0}},
 };
 
 // `bytes` bytes of whole blocks of f.type filled so.

@@ -17,10 +17,11 @@ namespace {
 
 using lb::formats::traits;
 
-const lb_type kFormats[] = {LB_TYPE_F16,   LB_TYPE_BF16,  LB_TYPE_Q4_0,   LB_TYPE_Q4_1,   LB_TYPE_Q5_0,
-                            LB_TYPE_Q5_1,  LB_TYPE_Q8_0,  LB_TYPE_Q2_K,   LB_TYPE_Q3_K,   LB_TYPE_Q4_K,
-                            LB_TYPE_Q5_K,  LB_TYPE_Q6_K,  LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0,
-                            LB_TYPE_TQ2_0, LB_TYPE_MXFP4, LB_TYPE_NVFP4,  LB_TYPE_Q1_0,   LB_TYPE_Q2_0};
+const lb_type kFormats[] = {LB_TYPE_F16,     LB_TYPE_BF16,   LB_TYPE_Q4_0,   LB_TYPE_Q4_1,   LB_TYPE_Q5_0,
+                            LB_TYPE_Q5_1,    LB_TYPE_Q8_0,   LB_TYPE_Q2_K,   LB_TYPE_Q3_K,   LB_TYPE_Q4_K,
+                            LB_TYPE_Q5_K,    LB_TYPE_Q6_K,   LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0,
+                            LB_TYPE_TQ2_0,   LB_TYPE_MXFP4,  LB_TYPE_NVFP4,  LB_TYPE_Q1_0,   LB_TYPE_Q2_0,
+                            LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS, LB_TYPE_IQ3_XXS};
 
 // Byte offsets of the binary16 scale fields within a block.
 std::vector<size_t> scale_offsets(lb_type type) {
@@ -134,7 +135,10 @@ TEST_P(FormatPeer, LowbitReadsGgmlBlocksExactly) {
     const std::vector<float> x = tricky_rows(rows, cols, 1234 + type);
     const size_t row_bytes = lb::formats::row_bytes(type, cols);
     std::vector<uint8_t> q(static_cast<size_t>(rows) * row_bytes);
-    g.quantize_chunk(type, x.data(), q.data(), 0, rows, cols, nullptr);
+    // types ggml will not quantize without an importance matrix get uniform weights
+    const std::vector<float> ones(static_cast<size_t>(cols), 1.0f);
+    g.quantize_chunk(type, x.data(), q.data(), 0, rows, cols,
+                     traits(type).requires_imatrix ? ones.data() : nullptr);
     std::vector<float> ours(x.size()), theirs(x.size());
     traits(type).dequantize(q.data(), ours.data(), rows * cols);
     g.dequantize(type)(q.data(), theirs.data(), rows * cols);
