@@ -282,4 +282,30 @@ struct block_iq3_xxs {
 };
 static_assert(sizeof(block_iq3_xxs) == 98);
 
+// 2.5625 bits per weight. Group l of sub-block ib of 32 is point
+// qs[4 ib + l] | ((qh[ib] >> 2 l) & 3) << 8 of kIq2sCodes with signs
+// qs[32 + 4 ib + l] (bit j: value j negative); scales[ib] holds ls of the
+// first 16 weights (low nibble) and of the second (high):
+// x = d * (0.5 + ls) * 0.25 * level * sign.
+struct block_iq2_s {
+    uint16_t d;
+    uint8_t qs[QK_K / 4];
+    uint8_t qh[QK_K / 32];
+    uint8_t scales[QK_K / 32];
+};
+static_assert(sizeof(block_iq2_s) == 82);
+
+// 3.4375 bits per weight. Group l of sub-block ib of 32 is the two points
+// (kIq3sCodes, 4 values each) qs[8 ib + 2 l + h] | ((qh[ib] >> (2 l + h)) & 1)
+// << 8, h = 0, 1, with signs[4 ib + l]; nibble ib % 2 of scales[ib / 2] is
+// ls: x = d * (1 + 2 ls) * level * sign.
+struct block_iq3_s {
+    uint16_t d;
+    uint8_t qs[QK_K / 4];
+    uint8_t qh[QK_K / 32];
+    uint8_t signs[QK_K / 8];
+    uint8_t scales[QK_K / 64];
+};
+static_assert(sizeof(block_iq3_s) == 110);
+
 } // namespace lb::formats

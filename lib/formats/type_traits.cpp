@@ -69,8 +69,12 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 20 */
     {"IQ4_NL", 32, 18, true, false, quantize_row_iq4_nl, dequantize_row_iq4_nl, LB_TYPE_Q8_0,
      vec_dot_iq4_nl_q8_0, nullptr},
-    /* 21 */ {"IQ3_S", 256, 110, true, false, nullptr, nullptr},
-    /* 22 */ {"IQ2_S", 256, 82, true, false, nullptr, nullptr},
+    /* 21 */
+    {"IQ3_S", 256, 110, true, false, quantize_row_iq3_s, dequantize_row_iq3_s, LB_TYPE_Q8_K,
+     vec_dot_iq3_s_q8_K, nullptr},
+    /* 22 */
+    {"IQ2_S", 256, 82, true, false, quantize_row_iq2_s, dequantize_row_iq2_s, LB_TYPE_Q8_K,
+     vec_dot_iq2_s_q8_K, nullptr},
     /* 23 */
     {"IQ4_XS", 256, 136, true, false, quantize_row_iq4_xs, dequantize_row_iq4_xs, LB_TYPE_Q8_K,
      vec_dot_iq4_xs_q8_K, nullptr},
