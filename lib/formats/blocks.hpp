@@ -308,4 +308,29 @@ struct block_iq3_s {
 };
 static_assert(sizeof(block_iq3_s) == 110);
 
+// 1.5625 bits per weight. Group l of sub-block ib of 32 is point
+// qs[4 ib + l] | ((qh[ib] >> 3 l) & 7) << 8 of kIq1sCodes (levels -1, 0, 1);
+// qh[ib] >> 12 & 7 is ls, bit 15 the sign of delta:
+// x = d * (2 ls + 1) * (level + delta), delta = +-1/8.
+struct block_iq1_s {
+    uint16_t d;
+    uint8_t qs[QK_K / 8];
+    uint16_t qh[QK_K / 32];
+};
+static_assert(sizeof(block_iq1_s) == 50);
+
+// 1.75 bits per weight, no separate d: scales read as four little-endian
+// uint16 sc[k] hold the binary16 d's nibble k in their top 4 bits, and ls of
+// sub-block ib's first 16 weights at bits 6 (ib % 2) of sc[ib / 2], of its
+// second 16 at bits 6 (ib % 2) + 3 (3 bits each). Group l of sub-block ib is
+// point qs[4 ib + l] | ((qh[2 ib + l / 2] >> 4 (l % 2)) & 7) << 8 of
+// kIq1sCodes, bit 3 of that nibble the sign of its delta:
+// x = d * (2 ls + 1) * (level + delta), delta = +-1/8.
+struct block_iq1_m {
+    uint8_t qs[QK_K / 8];
+    uint8_t qh[QK_K / 16];
+    uint8_t scales[QK_K / 32];
+};
+static_assert(sizeof(block_iq1_m) == 56);
+
 } // namespace lb::formats

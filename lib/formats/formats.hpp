@@ -38,6 +38,8 @@ void quantize_row_iq2_xs(const float *x, void *y, int64_t n, const float *imatri
 void quantize_row_iq3_xxs(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
 void quantize_row_iq3_s(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
 void quantize_row_iq2_s(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_iq1_s(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
+void quantize_row_iq1_m(const float *x, void *y, int64_t n, const float *imatrix, const SearchKernels &k);
 
 // Activation quantizers (the right-hand side of dot products): fast, and
 // byte-identical to llama.cpp's quantize_row_q8_0_ref / _q8_1_ref.
@@ -74,6 +76,8 @@ void dequantize_row_iq2_xs(const void *x, float *y, int64_t n);
 void dequantize_row_iq3_xxs(const void *x, float *y, int64_t n);
 void dequantize_row_iq2_s(const void *x, float *y, int64_t n);
 void dequantize_row_iq3_s(const void *x, float *y, int64_t n);
+void dequantize_row_iq1_s(const void *x, float *y, int64_t n);
+void dequantize_row_iq1_m(const void *x, float *y, int64_t n);
 
 // Dot products of one weight row with one activation row of n values, the
 // activations quantized to the type llama.cpp's CPU backend pairs with the
@@ -105,6 +109,8 @@ float vec_dot_iq2_xs_q8_K(int64_t n, const void *w, const void *a);
 float vec_dot_iq3_xxs_q8_K(int64_t n, const void *w, const void *a);
 float vec_dot_iq2_s_q8_K(int64_t n, const void *w, const void *a);
 float vec_dot_iq3_s_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_iq1_s_q8_K(int64_t n, const void *w, const void *a);
+float vec_dot_iq1_m_q8_K(int64_t n, const void *w, const void *a);
 
 // Activation quantizers for the float pairings: F32 is a copy, F16 and BF16
 // round to nearest even (ggml's fp32_to_fp16 / fp32_to_bf16).

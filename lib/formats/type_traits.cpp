@@ -65,7 +65,9 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 18 */
     {"IQ3_XXS", 256, 98, true, false, quantize_row_iq3_xxs, dequantize_row_iq3_xxs, LB_TYPE_Q8_K,
      vec_dot_iq3_xxs_q8_K, nullptr},
-    /* 19 */ {"IQ1_S", 256, 50, true, true, nullptr, nullptr},
+    /* 19 */
+    {"IQ1_S", 256, 50, true, true, quantize_row_iq1_s, dequantize_row_iq1_s, LB_TYPE_Q8_K, vec_dot_iq1_s_q8_K,
+     nullptr},
     /* 20 */
     {"IQ4_NL", 32, 18, true, false, quantize_row_iq4_nl, dequantize_row_iq4_nl, LB_TYPE_Q8_0,
      vec_dot_iq4_nl_q8_0, nullptr},
@@ -83,7 +85,9 @@ const TypeTraits kTraits[kTypeCount] = {
     /* 26 */ {"I32", 1, 4, false, false, nullptr, nullptr},
     /* 27 */ {"I64", 1, 8, false, false, nullptr, nullptr},
     /* 28 */ {"F64", 1, 8, false, false, nullptr, nullptr},
-    /* 29 */ {"IQ1_M", 256, 56, true, false, nullptr, nullptr},
+    /* 29 */
+    {"IQ1_M", 256, 56, true, false, quantize_row_iq1_m, dequantize_row_iq1_m, LB_TYPE_Q8_K,
+     vec_dot_iq1_m_q8_K, nullptr},
     /* 30 */
     {"BF16", 1, 2, false, false, quantize_row_bf16, dequantize_row_bf16, LB_TYPE_BF16, vec_dot_bf16_bf16,
      quantize_row_bf16_activations},

@@ -140,6 +140,7 @@ const GgmlCpu &GgmlCpu::get() {
             {LB_TYPE_Q1_0, "q1_0_q8_0"},     {LB_TYPE_IQ2_XXS, "iq2_xxs_q8_K"},
             {LB_TYPE_IQ2_XS, "iq2_xs_q8_K"}, {LB_TYPE_IQ3_XXS, "iq3_xxs_q8_K"},
             {LB_TYPE_IQ2_S, "iq2_s_q8_K"},   {LB_TYPE_IQ3_S, "iq3_s_q8_K"},
+            {LB_TYPE_IQ1_S, "iq1_s_q8_K"},   {LB_TYPE_IQ1_M, "iq1_m_q8_K"},
         };
         for (const auto &d : dots) {
             bind(c.handle, c.generic[d.type], (std::string("ggml_vec_dot_") + d.name + "_generic").c_str());

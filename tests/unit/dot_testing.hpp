@@ -23,7 +23,7 @@ inline const lb_type kWeightTypes[] = {
     LB_TYPE_Q5_1,  LB_TYPE_Q8_0,   LB_TYPE_Q2_K,   LB_TYPE_Q3_K,    LB_TYPE_Q4_K,   LB_TYPE_Q5_K,
     LB_TYPE_Q6_K,  LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0,   LB_TYPE_TQ2_0,  LB_TYPE_MXFP4,
     LB_TYPE_NVFP4, LB_TYPE_Q1_0,   LB_TYPE_Q2_0,   LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS, LB_TYPE_IQ3_XXS,
-    LB_TYPE_IQ2_S, LB_TYPE_IQ3_S};
+    LB_TYPE_IQ2_S, LB_TYPE_IQ3_S,  LB_TYPE_IQ1_S,  LB_TYPE_IQ1_M};
 
 inline std::string name(lb_type t) {
     return traits(t).name;
@@ -134,6 +134,7 @@ inline const ScaleFields kScaleFields[] = {
     {LB_TYPE_IQ3_XXS, {0}},
     {LB_TYPE_IQ2_S, {0}},
     {LB_TYPE_IQ3_S, {0}},
+    {LB_TYPE_IQ1_S, {0}},
 };
 
 // `bytes` bytes of whole blocks of f.type filled so.

@@ -21,7 +21,8 @@ const lb_type kFormats[] = {LB_TYPE_F16,     LB_TYPE_BF16,   LB_TYPE_Q4_0,    LB
                             LB_TYPE_Q5_1,    LB_TYPE_Q8_0,   LB_TYPE_Q2_K,    LB_TYPE_Q3_K,   LB_TYPE_Q4_K,
                             LB_TYPE_Q5_K,    LB_TYPE_Q6_K,   LB_TYPE_IQ4_NL,  LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0,
                             LB_TYPE_TQ2_0,   LB_TYPE_MXFP4,  LB_TYPE_NVFP4,   LB_TYPE_Q1_0,   LB_TYPE_Q2_0,
-                            LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS, LB_TYPE_IQ3_XXS, LB_TYPE_IQ2_S,  LB_TYPE_IQ3_S};
+                            LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS, LB_TYPE_IQ3_XXS, LB_TYPE_IQ2_S,  LB_TYPE_IQ3_S,
+                            LB_TYPE_IQ1_S,   LB_TYPE_IQ1_M};
 
 // Byte offsets of the binary16 scale fields within a block.
 std::vector<size_t> scale_offsets(lb_type type) {
