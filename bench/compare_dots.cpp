@@ -77,6 +77,13 @@ const TypeCase kCases[] = {
     {LB_TYPE_NVFP4, "nvfp4_q8_0", "quantize_row_q8_0", 34},
     {LB_TYPE_Q1_0, "q1_0_q8_0", "quantize_row_q8_0", 34},
     {LB_TYPE_Q2_0, "q2_0_q8_0", "quantize_row_q8_0", 34},
+    {LB_TYPE_IQ2_XXS, "iq2_xxs_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_IQ2_XS, "iq2_xs_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_IQ2_S, "iq2_s_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_IQ3_XXS, "iq3_xxs_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_IQ3_S, "iq3_s_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_IQ1_S, "iq1_s_q8_K", "quantize_row_q8_K", 292 / 8},
+    {LB_TYPE_IQ1_M, "iq1_m_q8_K", "quantize_row_q8_K", 292 / 8},
 };
 
 bool has(const std::string &features, const char *f) {
@@ -135,7 +142,10 @@ int main(int argc, char **argv) {
         size_t row = 0;
         lb_row_size(&row, c.type, kWidth);
         std::vector<uint8_t> q(row * kRows);
-        if (lb_quantize_rows(c.type, w.data(), kRows, kWidth, nullptr, q.data(), q.size()) != LB_OK) {
+        const std::vector<float> ones(kWidth, 1.0f); // for the types that need an importance vector
+        if (lb_quantize_rows(c.type, w.data(), kRows, kWidth,
+                             lb_type_requires_imatrix(c.type) ? ones.data() : nullptr, q.data(),
+                             q.size()) != LB_OK) {
             std::fprintf(stderr, "compare_dots: %s: %s\n", name.c_str(), lb_last_error());
             return 1;
         }

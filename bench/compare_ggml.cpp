@@ -238,10 +238,12 @@ int main(int argc, char **argv) {
         static_cast<long long>(dram_rows), dram_elements * 4 / 1e6);
     const int64_t rows = o.rows;
     const double elements = static_cast<double>(rows * kRowWidth);
-    const lb_type types[] = {LB_TYPE_Q4_0,   LB_TYPE_Q4_1,   LB_TYPE_Q5_0,  LB_TYPE_Q5_1,  LB_TYPE_Q8_0,
-                             LB_TYPE_Q2_K,   LB_TYPE_Q3_K,   LB_TYPE_Q4_K,  LB_TYPE_Q5_K,  LB_TYPE_Q6_K,
-                             LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS, LB_TYPE_TQ1_0, LB_TYPE_TQ2_0, LB_TYPE_MXFP4,
-                             LB_TYPE_NVFP4,  LB_TYPE_Q1_0,   LB_TYPE_Q2_0,  LB_TYPE_F16,   LB_TYPE_BF16};
+    const lb_type types[] = {LB_TYPE_Q4_0,   LB_TYPE_Q4_1,    LB_TYPE_Q5_0,  LB_TYPE_Q5_1,    LB_TYPE_Q8_0,
+                             LB_TYPE_Q2_K,   LB_TYPE_Q3_K,    LB_TYPE_Q4_K,  LB_TYPE_Q5_K,    LB_TYPE_Q6_K,
+                             LB_TYPE_IQ4_NL, LB_TYPE_IQ4_XS,  LB_TYPE_TQ1_0, LB_TYPE_TQ2_0,   LB_TYPE_MXFP4,
+                             LB_TYPE_NVFP4,  LB_TYPE_Q1_0,    LB_TYPE_Q2_0,  LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS,
+                             LB_TYPE_IQ2_S,  LB_TYPE_IQ3_XXS, LB_TYPE_IQ3_S, LB_TYPE_IQ1_S,   LB_TYPE_IQ1_M,
+                             LB_TYPE_F16,    LB_TYPE_BF16};
 
     std::printf("%-6s %-17s %12s %12s %7s  %-11s  %s\n", "format", "op", "lowbit Me/s", "ggml Me/s", "ratio",
                 "ratio IQR", "note");
@@ -269,6 +271,7 @@ int main(int argc, char **argv) {
         };
 
         for (const bool with_imatrix : {false, true}) {
+            if (!with_imatrix && lb_type_requires_imatrix(type)) continue; // neither quantizes without
             const float *imatrix = with_imatrix ? data.importance.data() : nullptr;
             const auto lowbit_quantize = [&] {
                 check(lb_quantize_rows(type, data.weights.data(), rows, kRowWidth, imatrix, lowbit_out.data(),
@@ -289,10 +292,11 @@ int main(int argc, char **argv) {
             print_row(with_imatrix ? "quantize+imatrix" : "quantize", r, note);
         }
 
-        // Dequantize the same bytes (lowbit's quantization without imatrix)
+        // Dequantize the same bytes (lowbit's quantization, without an imatrix where the type allows)
         // with both, and check that they agree bit for bit.
-        check(lb_quantize_rows(type, data.weights.data(), rows, kRowWidth, nullptr, lowbit_out.data(),
-                               lowbit_out.size()),
+        check(lb_quantize_rows(type, data.weights.data(), rows, kRowWidth,
+                               lb_type_requires_imatrix(type) ? data.importance.data() : nullptr,
+                               lowbit_out.data(), lowbit_out.size()),
               "lb_quantize_rows");
         std::vector<float> lowbit_floats(static_cast<size_t>(rows * kRowWidth));
         std::vector<float> ggml_floats(lowbit_floats.size());

@@ -125,7 +125,8 @@ lb_status lb_quantize_rows(lb_type type, const float *src, int64_t n_rows, int64
                  dst_size, static_cast<long long>(n_rows), t.name, total);
         if (t.quantize == nullptr) fail(LB_E_UNSUPPORTED, "%s: lowbit cannot quantize to %s yet", fn, t.name);
         if (t.requires_imatrix && imatrix == nullptr)
-            fail(LB_E_UNSUPPORTED, "%s: type %s requires an importance matrix", fn, t.name);
+            fail(LB_E_UNSUPPORTED, "%s: type %s requires an importance matrix (lowbit imatrix makes one)", fn,
+                 t.name);
         if (imatrix != nullptr) {
             for (int64_t j = 0; j < n_per_row; ++j)
                 if (!std::isfinite(imatrix[j]) || imatrix[j] < 0.0f)

@@ -309,7 +309,8 @@ void Run::plan_output(Output &out, const std::string &label) const {
             }
             if (job.importance == nullptr && plan[i].requires_imatrix && !o_.dry_run)
                 fail(LB_E_UNSUPPORTED,
-                     "%s: tensor '%s' gets type %s, which needs an importance matrix%s (use --imatrix)",
+                     "%s: tensor '%s' gets type %s, which needs an importance matrix%s (use --imatrix FILE; "
+                     "make one with: lowbit imatrix MODEL.gguf -f TEXT -o FILE)",
                      path.c_str(), job.out.name.c_str(), tt.name,
                      o_.imatrix ? ", but the imatrix has no entry for it" : "");
             ++stats.quantized;

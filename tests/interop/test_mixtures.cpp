@@ -37,14 +37,18 @@ const Shape kShapes[] = {
     {"l4_ff172_untied", 4, 256, 4, 1, 172, false},
 };
 
-const lb_ftype kFtypes[] = {LB_FTYPE_ALL_F32, LB_FTYPE_F16, LB_FTYPE_BF16, LB_FTYPE_Q4_0, LB_FTYPE_Q4_1,
-                            LB_FTYPE_Q5_0, LB_FTYPE_Q5_1, LB_FTYPE_Q8_0, LB_FTYPE_Q2_K, LB_FTYPE_Q2_K_S,
-                            LB_FTYPE_Q3_K_S, LB_FTYPE_Q3_K_M, LB_FTYPE_Q3_K_L, LB_FTYPE_Q4_K_S,
-                            LB_FTYPE_Q4_K_M, LB_FTYPE_Q5_K_S, LB_FTYPE_Q5_K_M, LB_FTYPE_Q6_K,
-                            // the newer formats' file types (the lattice I-quants' are not built yet;
-                            // NVFP4 is no quantization target for either, see MixtureRefusals)
-                            LB_FTYPE_IQ4_NL, LB_FTYPE_IQ4_XS, LB_FTYPE_TQ1_0, LB_FTYPE_TQ2_0,
-                            LB_FTYPE_MXFP4_MOE, LB_FTYPE_Q1_0, LB_FTYPE_Q2_0};
+const lb_ftype kFtypes[] = {
+    LB_FTYPE_ALL_F32, LB_FTYPE_F16, LB_FTYPE_BF16, LB_FTYPE_Q4_0, LB_FTYPE_Q4_1, LB_FTYPE_Q5_0, LB_FTYPE_Q5_1,
+    LB_FTYPE_Q8_0, LB_FTYPE_Q2_K, LB_FTYPE_Q2_K_S, LB_FTYPE_Q3_K_S, LB_FTYPE_Q3_K_M, LB_FTYPE_Q3_K_L,
+    LB_FTYPE_Q4_K_S, LB_FTYPE_Q4_K_M, LB_FTYPE_Q5_K_S, LB_FTYPE_Q5_K_M, LB_FTYPE_Q6_K,
+    // the newer formats' file types (NVFP4 is no quantization target for
+    // either, see MixtureRefusals)
+    LB_FTYPE_IQ4_NL, LB_FTYPE_IQ4_XS, LB_FTYPE_TQ1_0, LB_FTYPE_TQ2_0, LB_FTYPE_MXFP4_MOE, LB_FTYPE_Q1_0,
+    LB_FTYPE_Q2_0,
+    // the lattice I-quants' (most need an imatrix for a real run; the dry
+    // runs compared here plan without one, as llama.cpp's do)
+    LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ2_S, LB_FTYPE_IQ2_M, LB_FTYPE_IQ3_XXS, LB_FTYPE_IQ3_XS,
+    LB_FTYPE_IQ3_S, LB_FTYPE_IQ3_M, LB_FTYPE_IQ1_S, LB_FTYPE_IQ1_M};
 
 // Q1_0 needs rows of whole 128-blocks and llama.cpp defines it no fallback:
 // both tools refuse the 172-wide FFN (MixtureRefusals).
@@ -348,14 +352,27 @@ TEST(MixtureFiles, NewerFileTypesWithImatrixHaveTheSameTypes) {
         expect_same_files(refused_by_both(kShapes[3], f) ? kShapes[0] : kShapes[3], f, o);
 }
 
+// The lattice I-quants' file types likewise, on the same small shape (its
+// 172-wide FFN takes llama.cpp's fallbacks).
+TEST(MixtureFiles, LatticeFileTypesWithImatrixHaveTheSameTypes) {
+    Options o;
+    o.imatrix = true;
+    for (lb_ftype f : {LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ2_S, LB_FTYPE_IQ2_M, LB_FTYPE_IQ3_XXS,
+                       LB_FTYPE_IQ3_XS, LB_FTYPE_IQ3_S, LB_FTYPE_IQ3_M, LB_FTYPE_IQ1_S, LB_FTYPE_IQ1_M})
+        expect_same_files(kShapes[3], f, o);
+}
+
 // What llama_model_quantize refuses, lowbit refuses, with an error that names
-// the reason: NVFP4 as a file type, Q1_0 for rows no 128-block fits.
+// the reason: NVFP4 as a file type, Q1_0 for rows no 128-block fits, the
+// lattice I-quants without an importance matrix (saying how to make one).
 TEST(MixtureRefusals, NoFileWhereLlamaCppWritesNone) {
     const peer::Llama &llama = peer::Llama::get();
     llama.log_set([](int, const char *text, void *) { g_log += text; }, nullptr);
     for (const auto &[ftype, shape, reason] :
          {std::tuple{LB_FTYPE_NVFP4, kShapes[1], std::string("not a quantization target")},
-          std::tuple{LB_FTYPE_Q1_0, kShapes[3], std::string("row width 172 does not fit type Q1_0")}}) {
+          std::tuple{LB_FTYPE_Q1_0, kShapes[3], std::string("row width 172 does not fit type Q1_0")},
+          std::tuple{LB_FTYPE_IQ2_XXS, kShapes[0], std::string("make one with: lowbit imatrix")},
+          std::tuple{LB_FTYPE_IQ1_M, kShapes[0], std::string("needs an importance matrix")}}) {
         SCOPED_TRACE(std::string(shape.name) + " " + lb_ftype_name(ftype));
         testdata::TempDir dir;
         peer::Llama::QuantizeParams p = llama.model_quantize_default_params();
