@@ -25,9 +25,12 @@ constexpr int8_t kIq1Levels[3] = {-1, 0, 1};
 
 // A grid with its points' coordinates spelled out: value[dims * p + j] is
 // coordinate j of point p, as the format's decoder multiplies it.
+// by_dim[points * j + p] is the same coordinate as a float, laid out for
+// loops over the points.
 struct LatticeGrid {
     int points = 0, dims = 0;
     const int8_t *value = nullptr;
+    const float *by_dim = nullptr;
 };
 
 // Built on first use (thread-safe; well under a millisecond for all).

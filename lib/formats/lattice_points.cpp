@@ -11,14 +11,18 @@ namespace {
 
 struct ExpandedGrid {
     std::vector<int8_t> values;
+    std::vector<float> by_dim;
     LatticeGrid grid;
     ExpandedGrid(const uint16_t *codes, int points, int dims, int bits, const int8_t *levels)
-        : values(static_cast<size_t>(points * dims)) {
+        : values(static_cast<size_t>(points * dims)), by_dim(values.size()) {
         const unsigned mask = (1u << bits) - 1u;
         for (int p = 0; p < points; ++p)
-            for (int j = 0; j < dims; ++j)
-                values[static_cast<size_t>(p * dims + j)] = levels[(codes[p] >> (bits * j)) & mask];
-        grid = {points, dims, values.data()};
+            for (int j = 0; j < dims; ++j) {
+                const int8_t v = levels[(codes[p] >> (bits * j)) & mask];
+                values[static_cast<size_t>(p * dims + j)] = v;
+                by_dim[static_cast<size_t>(j * points + p)] = static_cast<float>(v);
+            }
+        grid = {points, dims, values.data(), by_dim.data()};
     }
 };
 

@@ -41,21 +41,23 @@ void LatticeSearch::tabulate(const float *x, const float *w) {
         odd_[g] = f_.even_signs && negatives % 2 == 1;
         for (int h = 0; h < halves_; ++h) {
             const float *xh = x + kGroup * g + dims * h, *wh = w + kGroup * g + dims * h;
-            float a[kGroup], wl[kGroup];
-            for (int i = 0; i < dims; ++i) a[i] = wh[i] * std::fabs(xh[i]), wl[i] = wh[i];
             const size_t base = static_cast<size_t>((g * halves_ + h) * points_);
-            for (int p = 0; p < points_; ++p) {
-                const int8_t *l = f_.grid->value + p * dims;
-                float sp = 0.0f, sq = 0.0f, mn = kHuge;
-                for (int i = 0; i < dims; ++i) {
-                    const float v = static_cast<float>(l[i]);
-                    sp += a[i] * v;
-                    sq += wl[i] * v * v;
-                    mn = std::fmin(mn, a[i] * v);
+            float *q = q_.data() + base, *r = r_.data() + base, *mn = rf_.data() + base;
+            for (int p = 0; p < points_; ++p) q[p] = 0.0f, r[p] = 0.0f, mn[p] = kHuge;
+            // coordinate by coordinate, every point at once (the loops vectorise)
+            for (int i = 0; i < dims; ++i) {
+                const float a = wh[i] * std::fabs(xh[i]), wi = wh[i];
+                const float *l = f_.grid->by_dim + i * points_;
+                for (int p = 0; p < points_; ++p) {
+                    const float v = l[p], av = a * v;
+                    r[p] += av;
+                    q[p] += wi * v * v;
+                    mn[p] = av < mn[p] ? av : mn[p];
                 }
-                q_[base + p] = sq;
-                r_[base + p] = 2.0f * sp;
-                rf_[base + p] = 2.0f * sp - 4.0f * mn;
+            }
+            for (int p = 0; p < points_; ++p) {
+                r[p] = 2.0f * r[p];
+                mn[p] = r[p] - 4.0f * mn[p];
             }
         }
     }
@@ -69,12 +71,44 @@ struct Best {
     int p = 0;
 };
 
+// Four floats or ints (GCC/Clang vector extensions: SSE2 or NEON, the base of
+// every build, with no instruction-set flags).
+typedef float F4 __attribute__((vector_size(16)));
+typedef int32_t I4 __attribute__((vector_size(16)));
+
+F4 load4(const float *p) {
+    F4 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+I4 select(I4 mask, I4 a, I4 b) {
+    return (a & mask) | (b & ~mask);
+}
+
 Best lowest(const float *q, const float *r, int points, float s) {
+    // 8 running minima (point p in lane p % 8), then the lowest of them, the
+    // first point on ties; points is a multiple of 8
+    const F4 sv = {s, s, s, s};
+    F4 key[2] = {{kHuge, kHuge, kHuge, kHuge}, {kHuge, kHuge, kHuge, kHuge}};
+    I4 at[2] = {{0, 1, 2, 3}, {4, 5, 6, 7}}, idx[2] = {{0, 1, 2, 3}, {4, 5, 6, 7}};
+    const I4 eight = {8, 8, 8, 8};
+    for (int p = 0; p < points; p += 8)
+        for (int h = 0; h < 2; ++h) {
+            const F4 k = sv * load4(q + p + 4 * h) - load4(r + p + 4 * h);
+            const I4 lower = k < key[h];
+            key[h] = reinterpret_cast<F4>(select(lower, reinterpret_cast<I4>(k), reinterpret_cast<I4>(key[h])));
+            at[h] = select(lower, idx[h], at[h]);
+            idx[h] += eight;
+        }
     Best b;
-    for (int p = 0; p < points; ++p) {
-        const float k = s * q[p] - r[p];
-        if (k < b.key) b.key = k, b.p = p;
+    b.p = points;
+    for (int l = 0; l < 8; ++l) {
+        const float k = key[l / 4][l % 4];
+        const int a = at[l / 4][l % 4];
+        if (k < b.key || (k == b.key && a < b.p)) b.key = k, b.p = a;
     }
+    if (b.p == points) b.p = 0; // every key infinite or NaN: point 0
     return b;
 }
 
