@@ -13,10 +13,10 @@ namespace {
 constexpr int kGroup = 8;
 
 // Step 1's scan: s = amax / lmax * t.
-constexpr float kScan[] = {0.55f, 0.65f, 0.72f, 0.8f, 0.87f, 0.95f, 1.05f, 1.15f};
+constexpr float kScan[] = {0.6f, 0.72f, 0.84f, 0.96f, 1.08f};
 
 // Step 2's candidate ls of the largest sub-block scale.
-constexpr int kTopLs[] = {15, 14, 13};
+constexpr int kTopLs[] = {15, 14};
 
 constexpr float kHuge = 3.0e38f;
 
