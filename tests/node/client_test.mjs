@@ -9,7 +9,8 @@
 //
 // And it holds `lowbit generate` to node-llama-cpp's own greedy continuation on
 // lowbit's Q8_0 and Q4_K_M files of that synthetic model, from the same prompt
-// tokens (and on its IQ4_XS and all-MXFP4 files, held as Q4_K_M is). Q8_0: the
+// tokens (and on its IQ4_XS, all-MXFP4, IQ2_M and IQ1_M files, held as Q4_K_M
+// is). Q8_0: the
 // 40 token ids must be the same. Q4_K_M: a random-weight
 // model amplifies the order in which a CPU path adds floats (on this file
 // llama.cpp's own portable x64 and haswell backends differ by up to 0.145 in a
@@ -70,6 +71,11 @@ files["synthetic IQ4_XS imatrix"] = path.join(workdir, "synth-IQ4_XS-imatrix.ggu
 run(["quantize", "--imatrix", synthImatrix, synth, files["synthetic IQ4_XS imatrix"], "IQ4_XS"]);
 files["synthetic MXFP4"] = path.join(workdir, "synth-MXFP4.gguf");
 run(["quantize", "--pure", synth, files["synthetic MXFP4"], "MXFP4_MOE"]);
+// the lattice I-quants' 2- and 1-bit mixtures (both need the importance matrix)
+files["synthetic IQ2_M imatrix"] = path.join(workdir, "synth-IQ2_M-imatrix.gguf");
+run(["quantize", "--imatrix", synthImatrix, synth, files["synthetic IQ2_M imatrix"], "IQ2_M"]);
+files["synthetic IQ1_M imatrix"] = path.join(workdir, "synth-IQ1_M-imatrix.gguf");
+run(["quantize", "--imatrix", synthImatrix, synth, files["synthetic IQ1_M imatrix"], "IQ1_M"]);
 
 const llama = await getLlama({gpu: false, build: "never", logLevel: "error"});
 const prompt = "Once upon a time";
@@ -92,7 +98,8 @@ const fail = (msg) => { console.error(`FAIL: ${msg}`); failed = true; };
 
 // lowbit generate against node-llama-cpp on the same prompt tokens
 const kNearTie = 0.15, kSteps = 40;
-for (const type of ["synthetic Q8_0", "synthetic Q4_K_M", "synthetic IQ4_XS imatrix", "synthetic MXFP4"]) {
+for (const type of ["synthetic Q8_0", "synthetic Q4_K_M", "synthetic IQ4_XS imatrix", "synthetic MXFP4",
+                    "synthetic IQ2_M imatrix", "synthetic IQ1_M imatrix"]) {
     const file = files[type];
     const ours = JSON.parse(execFileSync(cli, ["generate", file, "-p", prompt, "-n", String(kSteps), "--no-stop",
                                                "--json"], {stdio: ["ignore", "pipe", "inherit"]})).tokens;
@@ -162,6 +169,7 @@ for (const type of ["Q4_0", "Q4_K_M"]) {
 }
 // random weights: any text will do, but the model must run and produce tokens
 for (const type of ["synthetic F16", "synthetic Q8_0", "synthetic Q4_K_M", "synthetic Q4_K_M imatrix",
-                    "synthetic IQ4_XS imatrix", "synthetic MXFP4"])
+                    "synthetic IQ4_XS imatrix", "synthetic MXFP4", "synthetic IQ2_M imatrix",
+                    "synthetic IQ1_M imatrix"])
     if (out[type].tokens.length === 0) fail(`the ${type} model generated nothing`);
 process.exit(failed ? 1 : 0);

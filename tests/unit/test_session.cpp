@@ -201,13 +201,14 @@ namespace {
 // lowbit and by libllama on the same tokens.
 struct SynthCase {
     lb_synth_arch arch;
-    const char *ftype; // what lowbit quantizes the F16 model to ("F16": as written)
-    bool pure = false; // every weight the file type's own type (MXFP4_MOE on a dense model)
+    const char *ftype;    // what lowbit quantizes the F16 model to ("F16": as written)
+    bool pure = false;    // every weight the file type's own type (MXFP4_MOE on a dense model)
+    bool imatrix = false; // quantized with the synthetic model's importance matrix
 };
 
 std::string case_name(const SynthCase &c) {
     const char *arch = c.arch == LB_SYNTH_LLAMA ? "llama" : c.arch == LB_SYNTH_QWEN2 ? "qwen2" : "qwen3";
-    return std::string(arch) + "_" + c.ftype + (c.pure ? "_pure" : "");
+    return std::string(arch) + "_" + c.ftype + (c.pure ? "_pure" : "") + (c.imatrix ? "_imatrix" : "");
 }
 
 void PrintTo(const SynthCase &c, std::ostream *os) {
@@ -228,13 +229,18 @@ std::string synth_model(const testdata::TempDir &dir, const SynthCase &c) {
     if (lb_synth_write_model(&o, f16.c_str(), nullptr, nullptr) != LB_OK)
         throw std::runtime_error(lb_last_error());
     if (std::string(c.ftype) == "F16") return f16;
+    const std::string imatrix = dir.file("imatrix.gguf");
+    if (c.imatrix && lb_synth_write_imatrix(&o, imatrix.c_str()) != LB_OK)
+        throw std::runtime_error(lb_last_error());
     const std::string out = dir.file(std::string(c.ftype) + ".gguf");
     lb_model *m = nullptr;
     lb_quantizer *q = nullptr;
     lb_ftype ftype;
     if (lb_ftype_from_name(&ftype, c.ftype) != LB_OK || lb_model_open(&m, f16.c_str()) != LB_OK ||
         lb_quantizer_new(&q) != LB_OK || lb_quantizer_set_ftype(q, ftype) != LB_OK ||
-        lb_quantizer_set_pure(q, c.pure) != LB_OK || lb_quantizer_run(q, m, out.c_str()) != LB_OK)
+        lb_quantizer_set_pure(q, c.pure) != LB_OK ||
+        (c.imatrix && lb_quantizer_set_imatrix(q, imatrix.c_str()) != LB_OK) ||
+        lb_quantizer_run(q, m, out.c_str()) != LB_OK)
         throw std::runtime_error(lb_last_error());
     lb_quantizer_free(q);
     lb_model_close(m);
@@ -337,6 +343,10 @@ std::vector<SynthCase> synth_cases() {
     // the newer formats, on one architecture
     for (const char *t : {"IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "Q1_0", "Q2_0"})
         out.push_back({LB_SYNTH_LLAMA, t});
+    // the lattice I-quants, every tensor of the type (pure, with the imatrix
+    // most of them need)
+    for (const char *t : {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
+        out.push_back({LB_SYNTH_LLAMA, t, true, true});
     out.push_back({LB_SYNTH_LLAMA, "MXFP4_MOE", true});
     return out;
 }
