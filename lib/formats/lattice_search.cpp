@@ -97,7 +97,8 @@ Best lowest(const float *q, const float *r, int points, float s) {
         for (int h = 0; h < 2; ++h) {
             const F4 k = sv * load4(q + p + 4 * h) - load4(r + p + 4 * h);
             const I4 lower = k < key[h];
-            key[h] = reinterpret_cast<F4>(select(lower, reinterpret_cast<I4>(k), reinterpret_cast<I4>(key[h])));
+            key[h] =
+                reinterpret_cast<F4>(select(lower, reinterpret_cast<I4>(k), reinterpret_cast<I4>(key[h])));
             at[h] = select(lower, idx[h], at[h]);
             idx[h] += eight;
         }
