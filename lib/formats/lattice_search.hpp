@@ -18,7 +18,7 @@
 //  1. each sub-block's best unconstrained s: a scan of s = amax / lmax * t,
 //     the best refitted by least squares (s = sum R / 2 sum Q) while the
 //     error falls;
-//  2. candidate d that put the largest s at ls = 15, 14 or 13; for each,
+//  2. candidate d that put the largest s at ls = 15 or 14; for each,
 //     every sub-block takes the ls within one of s / (unit d) with the lowest
 //     error; d refitted by least squares on the chosen points and ls while
 //     the error falls;
