@@ -35,7 +35,7 @@ def main():
            "// MIT licence): the lattice I-quants' grids, a fact of the GGUF format.",
            "// Each entry is one grid point: coordinate j's level code at bits",
            "// bits*j (lattice_grids.hpp). Do not edit; regenerate.",
-           '#include "formats/lattice_grids.hpp"', "", "namespace lb::formats {", ""]
+           '#include "formats/lattice_grids.hpp"', "", "namespace lb::formats {", "", "// clang-format off"]
     for ggml_name, name, bits, dims, levels in GRIDS:
         vals = table(src, ggml_name)
         codes = []
@@ -50,6 +50,8 @@ def main():
             out.append("    " + ", ".join(f"0x{c:04x}" for c in codes[i:i + 12]) + ",")
         out.append("};")
         out.append("")
+    out.append("// clang-format on")
+    out.append("")
     out.append("} // namespace lb::formats")
     print("\n".join(out))
 

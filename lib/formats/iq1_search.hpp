@@ -30,7 +30,7 @@ struct Iq1Neighbours {
     std::vector<uint16_t> near;     // grid points
     std::vector<uint16_t> tuple_of; // 2048: each point's tuple index
 };
-const Iq1Neighbours &iq1_neighbours(); // built once (thread-safe), about a millisecond
+const Iq1Neighbours &iq1_neighbours(); // built once (thread-safe), in milliseconds
 
 struct Iq1Format {
     int sub_size = 32;            // weights per ls: 32 (IQ1_S) or 16 (IQ1_M)

@@ -7,6 +7,8 @@
 // bits `bits * j`, its value `kLevels[code]` of the grid below.
 #pragma once
 
+#include "common/isa.hpp"
+
 #include <cstdint>
 
 namespace lb::formats {
@@ -56,8 +58,10 @@ struct EvenSignTable {
 };
 inline constexpr EvenSignTable kEvenSigns{};
 
+inline namespace LOWBIT_ISA { // common/isa.hpp
 constexpr uint8_t even_signs(unsigned seven_bits) {
     return kEvenSigns.signs[seven_bits & 127u];
 }
+} // namespace LOWBIT_ISA
 
 } // namespace lb::formats

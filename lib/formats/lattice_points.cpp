@@ -24,6 +24,8 @@ struct ExpandedGrid {
             }
         grid = {points, dims, values.data(), by_dim.data()};
     }
+    ExpandedGrid(const ExpandedGrid &) = delete; // grid points into the vectors
+    ExpandedGrid &operator=(const ExpandedGrid &) = delete;
 };
 
 } // namespace

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 namespace lb::formats {
 
@@ -25,6 +26,7 @@ constexpr float kHuge = 3.0e38f;
 LatticeSearch::LatticeSearch(const LatticeFormat &f)
     : f_(f), points_(f.grid->points), halves_(kGroup / f.grid->dims), subs_(256 / f.sub_size),
       groups_per_sub_(f.sub_size / kGroup) {
+    if (points_ < 8 || points_ % 8 != 0) throw std::logic_error("lattice grid: points not a multiple of 8");
     const size_t n = static_cast<size_t>(kLatticeGroups * halves_ * points_);
     q_.resize(n);
     r_.resize(n);
@@ -103,14 +105,13 @@ Best lowest(const float *q, const float *r, int points, float s) {
             idx[h] += eight;
         }
     Best b;
-    b.p = points;
+    b.p = points; // above every lane's index, so that lane 0 always wins a tie here
     for (int l = 0; l < 8; ++l) {
         const float k = key[l / 4][l % 4];
         const int a = at[l / 4][l % 4];
         if (k < b.key || (k == b.key && a < b.p)) b.key = k, b.p = a;
     }
-    if (b.p == points) b.p = 0; // every key infinite or NaN: point 0
-    return b;
+    return b; // (with every key infinite or NaN: lane 0's start, point 0)
 }
 
 } // namespace

@@ -140,7 +140,7 @@ TEST(QuantizeOptions, BadValuesAreClearErrors) {
          "'q9_9' in 'attn_v=q9_9' is not a tensor type"},
         {{"quantize", "--tensor-type", "attn_v", in, out, "Q4_0"}, "is not REGEX=TYPE"},
         {{"quantize", "--output-tensor-type", "q4_k", in, out, "Q4_0"}, "multiple of 256"},
-        {{"quantize", "--output-tensor-type", "iq2_xs", in, out, "Q4_0"}, "cannot produce type IQ2_XS"},
+        {{"quantize", "--output-tensor-type", "q8_k", in, out, "Q4_0"}, "cannot produce type Q8_K"},
         {{"quantize", "--token-embedding-type", "nope", in, out, "Q4_0"}, "'nope' is not a tensor type"},
         {{"quantize", "--prune-layers", "1,x", in, out, "Q4_0"}, "'x' is not a layer number"},
         {{"quantize", "--override-kv", "general.name=string:x", in, out, "Q4_0"}, "int, float, bool or str"},

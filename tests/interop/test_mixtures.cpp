@@ -353,14 +353,22 @@ TEST(MixtureFiles, NewerFileTypesWithImatrixHaveTheSameTypes) {
 }
 
 // The lattice I-quants' file types likewise, on the same small shape (its
-// 172-wide FFN takes llama.cpp's fallbacks).
-TEST(MixtureFiles, LatticeFileTypesWithImatrixHaveTheSameTypes) {
+// 172-wide FFN takes llama.cpp's fallbacks), one test each.
+class LatticeFiles : public ::testing::TestWithParam<lb_ftype> {};
+
+TEST_P(LatticeFiles, WithImatrixHaveTheSameTypes) {
     Options o;
     o.imatrix = true;
-    for (lb_ftype f : {LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ2_S, LB_FTYPE_IQ2_M, LB_FTYPE_IQ3_XXS,
-                       LB_FTYPE_IQ3_XS, LB_FTYPE_IQ3_S, LB_FTYPE_IQ3_M, LB_FTYPE_IQ1_S, LB_FTYPE_IQ1_M})
-        expect_same_files(kShapes[3], f, o);
+    expect_same_files(kShapes[3], GetParam(), o);
 }
+
+INSTANTIATE_TEST_SUITE_P(MixtureFiles, LatticeFiles,
+                         ::testing::Values(LB_FTYPE_IQ2_XXS, LB_FTYPE_IQ2_XS, LB_FTYPE_IQ2_S, LB_FTYPE_IQ2_M,
+                                           LB_FTYPE_IQ3_XXS, LB_FTYPE_IQ3_XS, LB_FTYPE_IQ3_S, LB_FTYPE_IQ3_M,
+                                           LB_FTYPE_IQ1_S, LB_FTYPE_IQ1_M),
+                         [](const ::testing::TestParamInfo<lb_ftype> &info) {
+                             return std::string(lb_ftype_name(info.param));
+                         });
 
 // What llama_model_quantize refuses, lowbit refuses, with an error that names
 // the reason: NVFP4 as a file type, Q1_0 for rows no 128-block fits, the

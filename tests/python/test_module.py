@@ -36,7 +36,8 @@ def test_ftypes_are_those_the_library_supports():
     names = lowbit.ftypes()
     for name in ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_M", "Q2_K", "Q2_K_S", "Q3_K_L", "Q6_K"]:
         assert name in names
-    assert "IQ2_XXS" not in names  # not in this release
+    assert "IQ2_M" in names and "IQ1_M" in names
+    assert "NVFP4" not in names  # a tensor type only, as in llama.cpp
     for name in names:
         assert lowbit.Quantizer(name).ftype == name
 

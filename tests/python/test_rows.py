@@ -39,6 +39,13 @@ RMSE_BOUND = {
     "TQ1_0": 0.75,
     "TQ2_0": 0.75,
     "Q1_0": 0.985,
+    "IQ3_S": 0.21,
+    "IQ3_XXS": 0.27,
+    "IQ2_S": 0.39,
+    "IQ2_XS": 0.43,
+    "IQ2_XXS": 0.5,
+    "IQ1_M": 0.63,
+    "IQ1_S": 0.71,
 }
 
 
@@ -121,6 +128,10 @@ def test_block_and_row_sizes_follow_ggml(name, lib):
 def test_rows_match_the_c_library_bit_for_bit(name, with_imatrix, lib):
     x = rows(seed=11)
     imatrix = importance(seed=12) if with_imatrix else None
+    if imatrix is None and lowbit.requires_imatrix(name):
+        with pytest.raises(lowbit.UnsupportedError, match="importance matrix"):
+            lowbit.quantize_rows(name, x)
+        return
     q = lowbit.quantize_rows(name, x, imatrix=imatrix)
     assert q.dtype == np.uint8
     assert q.shape == (x.shape[0], lowbit.row_size(name, N_PER_ROW))
@@ -136,7 +147,9 @@ def test_rows_match_the_c_library_bit_for_bit(name, with_imatrix, lib):
 @pytest.mark.parametrize("name", ALL_TYPES)
 def test_round_trip_error_is_within_the_format_bound(name):
     x = rows(seed=21, n_rows=64)
-    y = lowbit.dequantize_rows(name, lowbit.quantize_rows(name, x), N_PER_ROW)
+    # uniform importance for the types that need one
+    imatrix = np.ones(N_PER_ROW, dtype=np.float32) if lowbit.requires_imatrix(name) else None
+    y = lowbit.dequantize_rows(name, lowbit.quantize_rows(name, x, imatrix=imatrix), N_PER_ROW)
     relative_rmse = np.sqrt(np.mean((y - x) ** 2) / np.mean(x**2))
     assert relative_rmse <= RMSE_BOUND[name], f"{name}: relative RMSE {relative_rmse:.4f}"
 

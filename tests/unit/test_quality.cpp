@@ -66,33 +66,40 @@ constexpr lb_type kFormats[] = {
     LB_TYPE_Q1_0,   LB_TYPE_Q2_0,   LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS, LB_TYPE_IQ3_XXS, LB_TYPE_IQ2_S,
     LB_TYPE_IQ3_S,  LB_TYPE_IQ1_S,  LB_TYPE_IQ1_M};
 
-void expect_no_worse_than_ggml(const std::vector<testdata::TestTensor> &tensors) {
+void expect_no_worse_than_ggml(lb_type type, const std::vector<testdata::TestTensor> &tensors) {
     std::printf("\n%-6s %-22s %12s %12s %8s | %14s %14s %8s\n", "type", "tensor", "rmse lowbit", "rmse ggml",
                 "ratio", "w-rmse lowbit", "w-rmse ggml", "ratio");
-    for (lb_type type : kFormats) {
-        for (const testdata::TestTensor &t : tensors) {
-            SCOPED_TRACE(std::string(traits(type).name) + " on " + t.name);
-            const Errors ours = errors_of(t, lowbit_roundtrip(type, t, nullptr));
-            const Errors theirs = errors_of(t, ggml_roundtrip(type, t, nullptr));
-            const Errors ours_w = errors_of(t, lowbit_roundtrip(type, t, t.imatrix.data()));
-            const Errors theirs_w = errors_of(t, ggml_roundtrip(type, t, t.imatrix.data()));
-            std::printf("%-6s %-22s %12.4e %12.4e %8.4f | %14.4e %14.4e %8.4f\n", traits(type).name,
-                        t.name.c_str(), ours.rmse, theirs.rmse, ours.rmse / theirs.rmse, ours_w.weighted_rmse,
-                        theirs_w.weighted_rmse, ours_w.weighted_rmse / theirs_w.weighted_rmse);
-            EXPECT_LE(ours.rmse, theirs.rmse);
-            EXPECT_LE(ours_w.weighted_rmse, theirs_w.weighted_rmse);
-        }
+    for (const testdata::TestTensor &t : tensors) {
+        SCOPED_TRACE(std::string(traits(type).name) + " on " + t.name);
+        const Errors ours = errors_of(t, lowbit_roundtrip(type, t, nullptr));
+        const Errors theirs = errors_of(t, ggml_roundtrip(type, t, nullptr));
+        const Errors ours_w = errors_of(t, lowbit_roundtrip(type, t, t.imatrix.data()));
+        const Errors theirs_w = errors_of(t, ggml_roundtrip(type, t, t.imatrix.data()));
+        std::printf("%-6s %-22s %12.4e %12.4e %8.4f | %14.4e %14.4e %8.4f\n", traits(type).name,
+                    t.name.c_str(), ours.rmse, theirs.rmse, ours.rmse / theirs.rmse, ours_w.weighted_rmse,
+                    theirs_w.weighted_rmse, ours_w.weighted_rmse / theirs_w.weighted_rmse);
+        EXPECT_LE(ours.rmse, theirs.rmse);
+        EXPECT_LE(ours_w.weighted_rmse, theirs_w.weighted_rmse);
     }
 }
 
+// One test per format (the lattice I-quants' searches, ggml's most of all,
+// take seconds each).
+class Quality : public ::testing::TestWithParam<lb_type> {};
+
 // The set the searches were tuned on.
-TEST(Quality, NoWorseThanGgml) {
-    expect_no_worse_than_ggml(testdata::quality_tensors(256));
+TEST_P(Quality, NoWorseThanGgml) {
+    expect_no_worse_than_ggml(GetParam(), testdata::quality_tensors(256));
 }
 
 // Tensors no search was tuned on (TinyStories-656K's matrices).
-TEST(Quality, HeldOutNoWorseThanGgml) {
-    expect_no_worse_than_ggml(testdata::heldout_tensors(256));
+TEST_P(Quality, HeldOutNoWorseThanGgml) {
+    expect_no_worse_than_ggml(GetParam(), testdata::heldout_tensors(256));
 }
+
+INSTANTIATE_TEST_SUITE_P(Types, Quality, ::testing::ValuesIn(kFormats),
+                         [](const ::testing::TestParamInfo<lb_type> &info) {
+                             return std::string(traits(info.param).name);
+                         });
 
 } // namespace

@@ -37,7 +37,7 @@ from ._imatrix import imatrix, read_imatrix
 from ._kld import kld, save_base_logits
 from ._model import Model, Tensor
 from ._quantize import PlanEntry, Progress, QuantizeResult, Quantizer, quantize
-from ._rows import block_size, dequantize_rows, quantize_rows, row_size, types
+from ._rows import block_size, dequantize_rows, quantize_rows, requires_imatrix, row_size, types
 from ._session import Perplexity, Session
 from ._synth import convert_imatrix, synth_checkpoint, synth_imatrix, synth_model
 
@@ -73,6 +73,7 @@ __all__ = [
     "quantize",
     "quantize_rows",
     "read_imatrix",
+    "requires_imatrix",
     "save_base_logits",
     "row_size",
     "synth_checkpoint",

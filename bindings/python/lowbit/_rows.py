@@ -38,6 +38,13 @@ def block_size(type):
     return _c.lb_type_block_size(type_id(type))
 
 
+def requires_imatrix(type):
+    """True for the types that cannot be quantized without an importance
+    matrix (IQ2_XXS, IQ2_XS, IQ1_S, as in llama.cpp): ``quantize_rows``
+    raises UnsupportedError for them without ``imatrix``."""
+    return bool(_c.lb_type_requires_imatrix(type_id(type)))
+
+
 def _row_size(value, n_per_row):
     """Bytes of one row of n_per_row elements of lb_type id ``value``."""
     status, size = _c.lb_row_size(value, n_per_row)
