@@ -3,7 +3,9 @@
 
 #include "formats/block_search.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -31,8 +33,11 @@ LatticeSearch::LatticeSearch(const LatticeFormat &f)
     q_.resize(n);
     r_.resize(n);
     rf_.resize(n);
+    // (an integer maximum: aarch64 GCC 12 crashes vectorising the float one)
+    int top = 0;
     for (int i = 0; i < points_ * f.grid->dims; ++i)
-        top_level_ = std::fmax(top_level_, std::fabs(static_cast<float>(f.grid->value[i])));
+        top = std::max(top, std::abs(static_cast<int>(f.grid->value[i])));
+    top_level_ = static_cast<float>(top);
 }
 
 void LatticeSearch::tabulate(const float *x, const float *w) {

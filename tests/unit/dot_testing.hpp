@@ -128,7 +128,8 @@ inline const ScaleFields kScaleFields[] = {
     {LB_TYPE_Q1_0, {0}},
     {LB_TYPE_Q2_0, {0}},
     {LB_TYPE_NVFP4, {}},
-    // the lattice I-quants (every grid index, sign pattern and 4-bit scale)
+    // the lattice I-quants (every grid index, sign pattern and sub-block scale;
+    // IQ1_M, whose binary16 d is spread over four nibbles, is not here)
     {LB_TYPE_IQ2_XXS, {0}},
     {LB_TYPE_IQ2_XS, {0}},
     {LB_TYPE_IQ3_XXS, {0}},
