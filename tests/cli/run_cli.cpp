@@ -12,6 +12,7 @@
 #include <fstream>
 #include <poll.h>
 #include <spawn.h>
+#include <sstream>
 #include <stdexcept>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -107,6 +108,27 @@ bool wait_until_written_in(pid_t pid, const std::string &folder, uint64_t min_by
         const size_t paren = line.rfind(')');
         if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z') return false;
         std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return false;
+}
+
+bool wait_until_cpu_used(pid_t pid, int cpu_ms, int timeout_ms) {
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    const double ticks_per_ms = static_cast<double>(::sysconf(_SC_CLK_TCK)) / 1000.0;
+    while (Clock::now() < deadline) {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        const size_t paren = line.rfind(')');
+        if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z') return false;
+        // after the name: state, then fields 4 ... 13; utime and stime are 14 and 15
+        std::istringstream fields(line.substr(paren + 2));
+        std::string skip;
+        for (int f = 3; f <= 13; ++f) fields >> skip;
+        unsigned long long utime = 0, stime = 0;
+        fields >> utime >> stime;
+        if (static_cast<double>(utime + stime) >= cpu_ms * ticks_per_ms) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return false;
 }

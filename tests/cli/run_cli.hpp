@@ -45,4 +45,9 @@ bool wait_until_open_in(pid_t pid, const std::string &folder, int timeout_ms = 3
 // min_bytes. False if the process ended first or timeout_ms passed.
 bool wait_until_written_in(pid_t pid, const std::string &folder, uint64_t min_bytes, int timeout_ms = 30000);
 
+// Waits until process pid has run for at least cpu_ms of CPU time (user and
+// system, /proc/PID/stat): work done, whatever the machine's speed. False if
+// the process ended first or timeout_ms passed.
+bool wait_until_cpu_used(pid_t pid, int cpu_ms, int timeout_ms = 30000);
+
 } // namespace clitest
