@@ -18,9 +18,9 @@ int point_of(const block_iq2_s &x, int ib, int l) {
 
 } // namespace
 
-void quantize_row_iq2_s(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &) {
+void quantize_row_iq2_s(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_iq2_s *y = static_cast<block_iq2_s *>(dst);
-    LatticeSearch search({&iq2s_grid(), false, 16, 0.125f});
+    LatticeSearch search({&iq2s_grid(), false, 16, 0.125f}, k.lattice);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         float w[QK_K];
         block_weights(imatrix != nullptr ? imatrix + b * QK_K : nullptr, QK_K, w);

@@ -10,9 +10,9 @@
 
 namespace lb::formats {
 
-void quantize_row_iq2_xs(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &) {
+void quantize_row_iq2_xs(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_iq2_xs *y = static_cast<block_iq2_xs *>(dst);
-    LatticeSearch search({&iq2xs_grid(), true, 16, 0.125f});
+    LatticeSearch search({&iq2xs_grid(), true, 16, 0.125f}, k.lattice);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         float w[QK_K];
         block_weights(imatrix != nullptr ? imatrix + b * QK_K : nullptr, QK_K, w);

@@ -24,9 +24,9 @@ int scale_of(const block_iq3_s &x, int ib) {
 
 } // namespace
 
-void quantize_row_iq3_s(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &) {
+void quantize_row_iq3_s(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_iq3_s *y = static_cast<block_iq3_s *>(dst);
-    LatticeSearch search({&iq3s_grid(), false, 32, 1.0f});
+    LatticeSearch search({&iq3s_grid(), false, 32, 1.0f}, k.lattice);
     for (int64_t b = 0; b < n / QK_K; ++b) {
         float w[QK_K];
         block_weights(imatrix != nullptr ? imatrix + b * QK_K : nullptr, QK_K, w);

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <limits>
 #include <stdexcept>
 
 namespace lb::formats {
@@ -25,14 +27,16 @@ constexpr float kHuge = 3.0e38f;
 
 } // namespace
 
-LatticeSearch::LatticeSearch(const LatticeFormat &f)
-    : f_(f), points_(f.grid->points), halves_(kGroup / f.grid->dims), subs_(256 / f.sub_size),
+LatticeSearch::LatticeSearch(const LatticeFormat &f, const LatticeKernels &k)
+    : f_(f), k_(k), points_(f.grid->points), halves_(kGroup / f.grid->dims), subs_(256 / f.sub_size),
       groups_per_sub_(f.sub_size / kGroup) {
-    if (points_ < 8 || points_ % 8 != 0) throw std::logic_error("lattice grid: points not a multiple of 8");
+    if (points_ < 16 || points_ % 16 != 0)
+        throw std::logic_error("lattice grid: points not a multiple of 16");
     const size_t n = static_cast<size_t>(kLatticeGroups * halves_ * points_);
     q_.resize(n);
     r_.resize(n);
     rf_.resize(n);
+    kept_.resize(2 * n);
     // (an integer maximum: aarch64 GCC 12 crashes vectorising the float one)
     int top = 0;
     for (int i = 0; i < points_ * f.grid->dims; ++i)
@@ -47,111 +51,82 @@ void LatticeSearch::tabulate(const float *x, const float *w) {
         for (int i = 0; i < kGroup; ++i) negatives += x[kGroup * g + i] < 0.0f;
         odd_[g] = f_.even_signs && negatives % 2 == 1;
         for (int h = 0; h < halves_; ++h) {
-            const float *xh = x + kGroup * g + dims * h, *wh = w + kGroup * g + dims * h;
+            const int at = kGroup * g + dims * h;
+            float a[kGroup];
+            for (int i = 0; i < dims; ++i) a[i] = w[at + i] * std::fabs(x[at + i]);
             const size_t base = static_cast<size_t>((g * halves_ + h) * points_);
-            float *q = q_.data() + base, *r = r_.data() + base, *mn = rf_.data() + base;
-            for (int p = 0; p < points_; ++p) q[p] = 0.0f, r[p] = 0.0f, mn[p] = kHuge;
-            // coordinate by coordinate, every point at once (the loops vectorise)
-            for (int i = 0; i < dims; ++i) {
-                const float a = wh[i] * std::fabs(xh[i]), wi = wh[i];
-                const float *l = f_.grid->by_dim + i * points_;
-                for (int p = 0; p < points_; ++p) {
-                    const float v = l[p], av = a * v;
-                    r[p] += av;
-                    q[p] += wi * v * v;
-                    mn[p] = av < mn[p] ? av : mn[p];
-                }
-            }
-            for (int p = 0; p < points_; ++p) {
-                r[p] = 2.0f * r[p];
-                mn[p] = r[p] - 4.0f * mn[p];
-            }
+            k_.tabulate(f_.grid->by_dim, dims, points_, a, w + at, q_.data() + base, r_.data() + base,
+                        rf_.data() + base);
         }
+    }
+    for (Shortlist &l : lists_) l = Shortlist{};
+}
+
+// The tables group g's picks read (lattice_search.hpp): with halves of 4, r
+// for both and, where the group's count of negatives is odd, rf for both.
+void LatticeSearch::shortlist_sub(int sub, float lo, float hi) {
+    for (int k = 0; k < groups_per_sub_; ++k) {
+        const int g = sub * groups_per_sub_ + k;
+        for (int h = 0; h < halves_; ++h)
+            for (const bool wrong : {false, true}) {
+                if (wrong ? !odd_[g] : (halves_ == 1 && odd_[g])) continue;
+                const int t = table_of(g, h, halves_, wrong);
+                const size_t base = static_cast<size_t>((g * halves_ + h) * points_);
+                Shortlist &l = lists_[t];
+                l.lo = lo;
+                l.hi = hi;
+                l.count = k_.shortlist(q_.data() + base, (wrong ? rf_ : r_).data() + base, points_, lo, hi,
+                                       kept_.data() + static_cast<size_t>(t * points_));
+            }
     }
 }
 
-namespace {
-
-// The point with the lowest s q - r, the first on ties.
-struct Best {
-    float key = kHuge;
-    int p = 0;
-};
-
-// Four floats or ints (GCC/Clang vector extensions: SSE2 or NEON, the base of
-// every build, with no instruction-set flags).
-typedef float F4 __attribute__((vector_size(16)));
-typedef int32_t I4 __attribute__((vector_size(16)));
-
-F4 load4(const float *p) {
-    F4 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-I4 select(I4 mask, I4 a, I4 b) {
-    return (a & mask) | (b & ~mask);
-}
-
-Best lowest(const float *q, const float *r, int points, float s) {
-    // 8 running minima (point p in lane p % 8), then the lowest of them, the
-    // first point on ties; points is a multiple of 8
-    const F4 sv = {s, s, s, s};
-    F4 key[2] = {{kHuge, kHuge, kHuge, kHuge}, {kHuge, kHuge, kHuge, kHuge}};
-    I4 at[2] = {{0, 1, 2, 3}, {4, 5, 6, 7}}, idx[2] = {{0, 1, 2, 3}, {4, 5, 6, 7}};
-    const I4 eight = {8, 8, 8, 8};
-    for (int p = 0; p < points; p += 8)
-        for (int h = 0; h < 2; ++h) {
-            const F4 k = sv * load4(q + p + 4 * h) - load4(r + p + 4 * h);
-            const I4 lower = k < key[h];
-            key[h] =
-                reinterpret_cast<F4>(select(lower, reinterpret_cast<I4>(k), reinterpret_cast<I4>(key[h])));
-            at[h] = select(lower, idx[h], at[h]);
-            idx[h] += eight;
-        }
-    Best b;
-    b.p = points; // above every lane's index, so that lane 0 always wins a tie here
-    for (int l = 0; l < 8; ++l) {
-        const float k = key[l / 4][l % 4];
-        const int a = at[l / 4][l % 4];
-        if (k < b.key || (k == b.key && a < b.p)) b.key = k, b.p = a;
+// The first point with the lowest s q - r: among the shortlist where s is
+// in its range, else among every point.
+LatticeLowest LatticeSearch::find(int g, int h, bool wrong, float s) const {
+    const size_t base = static_cast<size_t>((g * halves_ + h) * points_);
+    const float *q = q_.data() + base, *r = (wrong ? rf_ : r_).data() + base;
+    const int t = table_of(g, h, halves_, wrong);
+    const Shortlist &l = lists_[t];
+    if (!(s >= l.lo && s <= l.hi)) return k_.lowest(q, r, points_, s);
+    const uint16_t *kept = kept_.data() + static_cast<size_t>(t * points_);
+    LatticeLowest best{std::numeric_limits<float>::infinity(), 0};
+    for (int i = 0; i < l.count; ++i) {
+        const int p = kept[i];
+        const float k = s * q[p] - r[p];
+        if (k < best.key) best = {k, p};
     }
-    return b; // (with every key infinite or NaN: lane 0's start, point 0)
+    return best;
 }
-
-} // namespace
 
 LatticeSearch::Pick LatticeSearch::best_in_group(int g, float s) const {
     Pick pick;
     const size_t b0 = static_cast<size_t>(g * halves_ * points_);
     if (halves_ == 1) {
-        const float *r = (odd_[g] ? rf_.data() : r_.data()) + b0;
-        const Best b = lowest(q_.data() + b0, r, points_, s);
+        const LatticeLowest b = find(g, 0, odd_[g], s);
         pick.key = b.key;
-        pick.point[0] = static_cast<uint16_t>(b.p);
-        pick.q = q_[b0 + b.p];
-        pick.r = r[b.p];
+        pick.point[0] = static_cast<uint16_t>(b.point);
+        pick.q = q_[b0 + b.point];
+        pick.r = (odd_[g] ? rf_ : r_)[b0 + b.point];
         pick.wrong_half = odd_[g] ? 0 : -1;
         return pick;
     }
     const size_t b1 = b0 + static_cast<size_t>(points_);
-    const Best h0 = lowest(q_.data() + b0, r_.data() + b0, points_, s);
-    const Best h1 = lowest(q_.data() + b1, r_.data() + b1, points_, s);
-    Best p0 = h0, p1 = h1;
+    const LatticeLowest h0 = find(g, 0, false, s), h1 = find(g, 1, false, s);
+    LatticeLowest p0 = h0, p1 = h1;
     int wrong = -1;
     if (odd_[g]) { // the wrong sign in half 0 or in half 1, whichever costs less
-        const Best f0 = lowest(q_.data() + b0, rf_.data() + b0, points_, s);
-        const Best f1 = lowest(q_.data() + b1, rf_.data() + b1, points_, s);
+        const LatticeLowest f0 = find(g, 0, true, s), f1 = find(g, 1, true, s);
         if (f0.key + h1.key <= h0.key + f1.key)
             p0 = f0, wrong = 0;
         else
             p1 = f1, wrong = 1;
     }
     pick.key = p0.key + p1.key;
-    pick.point[0] = static_cast<uint16_t>(p0.p);
-    pick.point[1] = static_cast<uint16_t>(p1.p);
-    pick.q = q_[b0 + p0.p] + q_[b1 + p1.p];
-    pick.r = (wrong == 0 ? rf_ : r_)[b0 + p0.p] + (wrong == 1 ? rf_ : r_)[b1 + p1.p];
+    pick.point[0] = static_cast<uint16_t>(p0.point);
+    pick.point[1] = static_cast<uint16_t>(p1.point);
+    pick.q = q_[b0 + p0.point] + q_[b1 + p1.point];
+    pick.r = (wrong == 0 ? rf_ : r_)[b0 + p0.point] + (wrong == 1 ? rf_ : r_)[b1 + p1.point];
     pick.wrong_half = static_cast<int8_t>(wrong);
     return pick;
 }
@@ -170,12 +145,13 @@ float LatticeSearch::sub_error(int sub, float s, Pick *picks, float *sum_q, floa
     return s * key;
 }
 
-float LatticeSearch::best_sub_scale(int sub, const float *x) const {
+float LatticeSearch::best_sub_scale(int sub, const float *x) {
     float amax = 0.0f;
     for (int i = 0; i < f_.sub_size; ++i) amax = std::fmax(amax, std::fabs(x[sub * f_.sub_size + i]));
     if (amax == 0.0f) return 0.0f;
     Pick picks[kLatticeGroups];
     float best_s = 0.0f, best = kHuge, q = 0.0f, r = 0.0f;
+    shortlist_sub(sub, amax / top_level_ * kScan[0], amax / top_level_ * kScan[std::size(kScan) - 1]);
     for (float t : kScan) {
         const float s = amax / top_level_ * t;
         float sq, sr;
@@ -240,6 +216,22 @@ void LatticeSearch::refit_d(const float *s, Candidate &best) const {
     }
 }
 
+// Before step 2: each sub-block's shortlists cover the scales choose_ls
+// tries for every candidate d, 3% wider for the refits of d.
+void LatticeSearch::shortlist_step2(const float *s, float m) {
+    for (int sub = 0; sub < subs_; ++sub) {
+        float lo = std::numeric_limits<float>::infinity(), hi = 0.0f;
+        for (int top : kTopLs) {
+            const float base = f_.unit * storable_scale(m / (f_.unit * static_cast<float>(2 * top + 1)));
+            if (!(base > 0.0f)) continue;
+            const int l0 = static_cast<int>(nearest(clamp((s[sub] / base - 1.0f) * 0.5f, 0.0f, 15.0f)));
+            lo = std::fmin(lo, base * static_cast<float>(2 * std::max(l0 - 1, 0) + 1));
+            hi = std::fmax(hi, base * static_cast<float>(2 * std::min(l0 + 1, 15) + 1));
+        }
+        if (hi > 0.0f) shortlist_sub(sub, 0.97f * lo, 1.03f * hi);
+    }
+}
+
 // Each group's signs are its values' signs; with even_signs and an odd count
 // of negatives, the value of the wrong half with the least w |x| l takes the
 // wrong one (the first on ties).
@@ -277,6 +269,7 @@ LatticeChoice LatticeSearch::search(const float *x, const float *w) {
     }
     Candidate best;
     bool have = false;
+    if (m > 0.0f) shortlist_step2(s, m);
     if (m > 0.0f)
         for (int top : kTopLs) {
             const float d = storable_scale(m / (f_.unit * static_cast<float>(2 * top + 1)));

@@ -15,6 +15,10 @@
 // s^2 Q_p - s R_p with Q_p = sum w l^2 and R_p = 2 sum w |x| l (less
 // 4 min w |x| l for a wrong sign): both are tabled once per group for every
 // point, so a group's best point for any s is an exhaustive, exact search.
+// The keys s Q - R are lines in s: before each step, each group keeps only
+// the points that can be lowest somewhere in the range of s the step will
+// try (lattice_kernels.hpp's shortlist), and a scale outside it searches
+// every point.
 //  1. each sub-block's best unconstrained s: a scan of s = amax / lmax * t,
 //     the best refitted by least squares (s = sum R / 2 sum Q) while the
 //     error falls;
@@ -26,6 +30,7 @@
 #pragma once
 
 #include "formats/lattice_grids.hpp"
+#include "formats/lattice_kernels.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -53,7 +58,8 @@ struct LatticeChoice {
 // The tables of one super-block's search, reused from block to block.
 class LatticeSearch {
   public:
-    explicit LatticeSearch(const LatticeFormat &f);
+    // k: the kernel set's loops over the points
+    LatticeSearch(const LatticeFormat &f, const LatticeKernels &k);
     // x and w: the super-block's 256 values and their weights.
     LatticeChoice search(const float *x, const float *w);
 
@@ -72,15 +78,28 @@ class LatticeSearch {
     };
 
   private:
+    // The points of one table (group g, half h, r or rf) kept for s in
+    // [lo, hi]; an empty range keeps none.
+    struct Shortlist {
+        float lo = 1.0f, hi = 0.0f;
+        int count = 0;
+    };
+    static int table_of(int g, int h, int halves, bool wrong) {
+        return (g * halves + h) * 2 + (wrong ? 1 : 0);
+    }
     void tabulate(const float *x, const float *w);
+    void shortlist_sub(int sub, float lo, float hi);
+    void shortlist_step2(const float *s, float m);
+    LatticeLowest find(int g, int h, bool wrong, float s) const;
     Pick best_in_group(int g, float s) const;
     float sub_error(int sub, float s, Pick *picks, float *sum_q, float *sum_r) const;
-    float best_sub_scale(int sub, const float *x) const;
+    float best_sub_scale(int sub, const float *x);
     void choose_ls(float d, const float *s, Candidate &out) const;
     void refit_d(const float *s, Candidate &best) const;
     void set_signs(const float *x, const float *w, Candidate &cand) const;
 
     LatticeFormat f_;
+    LatticeKernels k_;
     int points_ = 0, halves_ = 1; // grid points; points per group (1 or 2)
     int subs_ = 8, groups_per_sub_ = 4;
     float top_level_ = 0.0f;
@@ -88,6 +107,8 @@ class LatticeSearch {
     // per group and half, per point p: q = sum w l^2, r = 2 sum w|x| l, and
     // rf = r - 4 min w|x| l (one value with the wrong sign)
     std::vector<float> q_, r_, rf_;
+    Shortlist lists_[kLatticeGroups * 4];
+    std::vector<uint16_t> kept_; // points_ per table
 };
 
 } // namespace lb::formats

@@ -29,6 +29,7 @@ const SearchKernels kReferenceSearch = {
     .q2_k_sub = affine_eval_subblocks<16, 16, 3>,
     .q4_k_sub = affine_eval_subblocks<8, 32, 15>,
     .q5_k_sub = affine_eval_subblocks<8, 32, 31>,
+    .lattice = {lattice_tabulate, lattice_lowest, lattice_shortlist},
 };
 
 } // namespace lb::formats

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "formats/affine_blocks.hpp"
+#include "formats/lattice_kernels.hpp"
 #include "formats/subblock_lanes.hpp"
 #include "formats/symmetric_blocks.hpp"
 
@@ -32,6 +33,8 @@ struct SearchKernels {
     // candidate evaluation on all sub-blocks of a K-quant super-block at once
     SymmetricEvalLanes q3_k_sub, q6_k_sub;
     AffineEvalLanes q2_k_sub, q4_k_sub, q5_k_sub;
+    // the lattice I-quants' point tables and searches
+    LatticeKernels lattice;
 };
 
 // The scalar reference (reference_search.cpp).

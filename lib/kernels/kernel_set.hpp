@@ -6,6 +6,7 @@
 #include "kernels/block_kernels.hpp"
 #include "kernels/finite_lanes.hpp"
 #include "kernels/kernels.hpp"
+#include "kernels/lattice_lanes.hpp"
 
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {
@@ -25,6 +26,7 @@ template <int W> constexpr KernelSet make_kernel_set(const char *name, const Dot
                 .q2_k_sub = affine_eval_lanes<W, 16, 16, 3>,
                 .q4_k_sub = affine_eval_lanes<W, 8, 32, 15>,
                 .q5_k_sub = affine_eval_lanes<W, 8, 32, 31>,
+                .lattice = {lattice_tabulate_lanes<W>, lattice_lowest_lanes<W>, lattice_shortlist_lanes<W>},
             },
         .dot = dot,
         .first_non_finite = first_non_finite_lanes<W>,

@@ -10,7 +10,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
+
+#if defined(__x86_64__)
+#include "kernels/x86_intrinsics.hpp"
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 namespace lb::kernels {
 inline namespace LOWBIT_ISA {
@@ -116,6 +123,27 @@ template <int W> struct Lanes {
         return (F)(sign | select((I)(a < 0x38800000u), subnormal, normal));
     }
     static I to_int(F v) { return __builtin_convertvector(v, I); }
+    // whether every lane of a mask is set (-1): the lanes' sign bits where
+    // the instruction set has a move-mask, else one AND across the words
+    static bool all(I mask) {
+#if defined(__AVX512DQ__)
+        if constexpr (W == 16) return _mm512_movepi32_mask(reinterpret_cast<__m512i>(mask)) == 0xffff;
+#endif
+#if defined(__AVX__)
+        if constexpr (W == 8) return _mm256_movemask_ps(reinterpret_cast<__m256>(mask)) == 0xff;
+#endif
+#if defined(__SSE2__)
+        if constexpr (W == 4) return _mm_movemask_ps(reinterpret_cast<__m128>(mask)) == 0xf;
+#endif
+#if defined(__ARM_NEON) && defined(__aarch64__)
+        if constexpr (W == 4) return vminvq_u32(reinterpret_cast<uint32x4_t>(mask)) != 0;
+#endif
+        uint64_t words[sizeof(I) / 8];
+        std::memcpy(words, &mask, sizeof words);
+        uint64_t a = ~uint64_t{0};
+        for (uint64_t v : words) a &= v;
+        return a == ~uint64_t{0};
+    }
 };
 
 } // namespace LOWBIT_ISA

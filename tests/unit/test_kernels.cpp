@@ -94,6 +94,107 @@ TEST(Kernels, EverySetMatchesTheScalarReference) {
     }
 }
 
+// The lattice I-quants' searches (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S)
+// through every set give the scalar reference's bytes, with and without an
+// importance matrix: rows of assorted scales, zeros, constants, outliers and
+// one-signed values (fewer than above: these searches are slower).
+TEST(Kernels, EverySetSearchesTheLatticeAsTheReference) {
+    testdata::Rng rng(2718);
+    const int64_t cols = 2048;
+    std::vector<float> x;
+    for (int r = 0; r < 5; ++r) {
+        const double scale = std::pow(10.0, -4.0 + 5.0 * rng.uniform());
+        for (int64_t c = 0; c < cols; ++c) {
+            double v = scale * rng.normal();
+            if (r == 1 && c % 5 == 0) v = 0.0;
+            if (r == 2 && c >= 1024) v = scale;   // constant super-blocks
+            if (r == 3 && c % 97 == 0) v *= 40.0; // outliers
+            if (r == 4) v = std::abs(v);          // one-signed
+            x.push_back(static_cast<float>(v));
+        }
+    }
+    std::vector<float> im(static_cast<size_t>(cols));
+    for (float &v : im) v = static_cast<float>(std::exp(1.5 * rng.normal()));
+    for (int c = 0; c < 256; ++c) im[static_cast<size_t>(512 + c)] = 0.0f; // a super-block without importance
+    const lb::kernels::KernelSet &ref = lb::kernels::kScalarKernels;
+    for (lb_type type : {LB_TYPE_IQ2_XXS, LB_TYPE_IQ2_XS, LB_TYPE_IQ2_S, LB_TYPE_IQ3_XXS, LB_TYPE_IQ3_S}) {
+        const std::vector<uint8_t> ref_plain = quantize_all(type, x, cols, nullptr, ref);
+        const std::vector<uint8_t> ref_im = quantize_all(type, x, cols, im.data(), ref);
+        for (int s = 0; s < lb::kernels::set_count(); ++s) {
+            const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
+            if (set == nullptr) continue; // a set this CPU lacks (checked above)
+            SCOPED_TRACE(std::string(lb::formats::traits(type).name) + " with kernels " + set->name);
+            EXPECT_EQ(quantize_all(type, x, cols, nullptr, *set), ref_plain);
+            EXPECT_EQ(quantize_all(type, x, cols, im.data(), *set), ref_im);
+        }
+    }
+}
+
+// The lattice loops themselves against the reference on keys that tie
+// exactly (small integers), and with infinite and NaN keys: the same tables,
+// the same first lowest point and key, the same shortlists.
+TEST(Kernels, EverySetFindsTheLatticeLowestAsTheReference) {
+    const lb::formats::LatticeKernels &ref = lb::kernels::kScalarKernels.search.lattice;
+    constexpr int kPoints = 256;
+    const float inf = INFINITY, nan = std::nanf("");
+    testdata::Rng rng(99);
+    std::vector<float> by_dim(8 * kPoints);
+    for (float &v : by_dim) v = static_cast<float>(1 + 2 * static_cast<int>(rng.uniform() * 8));
+    const float a[8] = {0.5f, 0.0f, 3.0f, 1.25f, 2.0f, 0.75f, 0.0f, 4.0f};
+    const float w[8] = {1.0f, 2.0f, 0.5f, 1.0f, 3.0f, 0.25f, 1.0f, 2.0f};
+    for (int s = 0; s < lb::kernels::set_count(); ++s) {
+        const lb::kernels::KernelSet *set = lb::kernels::find(lb::kernels::set_name(s));
+        if (set == nullptr) continue;
+        const lb::formats::LatticeKernels &k = set->search.lattice;
+        SCOPED_TRACE(set->name);
+        for (int dims : {4, 8}) {
+            std::vector<float> q0(kPoints), r0(kPoints), f0(kPoints), q1(kPoints), r1(kPoints), f1(kPoints);
+            ref.tabulate(by_dim.data(), dims, kPoints, a, w, q0.data(), r0.data(), f0.data());
+            k.tabulate(by_dim.data(), dims, kPoints, a, w, q1.data(), r1.data(), f1.data());
+            EXPECT_EQ(std::memcmp(q0.data(), q1.data(), sizeof(float) * kPoints), 0) << dims;
+            EXPECT_EQ(std::memcmp(r0.data(), r1.data(), sizeof(float) * kPoints), 0) << dims;
+            EXPECT_EQ(std::memcmp(f0.data(), f1.data(), sizeof(float) * kPoints), 0) << dims;
+        }
+        for (int trial = 0; trial < 6; ++trial) {
+            std::vector<float> q(kPoints), r(kPoints);
+            for (int p = 0; p < kPoints; ++p) { // few distinct keys: many exact ties
+                q[static_cast<size_t>(p)] = static_cast<float>((p * 7 + trial) % 5);
+                r[static_cast<size_t>(p)] = static_cast<float>((p * 3) % 4 + trial);
+            }
+            if (trial == 1) r[200] = inf; // one key of minus infinity, late
+            if (trial == 2)
+                for (int p = 0; p < kPoints; ++p) q[static_cast<size_t>(p)] = p % 3 == 0 ? nan : inf;
+            if (trial == 3)
+                for (int p = 0; p < 40; ++p) r[static_cast<size_t>(p)] = nan; // the first lanes' keys NaN
+            for (float sc : {0.0f, 0.5f, 1.0f, 3.0f}) {
+                const lb::formats::LatticeLowest want = ref.lowest(q.data(), r.data(), kPoints, sc);
+                const lb::formats::LatticeLowest got = k.lowest(q.data(), r.data(), kPoints, sc);
+                EXPECT_EQ(got.point, want.point) << "trial " << trial << " s " << sc;
+                EXPECT_EQ(std::memcmp(&got.key, &want.key, sizeof(float)), 0)
+                    << "trial " << trial << " s " << sc;
+            }
+            std::vector<uint16_t> want(kPoints), got(kPoints);
+            const int nw = ref.shortlist(q.data(), r.data(), kPoints, 0.5f, 2.0f, want.data());
+            const int ng = k.shortlist(q.data(), r.data(), kPoints, 0.5f, 2.0f, got.data());
+            ASSERT_EQ(ng, nw) << "trial " << trial;
+            want.resize(static_cast<size_t>(nw));
+            got.resize(static_cast<size_t>(ng));
+            EXPECT_EQ(got, want) << "trial " << trial;
+            if (trial == 0 ||
+                trial >= 4) // finite keys: the shortlist holds the lowest point of every s in range
+                for (float sc : {0.5f, 0.75f, 1.25f, 2.0f}) {
+                    lb::formats::LatticeLowest best{inf, 0};
+                    for (uint16_t p : want) {
+                        const float key = sc * q[p] - r[p];
+                        if (key < best.key) best = {key, p};
+                    }
+                    EXPECT_EQ(best.point, ref.lowest(q.data(), r.data(), kPoints, sc).point)
+                        << trial << " " << sc;
+                }
+        }
+    }
+}
+
 // Every set's dequantizers give the format's reference floats bit for bit,
 // on random blocks (every code byte, random scales of both signs), and F16 /
 // BF16 rows of random bits (infinities and NaNs included).
