@@ -13,7 +13,8 @@
 
 namespace lb::formats {
 
-void quantize_row_iq2_xxs(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
+void quantize_row_iq2_xxs(const float *x, void *dst, int64_t n, const float *imatrix,
+                          const SearchKernels &k) {
     block_iq2_xxs *y = static_cast<block_iq2_xxs *>(dst);
     LatticeSearch search({&iq2xxs_grid(), true, 32, 0.125f}, k.lattice);
     for (int64_t b = 0; b < n / QK_K; ++b) {
