@@ -37,6 +37,8 @@ LatticeSearch::LatticeSearch(const LatticeFormat &f, const LatticeKernels &k)
     r_.resize(n);
     rf_.resize(n);
     kept_.resize(2 * n);
+    kept_q_.resize(2 * n);
+    kept_r_.resize(2 * n);
     // (an integer maximum: aarch64 GCC 12 crashes vectorising the float one)
     int top = 0;
     for (int i = 0; i < points_ * f.grid->dims; ++i)
@@ -75,8 +77,13 @@ void LatticeSearch::shortlist_sub(int sub, float lo, float hi) {
                 Shortlist &l = lists_[t];
                 l.lo = lo;
                 l.hi = hi;
-                l.count = k_.shortlist(q_.data() + base, (wrong ? rf_ : r_).data() + base, points_, lo, hi,
-                                       kept_.data() + static_cast<size_t>(t * points_));
+                const float *q = q_.data() + base, *r = (wrong ? rf_ : r_).data() + base;
+                const size_t at = static_cast<size_t>(t * points_);
+                l.count = k_.shortlist(q, r, points_, lo, hi, kept_.data() + at);
+                for (int i = 0; i < l.count; ++i) { // their q and r side by side, for find
+                    kept_q_[at + static_cast<size_t>(i)] = q[kept_[at + static_cast<size_t>(i)]];
+                    kept_r_[at + static_cast<size_t>(i)] = r[kept_[at + static_cast<size_t>(i)]];
+                }
             }
     }
 }
@@ -89,13 +96,19 @@ LatticeLowest LatticeSearch::find(int g, int h, bool wrong, float s) const {
     const int t = table_of(g, h, halves_, wrong);
     const Shortlist &l = lists_[t];
     if (!(s >= l.lo && s <= l.hi)) return k_.lowest(q, r, points_, s);
-    const uint16_t *kept = kept_.data() + static_cast<size_t>(t * points_);
-    LatticeLowest best{std::numeric_limits<float>::infinity(), 0};
+    const size_t at = static_cast<size_t>(t * points_);
+    const float *kq = kept_q_.data() + at, *kr = kept_r_.data() + at;
+    float key = std::numeric_limits<float>::infinity();
+    int first = 0;
     for (int i = 0; i < l.count; ++i) {
-        const int p = kept[i];
-        const float k = s * q[p] - r[p];
-        if (k < best.key) best = {k, p};
+        const float k = s * kq[i] - kr[i];
+        const bool lower = k < key;
+        key = lower ? k : key;
+        first = lower ? i : first;
     }
+    // (no key below infinity: point 0, as the search of every point gives)
+    const bool found = key < std::numeric_limits<float>::infinity();
+    const LatticeLowest best{key, found ? kept_[at + static_cast<size_t>(first)] : 0};
     return best;
 }
 

@@ -108,7 +108,8 @@ class LatticeSearch {
     // rf = r - 4 min w|x| l (one value with the wrong sign)
     std::vector<float> q_, r_, rf_;
     Shortlist lists_[kLatticeGroups * 4];
-    std::vector<uint16_t> kept_; // points_ per table
+    std::vector<uint16_t> kept_;         // points_ per table
+    std::vector<float> kept_q_, kept_r_; // the kept points' q and r
 };
 
 } // namespace lb::formats

@@ -123,26 +123,28 @@ template <int W> struct Lanes {
         return (F)(sign | select((I)(a < 0x38800000u), subnormal, normal));
     }
     static I to_int(F v) { return __builtin_convertvector(v, I); }
-    // whether every lane of a mask is set (-1): the lanes' sign bits where
-    // the instruction set has a move-mask, else one AND across the words
-    static bool all(I mask) {
+    // bit l set where lane l of a mask is set (-1): a move-mask of the lanes'
+    // sign bits where the instruction set has one
+    static uint32_t bits(I mask) {
 #if defined(__AVX512DQ__)
-        if constexpr (W == 16) return _mm512_movepi32_mask(reinterpret_cast<__m512i>(mask)) == 0xffff;
+        if constexpr (W == 16) return _mm512_movepi32_mask(reinterpret_cast<__m512i>(mask));
 #endif
 #if defined(__AVX__)
-        if constexpr (W == 8) return _mm256_movemask_ps(reinterpret_cast<__m256>(mask)) == 0xff;
+        if constexpr (W == 8)
+            return static_cast<uint32_t>(_mm256_movemask_ps(reinterpret_cast<__m256>(mask)));
 #endif
 #if defined(__SSE2__)
-        if constexpr (W == 4) return _mm_movemask_ps(reinterpret_cast<__m128>(mask)) == 0xf;
+        if constexpr (W == 4) return static_cast<uint32_t>(_mm_movemask_ps(reinterpret_cast<__m128>(mask)));
 #endif
 #if defined(__ARM_NEON) && defined(__aarch64__)
-        if constexpr (W == 4) return vminvq_u32(reinterpret_cast<uint32x4_t>(mask)) != 0;
+        if constexpr (W == 4) {
+            const uint32x4_t weight = {1, 2, 4, 8};
+            return vaddvq_u32(vandq_u32(reinterpret_cast<uint32x4_t>(mask), weight));
+        }
 #endif
-        uint64_t words[sizeof(I) / 8];
-        std::memcpy(words, &mask, sizeof words);
-        uint64_t a = ~uint64_t{0};
-        for (uint64_t v : words) a &= v;
-        return a == ~uint64_t{0};
+        uint32_t b = 0;
+        for (int l = 0; l < W; ++l) b |= (mask[l] != 0 ? 1u : 0u) << l;
+        return b;
     }
 };
 

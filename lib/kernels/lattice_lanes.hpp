@@ -99,11 +99,9 @@ int lattice_shortlist_lanes(const float *q, const float *r, int points, float lo
         const F qv = L::load(q + p), rv = L::load(r + p);
         const F kl = lov * qv - rv, kh = hiv * qv - rv;
         const auto above = ((kl > a_lo_v) & (kh > a_hi_v)) | ((kl > b_lo_v) & (kh > b_hi_v));
-        if (L::all(above)) continue;  // most points: none of the W kept
-        for (int l = 0; l < W; ++l) { // (a store for every lane, the count kept ones)
-            kept[n] = static_cast<uint16_t>(p + l);
-            n += above[l] == 0;
-        }
+        // the kept lanes in order (most vectors keep none)
+        for (uint32_t keep = ~L::bits(above) & ((1u << W) - 1u); keep != 0; keep &= keep - 1)
+            kept[n++] = static_cast<uint16_t>(p + __builtin_ctz(keep));
     }
     return n;
 }
