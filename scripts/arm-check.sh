@@ -18,6 +18,7 @@ for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
     { echo "arm-check: $tool is needed (apt-get install g++-aarch64-linux-gnu qemu-user)" >&2; exit 1; }
 done
 build=build/arm
+mkdir -p build
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DLOWBIT_KERNELS_ONLY=ON \
   -DCMAKE_BUILD_TYPE=Release >"$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 1; }
 cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 || { tail -40 "$build.build.log" >&2; exit 1; }
