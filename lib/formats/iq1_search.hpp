@@ -17,6 +17,7 @@
 //  3. the candidate with the lowest error wins.
 #pragma once
 
+#include "formats/iq1_blocks.hpp"
 #include <cstdint>
 #include <vector>
 
@@ -45,7 +46,5 @@ struct Iq1Choice {
 };
 
 Iq1Choice search_iq1(const Iq1Format &f, const float *x, const float *w);
-
-constexpr float kIq1Delta = 0.125f;
 
 } // namespace lb::formats

@@ -6,6 +6,7 @@
 #include "formats/block_search.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
+#include "formats/lattice_blocks.hpp"
 #include "formats/lattice_grids.hpp"
 #include "formats/lattice_search.hpp"
 
@@ -34,49 +35,11 @@ void quantize_row_iq2_xxs(const float *x, void *dst, int64_t n, const float *ima
 }
 
 void dequantize_row_iq2_xxs(const void *src, float *y, int64_t n) {
-    const block_iq2_xxs *x = static_cast<const block_iq2_xxs *>(src);
-    const LatticeGrid &grid = iq2xxs_grid();
-    for (int64_t b = 0; b < n / QK_K; ++b) {
-        const float d = fp16_to_fp32(x[b].d);
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            uint32_t a[2];
-            std::memcpy(a, x[b].qs + 4 * ib, sizeof a);
-            const float db = d * (0.5f + static_cast<float>(a[1] >> 28)) * 0.25f;
-            for (int l = 0; l < 4; ++l) {
-                const int8_t *g = grid.value + 8 * ((a[0] >> 8 * l) & 255u);
-                const uint8_t signs = even_signs(a[1] >> 7 * l);
-                for (int j = 0; j < 8; ++j)
-                    *y++ = db * static_cast<float>(g[j]) * (signs >> j & 1u ? -1.0f : 1.0f);
-            }
-        }
-    }
+    dequantize_lattice_row<block_iq2_xxs>(src, y, n);
 }
 
-// 0.125 * sum over blocks of (d_w d_a) sum over sub-blocks of (2 ls + 1)
-// sum(level sign q8), the integer sums exact (ggml's order of float steps)
 float vec_dot_iq2_xxs_q8_K(int64_t n, const void *w, const void *act) {
-    const block_iq2_xxs *x = static_cast<const block_iq2_xxs *>(w);
-    const block_q8_K *y = static_cast<const block_q8_K *>(act);
-    const LatticeGrid &grid = iq2xxs_grid();
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / QK_K; ++b) {
-        const float d = fp16_to_fp32(x[b].d) * y[b].d;
-        const int8_t *q8 = y[b].qs;
-        int32_t bsum = 0;
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            uint32_t a[2];
-            std::memcpy(a, x[b].qs + 4 * ib, sizeof a);
-            int32_t s = 0;
-            for (int l = 0; l < 4; ++l, q8 += 8) {
-                const int8_t *g = grid.value + 8 * ((a[0] >> 8 * l) & 255u);
-                const uint8_t signs = even_signs(a[1] >> 7 * l);
-                for (int j = 0; j < 8; ++j) s += (signs >> j & 1u ? -g[j] : g[j]) * q8[j];
-            }
-            bsum += s * static_cast<int32_t>(2 * (a[1] >> 28) + 1);
-        }
-        sum += d * static_cast<float>(bsum);
-    }
-    return 0.125f * sum;
+    return vec_dot_lattice_q8_K<block_iq2_xxs>(n, w, act);
 }
 
 } // namespace lb::formats

@@ -6,23 +6,11 @@
 #include "formats/block_search.hpp"
 #include "formats/blocks.hpp"
 #include "formats/formats.hpp"
+#include "formats/lattice_blocks.hpp"
 #include "formats/lattice_grids.hpp"
 #include "formats/lattice_search.hpp"
 
 namespace lb::formats {
-
-namespace {
-
-// point h (0, 1) of group l of sub-block ib
-int point_of(const block_iq3_s &x, int ib, int l, int h) {
-    return x.qs[8 * ib + 2 * l + h] | ((x.qh[ib] >> (2 * l + h)) & 1) << 8;
-}
-
-int scale_of(const block_iq3_s &x, int ib) {
-    return 2 * ((x.scales[ib / 2] >> 4 * (ib % 2)) & 15) + 1;
-}
-
-} // namespace
 
 void quantize_row_iq3_s(const float *x, void *dst, int64_t n, const float *imatrix, const SearchKernels &k) {
     block_iq3_s *y = static_cast<block_iq3_s *>(dst);
@@ -49,51 +37,11 @@ void quantize_row_iq3_s(const float *x, void *dst, int64_t n, const float *imatr
 }
 
 void dequantize_row_iq3_s(const void *src, float *y, int64_t n) {
-    const block_iq3_s *x = static_cast<const block_iq3_s *>(src);
-    const LatticeGrid &grid = iq3s_grid();
-    for (int64_t b = 0; b < n / QK_K; ++b) {
-        const float d = fp16_to_fp32(x[b].d);
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            const float db = d * static_cast<float>(scale_of(x[b], ib));
-            for (int l = 0; l < 4; ++l) {
-                const int8_t *g0 = grid.value + 4 * point_of(x[b], ib, l, 0);
-                const int8_t *g1 = grid.value + 4 * point_of(x[b], ib, l, 1);
-                const uint8_t signs = x[b].signs[4 * ib + l];
-                for (int j = 0; j < 8; ++j)
-                    *y++ =
-                        db * static_cast<float>(j < 4 ? g0[j] : g1[j - 4]) * (signs >> j & 1u ? -1.0f : 1.0f);
-            }
-        }
-    }
+    dequantize_lattice_row<block_iq3_s>(src, y, n);
 }
 
-// sum over blocks of (d_w d_a) sum over sub-blocks of (2 ls + 1)
-// sum(level sign q8), the integer sums exact (ggml's float steps)
 float vec_dot_iq3_s_q8_K(int64_t n, const void *w, const void *act) {
-    const block_iq3_s *x = static_cast<const block_iq3_s *>(w);
-    const block_q8_K *y = static_cast<const block_q8_K *>(act);
-    const LatticeGrid &grid = iq3s_grid();
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / QK_K; ++b) {
-        const float d = fp16_to_fp32(x[b].d) * y[b].d;
-        const int8_t *q8 = y[b].qs;
-        int32_t bsum = 0;
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            int32_t s = 0;
-            for (int l = 0; l < 4; ++l, q8 += 8) {
-                const int8_t *g0 = grid.value + 4 * point_of(x[b], ib, l, 0);
-                const int8_t *g1 = grid.value + 4 * point_of(x[b], ib, l, 1);
-                const uint8_t signs = x[b].signs[4 * ib + l];
-                for (int j = 0; j < 8; ++j) {
-                    const int v = j < 4 ? g0[j] : g1[j - 4];
-                    s += (signs >> j & 1u ? -v : v) * q8[j];
-                }
-            }
-            bsum += s * scale_of(x[b], ib);
-        }
-        sum += d * static_cast<float>(bsum);
-    }
-    return sum;
+    return vec_dot_lattice_q8_K<block_iq3_s>(n, w, act);
 }
 
 } // namespace lb::formats

@@ -197,13 +197,14 @@ TEST(Kernels, EverySetFindsTheLatticeLowestAsTheReference) {
 
 // Every set's dequantizers give the format's reference floats bit for bit,
 // on random blocks (every code byte, random scales of both signs), and F16 /
-// BF16 rows of random bits (infinities and NaNs included).
+// BF16 / IQ1_M rows of random bits (infinities and NaNs included).
 TEST(Kernels, EverySetDequantizesAsTheReference) {
     testdata::Rng rng(777);
     std::vector<dottest::ScaleFields> formats(std::begin(dottest::kScaleFields),
                                               std::end(dottest::kScaleFields));
     formats.push_back({LB_TYPE_F16, {}});
     formats.push_back({LB_TYPE_BF16, {}});
+    formats.push_back({LB_TYPE_IQ1_M, {}}); // its d spread over the scales' nibbles: any bits
     for (const dottest::ScaleFields &f : formats) {
         const int64_t n = 4096, rows = 5;
         const std::vector<uint8_t> w =

@@ -1,14 +1,18 @@
 // AVX2 dequantizers for the formats whose scalar loops the compiler does not
 // vectorize well (bench/compare_ggml measured them at 0.7-2.4x of ggml):
-// F16, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K and Q6_K. Compiled with -mavx2 -mf16c and without
+// F16, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K and Q6_K; and the lattice I-quants (IQ2_XXS ... IQ1_M), whose
+// grid lookups it does not vectorize at all. Compiled with -mavx2 -mf16c and without
 // FMA or contraction: each float is the format's reference computed with the
 // same IEEE operations in the same order (the scale products first, as the
 // scalar code forms them), so the outputs are the reference's bit for bit
 // (tests compare every set on random blocks). The other formats' reference
 // loops already vectorize.
 #include "formats/blocks.hpp"
+#include "formats/iq1_blocks.hpp"
 #include "formats/kquant_scales.hpp"
+#include "formats/lattice_blocks.hpp"
 #include "kernels/kernels.hpp"
+#include "kernels/x86_avx2/lattice_levels_avx2.hpp"
 #include "kernels/x86_avx2/levels_avx2.hpp"
 
 #include <cstring>
@@ -179,6 +183,45 @@ void dequantize_q2_K(const void *src, float *y, int64_t n) {
     }
 }
 
+// The lattice I-quants with positive levels (formats/lattice_blocks.hpp): a
+// sub-block's gathered grid levels with its signs applied, times
+// d * scale * factor per 16 values (the reference's order of products)
+template <typename Block> void dequantize_lattice(const void *src, float *y, int64_t n) {
+    const Block *x = static_cast<const Block *>(src);
+    const int8_t *grid = formats::LatticeLayout<Block>::grid().value;
+    constexpr float kFactor = formats::LatticeLayout<Block>::kFactor;
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float d = half(x[b].d);
+        for (int ib = 0; ib < QK_K / 32; ++ib) {
+            const formats::LatticeSub s = formats::lattice_sub(x[b], ib);
+            const __m256i levels = _mm256_sign_epi8(sub_levels<Block>(grid, s), sign_bytes(s.signs));
+            store_scaled(y + b * QK_K + 32 * ib, levels, d * static_cast<float>(s.scale[0]) * kFactor,
+                         d * static_cast<float>(s.scale[1]) * kFactor);
+        }
+    }
+}
+
+// IQ1_S and IQ1_M (formats/iq1_blocks.hpp): per group of 8, the grid row's
+// levels plus the delta, times d * scale (the reference's order)
+template <typename Block> void dequantize_iq1(const void *src, float *y, int64_t n) {
+    const Block *x = static_cast<const Block *>(src);
+    const int8_t *grid = formats::iq1s_grid().value;
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float d = half(formats::iq1_d_bits(x[b]));
+        for (int ib = 0; ib < QK_K / 32; ++ib) {
+            const formats::Iq1Sub s = formats::iq1_sub(x[b], ib);
+            for (int l = 0; l < 4; ++l) {
+                const __m256 dl = _mm256_set1_ps(d * static_cast<float>(s.scale[l / 2]));
+                const __m256 delta =
+                    _mm256_set1_ps(s.negative >> l & 1u ? -formats::kIq1Delta : formats::kIq1Delta);
+                const __m128i row = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(grid + 8 * s.point[l]));
+                _mm256_storeu_ps(y + b * QK_K + 32 * ib + 8 * l,
+                                 _mm256_mul_ps(dl, _mm256_add_ps(bytes_to_floats(row), delta)));
+            }
+        }
+    }
+}
+
 // F16: F16C's conversion, exact as formats' fp16_to_fp32 (NaNs made quiet)
 void dequantize_f16(const void *src, float *y, int64_t n) {
     const uint16_t *x = static_cast<const uint16_t *>(src);
@@ -197,6 +240,13 @@ constexpr Dequantizers make() {
     k.by_type[LB_TYPE_Q3_K] = dequantize_q3_K;
     k.by_type[LB_TYPE_Q5_K] = dequantize_q5_K;
     k.by_type[LB_TYPE_Q6_K] = dequantize_q6_K;
+    k.by_type[LB_TYPE_IQ2_XXS] = dequantize_lattice<formats::block_iq2_xxs>;
+    k.by_type[LB_TYPE_IQ2_XS] = dequantize_lattice<formats::block_iq2_xs>;
+    k.by_type[LB_TYPE_IQ2_S] = dequantize_lattice<formats::block_iq2_s>;
+    k.by_type[LB_TYPE_IQ3_XXS] = dequantize_lattice<formats::block_iq3_xxs>;
+    k.by_type[LB_TYPE_IQ3_S] = dequantize_lattice<formats::block_iq3_s>;
+    k.by_type[LB_TYPE_IQ1_S] = dequantize_iq1<formats::block_iq1_s>;
+    k.by_type[LB_TYPE_IQ1_M] = dequantize_iq1<formats::block_iq1_m>;
     return k;
 }
 

@@ -13,6 +13,7 @@
 #include "kernels/float_rows.hpp"
 #include "kernels/row_tiles.hpp"
 #include "kernels/x86_avx2/activations_avx2.hpp"
+#include "kernels/x86_avx2/lattice_dots_avx2.hpp"
 #include "kernels/x86_avx2/levels_avx2.hpp"
 #include "kernels/x86_avx2/newer_dots_avx2.hpp"
 #include "kernels/x86_avx2/q8_0_pass_avx2.hpp"
@@ -448,6 +449,7 @@ DotKernels make() {
     use_tile<tile_q2_K>(k.by_type[LB_TYPE_Q2_K]);
     use_tile<tile_q3_K>(k.by_type[LB_TYPE_Q3_K]);
     use_newer_format_dots(k);
+    use_lattice_dots(k);
     k.tiled[static_cast<int>(formats::Layout::q8r16)] = tile_q8r16;
     return k;
 }

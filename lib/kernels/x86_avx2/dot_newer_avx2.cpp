@@ -15,7 +15,6 @@
 #include "kernels/x86_avx2/newer_dots_avx2.hpp"
 #include "kernels/x86_avx2/q8_0_pass_avx2.hpp"
 
-#include <cstring>
 #include <immintrin.h>
 
 namespace lb::kernels::avx2 {
@@ -185,15 +184,7 @@ void tile_nvfp4(const MatmulTile &t) {
 // +1 or -1 for elements 32 k .. 32 k + 31 of a Q1_0 block, from bytes 4 k ..
 // 4 k + 3 of qs: +1 where bit e % 8 of byte e / 8 is set.
 inline __m256i q1_0_signs(const uint8_t *bytes) {
-    uint32_t bits;
-    std::memcpy(&bits, bytes, 4);
-    const __m256i spread =
-        _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
-                            _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
-                                             2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
-    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit); // -1 where set
-    return _mm256_sub_epi8(_mm256_setzero_si256(), _mm256_or_si256(set, _mm256_set1_epi8(1)));
+    return _mm256_sub_epi8(_mm256_setzero_si256(), sign_bytes(bytes));
 }
 
 // The codes q of elements 32 k .. 32 k + 31 of a Q2_0 block, from bytes 8 k ..

@@ -1,0 +1,145 @@
+// AVX2 dot kernels (with FMA and F16C) of the lattice I-quants with Q8_K:
+// IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S, whose grid levels are positive,
+// and IQ1_S and IQ1_M (levels -1, 0, 1 and a shift of +-1/8). A sub-block
+// of 32 weights is read as formats/lattice_blocks.hpp (iq1_blocks.hpp) reads it; its grid rows
+// (four of 8 bytes, or eight of 4) are gathered into one vector, its 32 sign
+// bits spread over the activations, and the products summed exactly in
+// integers with the sub-block's scales. Each super-block's integer sum is the
+// scalar reference's; its scale product and the sum over super-blocks are the
+// reference's float steps (contraction aside: tests bound the difference).
+#include "formats/blocks.hpp"
+#include "formats/iq1_blocks.hpp"
+#include "formats/lattice_blocks.hpp"
+#include "kernels/dot_kernels.hpp"
+#include "kernels/float_rows.hpp"
+#include "kernels/row_tiles.hpp"
+#include "kernels/x86_avx2/lattice_dots_avx2.hpp"
+#include "kernels/x86_avx2/lattice_levels_avx2.hpp"
+#include "kernels/x86_avx2/levels_avx2.hpp"
+#include "kernels/x86_avx2/q8_0_pass_avx2.hpp"
+
+#include <immintrin.h>
+
+namespace lb::kernels::avx2 {
+
+namespace {
+
+using formats::block_q8_K;
+using formats::LatticeLayout;
+using formats::LatticeSub;
+using formats::QK_K;
+
+inline int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// J tokens against one weight row: per super-block, sum over sub-blocks of
+// scale * sum(level * sign * q8), the levels unsigned (at most 62) so that
+// _mm256_maddubs_epi16's pairs stay below 2^15; the scale in 16-bit lanes
+// (weights 0..15 in the low 128 bits, 16..31 in the high).
+template <typename Block, int J>
+void lattice_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const int8_t *grid = LatticeLayout<Block>::grid().value;
+    float acc[J];
+    for (int j = 0; j < J; ++j) acc[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const Block &x = reinterpret_cast<const Block *>(w)[b];
+        const block_q8_K *y[J];
+        __m256i total[J];
+        for (int j = 0; j < J; ++j) {
+            y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+            total[j] = _mm256_setzero_si256();
+        }
+        for (int ib = 0; ib < QK_K / 32; ++ib) {
+            const LatticeSub s = formats::lattice_sub(x, ib);
+            const __m256i levels = sub_levels<Block>(grid, s);
+            const __m256i signs = sign_bytes(s.signs);
+            const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s.scale[1])),
+                                                   _mm_set1_epi16(static_cast<int16_t>(s.scale[0])));
+            for (int j = 0; j < J; ++j) {
+                const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
+                const __m256i pairs = _mm256_maddubs_epi16(levels, _mm256_sign_epi8(q8, signs));
+                total[j] = _mm256_add_epi32(total[j], _mm256_madd_epi16(pairs, scale));
+            }
+        }
+        const float dw = half(x.d);
+        for (int j = 0; j < J; ++j) acc[j] += dw * y[j]->d * static_cast<float>(hsum_epi32(total[j]));
+    }
+    for (int j = 0; j < J; ++j) sums[j] = LatticeLayout<Block>::kFactor * acc[j];
+}
+
+template <typename Block> void tile_lattice(const MatmulTile &t) {
+    tile_by_rows<lattice_pass<Block, kTokens>, lattice_pass<Block, 1>>(t, QK_K);
+}
+
+// --- IQ1_S and IQ1_M x Q8_K (formats/iq1_blocks.hpp) ----------------------------
+
+// 0xff (-1) in the 8 bytes of group l where bit l of negative is set, 1 elsewhere.
+inline __m256i delta_signs(unsigned negative) {
+    const __m256i bit = _mm256_set_epi64x(8, 4, 2, 1);
+    const __m256i set = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(negative), bit), bit);
+    return _mm256_or_si256(set, _mm256_set1_epi8(1));
+}
+
+// J tokens against one weight row: per super-block s = sum of scale * level *
+// q8 and s_delta = sum of scale * (+-1) q8, both exact; the levels (-1, 0, 1)
+// and the deltas' signs applied to q8 with _mm256_sign_epi8.
+template <typename Block, int J>
+void iq1_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const int8_t *grid = formats::iq1s_grid().value;
+    const __m256i ones = _mm256_set1_epi8(1);
+    float acc[J];
+    for (int j = 0; j < J; ++j) acc[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const Block &x = reinterpret_cast<const Block *>(w)[b];
+        const block_q8_K *y[J];
+        __m256i total[J], shift[J];
+        for (int j = 0; j < J; ++j) {
+            y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+            total[j] = shift[j] = _mm256_setzero_si256();
+        }
+        for (int ib = 0; ib < QK_K / 32; ++ib) {
+            const formats::Iq1Sub s = formats::iq1_sub(x, ib);
+            const __m256i levels =
+                _mm256_set_epi64x(grid_row8(grid, s.point[3]), grid_row8(grid, s.point[2]),
+                                  grid_row8(grid, s.point[1]), grid_row8(grid, s.point[0]));
+            const __m256i deltas = delta_signs(s.negative);
+            const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s.scale[1])),
+                                                   _mm_set1_epi16(static_cast<int16_t>(s.scale[0])));
+            for (int j = 0; j < J; ++j) {
+                const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
+                const __m256i p = _mm256_maddubs_epi16(ones, _mm256_sign_epi8(q8, levels));
+                const __m256i pd = _mm256_maddubs_epi16(ones, _mm256_sign_epi8(q8, deltas));
+                total[j] = _mm256_add_epi32(total[j], _mm256_madd_epi16(p, scale));
+                shift[j] = _mm256_add_epi32(shift[j], _mm256_madd_epi16(pd, scale));
+            }
+        }
+        const float dw = half(formats::iq1_d_bits(x));
+        for (int j = 0; j < J; ++j)
+            acc[j] += dw * y[j]->d *
+                      (static_cast<float>(hsum_epi32(total[j])) +
+                       formats::kIq1Delta * static_cast<float>(hsum_epi32(shift[j])));
+    }
+    for (int j = 0; j < J; ++j) sums[j] = acc[j];
+}
+
+template <typename Block> void tile_iq1(const MatmulTile &t) {
+    tile_by_rows<iq1_pass<Block, kTokens>, iq1_pass<Block, 1>>(t, QK_K);
+}
+
+} // namespace
+
+void use_lattice_dots(DotKernels &k) {
+    use_tile<tile_lattice<formats::block_iq2_xxs>>(k.by_type[LB_TYPE_IQ2_XXS]);
+    use_tile<tile_lattice<formats::block_iq2_xs>>(k.by_type[LB_TYPE_IQ2_XS]);
+    use_tile<tile_lattice<formats::block_iq2_s>>(k.by_type[LB_TYPE_IQ2_S]);
+    use_tile<tile_lattice<formats::block_iq3_xxs>>(k.by_type[LB_TYPE_IQ3_XXS]);
+    use_tile<tile_lattice<formats::block_iq3_s>>(k.by_type[LB_TYPE_IQ3_S]);
+    use_tile<tile_iq1<formats::block_iq1_s>>(k.by_type[LB_TYPE_IQ1_S]);
+    use_tile<tile_iq1<formats::block_iq1_m>>(k.by_type[LB_TYPE_IQ1_M]);
+}
+
+} // namespace lb::kernels::avx2
