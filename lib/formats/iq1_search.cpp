@@ -107,25 +107,28 @@ class Search {
     };
     SubFit fit_sub(int sub, float s) const {
         const int groups = f_.sub_size / kGroup;
-        SubFit best[2];
-        for (int n = 0; n < 2; ++n) {
-            const float delta = n ? -kIq1Delta : kIq1Delta;
-            for (int k = 0; k < groups; ++k) {
-                const GroupFit g = fit_group(sub * groups + k, s, delta);
-                best[n].err += g.err, best[n].sxv += g.sxv, best[n].svv += g.svv;
-                best[n].point[k] = g.point;
-                best[n].negative[k] = n == 1;
-            }
+        GroupFit fits[2][4]; // by delta +1/8, -1/8, then group
+        for (int n = 0; n < 2; ++n)
+            for (int k = 0; k < groups; ++k)
+                fits[n][k] = fit_group(sub * groups + k, s, n ? -kIq1Delta : kIq1Delta);
+        if (!f_.delta_per_group) { // IQ1_S: one delta for the sub-block
+            SubFit best[2];
+            for (int n = 0; n < 2; ++n)
+                for (int k = 0; k < groups; ++k) {
+                    const GroupFit &g = fits[n][k];
+                    best[n].err += g.err, best[n].sxv += g.sxv, best[n].svv += g.svv;
+                    best[n].point[k] = g.point;
+                    best[n].negative[k] = n == 1;
+                }
+            return best[1].err < best[0].err ? best[1] : best[0];
         }
-        if (!f_.delta_per_group) return best[1].err < best[0].err ? best[1] : best[0];
-        SubFit out; // IQ1_M: one delta per group of 8
-        for (int k = 0; k < groups; ++k) {
-            const GroupFit a = fit_group(sub * groups + k, s, kIq1Delta);
-            const GroupFit b = fit_group(sub * groups + k, s, -kIq1Delta);
-            const GroupFit &g = b.err < a.err ? b : a;
+        SubFit out;
+        for (int k = 0; k < groups; ++k) { // IQ1_M: one delta per group of 8
+            const bool negative = fits[1][k].err < fits[0][k].err;
+            const GroupFit &g = fits[negative ? 1 : 0][k];
             out.err += g.err, out.sxv += g.sxv, out.svv += g.svv;
             out.point[k] = g.point;
-            out.negative[k] = b.err < a.err;
+            out.negative[k] = negative;
         }
         return out;
     }
