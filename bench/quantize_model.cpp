@@ -5,7 +5,13 @@
 // (once) the synthetic "1B" model: 20 layers, n_embd 2048, 32 heads, 8 KV
 // heads, n_ff 8192, F16 (about 2.5 GB).
 //
-// usage: quantize_model [--model FILE] [--type Q4_K_M] [--threads 2] [--dir DIR]
+// With --imatrix FILE (a GGUF importance matrix) both tools take it: lowbit
+// reads the file, llama.cpp gets its per-column means as llama-quantize passes
+// them. --imatrix synth writes (once) lowbit's synthetic importance matrix of
+// the synthetic model (lb_synth_write_imatrix); the file types that need one
+// (IQ2_M, IQ1_S ...) fail without it, in both tools.
+//
+// usage: quantize_model [--model FILE] [--type Q4_K_M] [--threads 2] [--dir DIR] [--imatrix FILE|synth]
 #include "ggml_peer.hpp"
 #include "lowbit/lowbit.h"
 #include "machine.hpp"
@@ -19,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -46,10 +53,77 @@ template <typename F> Result in_child(F fn, const std::string &out) {
     return r;
 }
 
+lb_synth_options synthetic_1b() {
+    lb_synth_options o;
+    lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
+    o.n_layer = 20;
+    o.n_embd = 2048;
+    o.n_head = 32;
+    o.n_head_kv = 8;
+    o.n_ff = 8192;
+    o.type = LB_TYPE_F16;
+    o.seed = 1;
+    return o;
+}
+
+// An importance matrix as llama.cpp's llama_model_imatrix_data entries (a
+// null name ends them): per-column means, sums / count, as llama-quantize
+// reads a GGUF imatrix.
+struct PeerImatrix {
+    struct Entry {
+        const char *name;
+        const float *data;
+        size_t size;
+    };
+    std::vector<std::string> names;
+    std::vector<std::vector<float>> values;
+    std::vector<Entry> entries;
+};
+
+bool read_imatrix(const std::string &path, PeerImatrix &d) {
+    lb_model *m = nullptr;
+    if (lb_model_open(&m, path.c_str()) != LB_OK) {
+        std::fprintf(stderr, "cannot read %s: %s\n", path.c_str(), lb_last_error());
+        return false;
+    }
+    const std::string suffix = ".in_sum2";
+    for (size_t i = 0; i < lb_model_tensor_count(m); ++i) {
+        const std::string name = lb_model_tensor_name(m, i);
+        if (name.size() <= suffix.size() ||
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        const std::string weight = name.substr(0, name.size() - suffix.size());
+        size_t ci = 0;
+        const void *sums = nullptr, *counts = nullptr;
+        uint64_t sum_bytes = 0, count_bytes = 0;
+        if (lb_model_tensor_find(&ci, m, (weight + ".counts").c_str()) != LB_OK ||
+            lb_model_tensor_data(&sums, &sum_bytes, m, i) != LB_OK ||
+            lb_model_tensor_data(&counts, &count_bytes, m, ci) != LB_OK || count_bytes < 4) {
+            std::fprintf(stderr, "%s: %s has no readable counts\n", path.c_str(), weight.c_str());
+            lb_model_close(m);
+            return false;
+        }
+        const size_t n_mat = count_bytes / 4, ne0 = sum_bytes / 4 / n_mat;
+        std::vector<float> v(ne0 * n_mat);
+        for (size_t e = 0; e < n_mat; ++e) {
+            const float c = static_cast<const float *>(counts)[e];
+            for (size_t j = 0; j < ne0; ++j)
+                v[e * ne0 + j] = c > 0 ? static_cast<const float *>(sums)[e * ne0 + j] / c : 1.0f;
+        }
+        d.names.push_back(weight);
+        d.values.push_back(std::move(v));
+    }
+    lb_model_close(m);
+    for (size_t i = 0; i < d.names.size(); ++i)
+        d.entries.push_back({d.names[i].c_str(), d.values[i].data(), d.values[i].size()});
+    d.entries.push_back({nullptr, nullptr, 0});
+    return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-    std::string model, dir = "build/bench-models", type = "Q4_K_M";
+    std::string model, dir = "build/bench-models", type = "Q4_K_M", imatrix;
     int threads = 2;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -61,8 +135,12 @@ int main(int argc, char **argv) {
             type = argv[++i];
         else if (a == "--threads" && i + 1 < argc)
             threads = std::atoi(argv[++i]);
+        else if (a == "--imatrix" && i + 1 < argc)
+            imatrix = argv[++i];
         else {
-            std::fprintf(stderr, "usage: %s [--model FILE] [--type Q4_K_M] [--threads 2] [--dir DIR]\n",
+            std::fprintf(stderr,
+                         "usage: %s [--model FILE] [--type Q4_K_M] [--threads 2] [--dir DIR] "
+                         "[--imatrix FILE|synth]\n",
                          argv[0]);
             return 2;
         }
@@ -73,25 +151,35 @@ int main(int argc, char **argv) {
         return 2;
     }
     std::system(("mkdir -p '" + dir + "'").c_str());
-    if (model.empty()) {
+    const bool synthetic = model.empty();
+    if (synthetic) {
         model = dir + "/synthetic-1b-f16.gguf";
         if (!bench::file_exists(model)) {
             std::fprintf(stderr, "writing the synthetic 1B model to %s ...\n", model.c_str());
-            lb_synth_options o;
-            lb_synth_options_init(&o, LB_SYNTH_OPTIONS_VERSION);
-            o.n_layer = 20;
-            o.n_embd = 2048;
-            o.n_head = 32;
-            o.n_head_kv = 8;
-            o.n_ff = 8192;
-            o.type = LB_TYPE_F16;
-            o.seed = 1;
+            const lb_synth_options o = synthetic_1b();
             if (lb_synth_write_model(&o, model.c_str(), nullptr, nullptr) != LB_OK) {
                 std::fprintf(stderr, "cannot write the model: %s\n", lb_last_error());
                 return 1;
             }
         }
     }
+    if (imatrix == "synth") {
+        if (!synthetic) {
+            std::fprintf(stderr, "--imatrix synth is the synthetic model's: give a file for %s\n",
+                         model.c_str());
+            return 2;
+        }
+        imatrix = dir + "/synthetic-1b.imatrix.gguf";
+        if (!bench::file_exists(imatrix)) {
+            const lb_synth_options o = synthetic_1b();
+            if (lb_synth_write_imatrix(&o, imatrix.c_str()) != LB_OK) {
+                std::fprintf(stderr, "cannot write the importance matrix: %s\n", lb_last_error());
+                return 1;
+            }
+        }
+    }
+    PeerImatrix peer_imatrix;
+    if (!imatrix.empty() && !read_imatrix(imatrix, peer_imatrix)) return 1;
     try {
         peer::Llama::get();
     } catch (const std::exception &e) {
@@ -110,6 +198,7 @@ int main(int argc, char **argv) {
             const bool ok = lb_model_open(&m, model.c_str()) == LB_OK && lb_quantizer_new(&q) == LB_OK &&
                             lb_quantizer_set_ftype(q, ftype) == LB_OK &&
                             lb_quantizer_set_threads(q, threads) == LB_OK &&
+                            (imatrix.empty() || lb_quantizer_set_imatrix(q, imatrix.c_str()) == LB_OK) &&
                             lb_quantizer_run(q, m, out_lowbit.c_str()) == LB_OK;
             if (!ok) std::fprintf(stderr, "lowbit: %s\n", lb_last_error());
             return ok;
@@ -122,6 +211,7 @@ int main(int argc, char **argv) {
             peer::Llama::QuantizeParams p = l.model_quantize_default_params();
             p.ftype = ftype;
             p.nthread = threads;
+            if (!imatrix.empty()) p.imatrix = peer_imatrix.entries.data();
             return l.model_quantize(model.c_str(), out_llama.c_str(), &p) == 0;
         },
         out_llama);
@@ -132,7 +222,8 @@ int main(int argc, char **argv) {
     std::printf("model:    %s (%.2f GiB)\n", model.c_str(), model_gib);
     std::printf("machine:  %s, %ld logical cores\n", bench::cpu_model().c_str(),
                 sysconf(_SC_NPROCESSORS_ONLN));
-    std::printf("run:      %s, %d threads each, each in its own process\n\n", type.c_str(), threads);
+    std::printf("run:      %s, %d threads each, each in its own process\n", type.c_str(), threads);
+    std::printf("imatrix:  %s\n\n", imatrix.empty() ? "none" : imatrix.c_str());
     std::printf("%-10s %10s %14s %14s %s\n", "tool", "wall s", "peak RSS MiB", "output MiB", "");
     std::printf("%-10s %10.2f %14.1f %14.1f %s\n", "lowbit", lowbit.seconds, lowbit.peak_rss_mib,
                 static_cast<double>(lowbit.bytes) / (1 << 20), lowbit.ok ? "" : "FAILED");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <pthread.h>
 
 namespace lb {
 
@@ -19,10 +20,31 @@ struct ThreadPool::Job {
     std::exception_ptr error;
 };
 
+namespace {
+
+std::atomic<ThreadPool *> g_shared{nullptr};
+std::vector<ThreadPool *> *g_retired = nullptr; // pools left behind by fork(), kept reachable
+
+// In a child of fork() only the forking thread exists: the parent's workers
+// are gone, and a worker may have held the pool's mutex at the fork. The
+// child starts a fresh pool; the old one is left as it is (its threads can be
+// neither joined nor detached there).
+void fresh_pool_after_fork() {
+    g_retired->push_back(g_shared.exchange(new ThreadPool));
+}
+
+} // namespace
+
 ThreadPool &ThreadPool::shared() {
     // never destroyed: workers may still be parked when static destructors run
-    static ThreadPool *const pool = new ThreadPool;
-    return *pool;
+    static const bool installed = [] {
+        g_shared.store(new ThreadPool);
+        g_retired = new std::vector<ThreadPool *>;
+        pthread_atfork(nullptr, nullptr, fresh_pool_after_fork);
+        return true;
+    }();
+    (void)installed;
+    return *g_shared.load();
 }
 
 ThreadPool::~ThreadPool() {

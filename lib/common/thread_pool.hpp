@@ -15,7 +15,8 @@ namespace lb {
 
 class ThreadPool {
   public:
-    // The process-wide pool.
+    // The process-wide pool. A child of fork() gets a pool of its own (the
+    // parent's workers do not exist there), so the child keeps every thread.
     static ThreadPool &shared();
 
     ThreadPool() = default;
