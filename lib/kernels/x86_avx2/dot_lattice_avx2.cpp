@@ -1,12 +1,15 @@
 // AVX2 dot kernels (with FMA and F16C) of the lattice I-quants with Q8_K:
 // IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S, whose grid levels are positive,
-// and IQ1_S and IQ1_M (levels -1, 0, 1 and a shift of +-1/8). A sub-block
-// of 32 weights is read as formats/lattice_blocks.hpp (iq1_blocks.hpp) reads it; its grid rows
-// (four of 8 bytes, or eight of 4) are gathered into one vector, its 32 sign
-// bits spread over the activations, and the products summed exactly in
-// integers with the sub-block's scales. Each super-block's integer sum is the
-// scalar reference's; its scale product and the sum over super-blocks are the
-// reference's float steps (contraction aside: tests bound the difference).
+// and IQ1_S and IQ1_M (levels -1, 0, 1 and a shift of +-1/8). A sub-block of
+// 32 weights is read as formats/lattice_blocks.hpp (iq1_blocks.hpp) reads it
+// (IQ2_XS: its indices and sign codes split in vectors, a super-block at a
+// time); its grid rows (four of 8 bytes, or eight of 4) are gathered into one
+// vector, its signs applied to the activations (bytes from a table where the
+// signs have even parity, the stored bits spread otherwise: each the faster
+// here), and the products summed exactly in integers with the sub-block's
+// scales. Each super-block's integer sum is the scalar reference's; its scale
+// product and the sum over super-blocks are the reference's float steps
+// (contraction aside: tests bound the difference).
 #include "formats/blocks.hpp"
 #include "formats/iq1_blocks.hpp"
 #include "formats/lattice_blocks.hpp"
@@ -28,6 +31,46 @@ using formats::block_q8_K;
 using formats::LatticeLayout;
 using formats::LatticeSub;
 using formats::QK_K;
+
+// The sign bytes of 8 values from their sign bits (bit j set: value j
+// negative), as _mm256_sign_epi8 takes them: 0xff where negative, 1 elsewhere.
+struct SignMasks {
+    uint64_t mask[256] = {};
+    constexpr SignMasks() {
+        for (unsigned i = 0; i < 256; ++i)
+            for (unsigned j = 0; j < 8; ++j) mask[i] |= uint64_t{i >> j & 1u ? 0xffu : 0x01u} << 8 * j;
+    }
+};
+constexpr SignMasks kSignMasks{};
+
+inline long long sign_mask(unsigned bits) {
+    return static_cast<long long>(kSignMasks.mask[bits & 255u]);
+}
+
+// The same from 7 stored bits with the eighth for even parity
+// (formats::even_signs) in one lookup.
+struct EvenSignMasks {
+    uint64_t mask[128] = {};
+    constexpr EvenSignMasks() {
+        for (unsigned i = 0; i < 128; ++i) mask[i] = SignMasks{}.mask[formats::kEvenSigns.signs[i]];
+    }
+};
+constexpr EvenSignMasks kEvenSignMasks{};
+
+inline long long even_sign_mask(unsigned seven_bits) {
+    return static_cast<long long>(kEvenSignMasks.mask[seven_bits & 127u]);
+}
+
+// The sign bytes of a sub-block's 32 values: table lookups where the signs
+// have even parity (their bytes come from a table lookup already), the bits
+// spread in the vector where all 8 are stored.
+template <typename Block> inline __m256i sub_signs(const LatticeSub &s) {
+    if constexpr (formats::LatticeLayout<Block>::kEvenSigns)
+        return _mm256_set_epi64x(sign_mask(s.signs[3]), sign_mask(s.signs[2]), sign_mask(s.signs[1]),
+                                 sign_mask(s.signs[0]));
+    else
+        return sign_bytes(s.signs);
+}
 
 inline int32_t hsum_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -56,7 +99,7 @@ void lattice_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float 
         for (int ib = 0; ib < QK_K / 32; ++ib) {
             const LatticeSub s = formats::lattice_sub(x, ib);
             const __m256i levels = sub_levels<Block>(grid, s);
-            const __m256i signs = sign_bytes(s.signs);
+            const __m256i signs = sub_signs<Block>(s);
             const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s.scale[1])),
                                                    _mm_set1_epi16(static_cast<int16_t>(s.scale[0])));
             for (int j = 0; j < J; ++j) {
@@ -73,6 +116,52 @@ void lattice_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float 
 
 template <typename Block> void tile_lattice(const MatmulTile &t) {
     tile_by_rows<lattice_pass<Block, kTokens>, lattice_pass<Block, 1>>(t, QK_K);
+}
+
+// --- IQ2_XS: a super-block's indices and sign codes split in vectors ---------------
+
+template <int J> void iq2_xs_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
+    const int8_t *grid = formats::iq2xs_grid().value;
+    const __m256i low9 = _mm256_set1_epi16(511);
+    float acc[J];
+    for (int j = 0; j < J; ++j) acc[j] = 0.0f;
+    for (int64_t b = 0; b < nb; ++b) {
+        const formats::block_iq2_xs &x = reinterpret_cast<const formats::block_iq2_xs *>(w)[b];
+        alignas(32) uint16_t point[32], sign[32];
+        for (int h = 0; h < 2; ++h) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs + 16 * h));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(point + 16 * h), _mm256_and_si256(q, low9));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(sign + 16 * h), _mm256_srli_epi16(q, 9));
+        }
+        const block_q8_K *y[J];
+        __m256i total[J];
+        for (int j = 0; j < J; ++j) {
+            y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
+            total[j] = _mm256_setzero_si256();
+        }
+        for (int ib = 0; ib < QK_K / 32; ++ib) {
+            const uint16_t *pt = point + 4 * ib, *sg = sign + 4 * ib;
+            const __m256i levels = _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]),
+                                                     grid_row8(grid, pt[1]), grid_row8(grid, pt[0]));
+            const __m256i signs = _mm256_set_epi64x(even_sign_mask(sg[3]), even_sign_mask(sg[2]),
+                                                    even_sign_mask(sg[1]), even_sign_mask(sg[0]));
+            const __m256i scale =
+                _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(2 * (x.scales[ib] >> 4) + 1)),
+                                 _mm_set1_epi16(static_cast<int16_t>(2 * (x.scales[ib] & 15) + 1)));
+            for (int j = 0; j < J; ++j) {
+                const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
+                const __m256i pairs = _mm256_maddubs_epi16(levels, _mm256_sign_epi8(q8, signs));
+                total[j] = _mm256_add_epi32(total[j], _mm256_madd_epi16(pairs, scale));
+            }
+        }
+        const float dw = half(x.d);
+        for (int j = 0; j < J; ++j) acc[j] += dw * y[j]->d * static_cast<float>(hsum_epi32(total[j]));
+    }
+    for (int j = 0; j < J; ++j) sums[j] = 0.125f * acc[j];
+}
+
+void tile_iq2_xs(const MatmulTile &t) {
+    tile_by_rows<iq2_xs_pass<kTokens>, iq2_xs_pass<1>>(t, QK_K);
 }
 
 // --- IQ1_S and IQ1_M x Q8_K (formats/iq1_blocks.hpp) ----------------------------
@@ -134,7 +223,7 @@ template <typename Block> void tile_iq1(const MatmulTile &t) {
 
 void use_lattice_dots(DotKernels &k) {
     use_tile<tile_lattice<formats::block_iq2_xxs>>(k.by_type[LB_TYPE_IQ2_XXS]);
-    use_tile<tile_lattice<formats::block_iq2_xs>>(k.by_type[LB_TYPE_IQ2_XS]);
+    use_tile<tile_iq2_xs>(k.by_type[LB_TYPE_IQ2_XS]);
     use_tile<tile_lattice<formats::block_iq2_s>>(k.by_type[LB_TYPE_IQ2_S]);
     use_tile<tile_lattice<formats::block_iq3_xxs>>(k.by_type[LB_TYPE_IQ3_XXS]);
     use_tile<tile_lattice<formats::block_iq3_s>>(k.by_type[LB_TYPE_IQ3_S]);
