@@ -173,50 +173,99 @@ inline __m256i delta_signs(unsigned negative) {
     return _mm256_or_si256(set, _mm256_set1_epi8(1));
 }
 
-// J tokens against one weight row: per super-block s = sum of scale * level *
-// q8 and s_delta = sum of scale * (+-1) q8, both exact; the levels (-1, 0, 1)
-// and the deltas' signs applied to q8 with _mm256_sign_epi8.
-template <typename Block, int J>
+// A super-block's sub-blocks as formats::iq1_sub reads them. IQ1_S: read
+// sub-block by sub-block.
+struct Iq1sReader {
+    const formats::block_iq1_s &x;
+    explicit Iq1sReader(const formats::block_iq1_s &block) : x(block) {}
+    float d() const { return half(x.d); }
+    formats::Iq1Sub sub(int ib) const { return formats::iq1_sub(x, ib); }
+};
+
+// IQ1_M: the points and delta signs of all 32 groups split in vectors first
+// (group g's nibble is nibble g % 2 of qh[g / 2]: its 3 high point bits and,
+// at bit 3, the delta's sign), the scales from the four scale words.
+struct Iq1mReader {
+    alignas(32) uint16_t point[32];
+    uint32_t negative;
+    int32_t scale[16];
+    float d_;
+    explicit Iq1mReader(const formats::block_iq1_m &x) {
+        const __m128i qh = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qh)),
+                      low4 = _mm_set1_epi8(0x0f);
+        const __m128i even = _mm_and_si128(qh, low4), odd = _mm_and_si128(_mm_srli_epi16(qh, 4), low4);
+        const __m128i first = _mm_unpacklo_epi8(even, odd), second = _mm_unpackhi_epi8(even, odd);
+        const __m256i nibbles = _mm256_set_m128i(second, first), eight = _mm256_set1_epi8(8);
+        negative = static_cast<uint32_t>(
+            _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(nibbles, eight), eight)));
+        const __m128i seven = _mm_set1_epi8(7);
+        for (int h = 0; h < 2; ++h) {
+            const __m256i lo =
+                _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs + 16 * h)));
+            const __m256i hi = _mm256_cvtepu8_epi16(_mm_and_si128(h == 0 ? first : second, seven));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(point + 16 * h),
+                               _mm256_or_si256(lo, _mm256_slli_epi16(hi, 8)));
+        }
+        for (int k = 0; k < 4; ++k) {
+            const unsigned sc = formats::iq1_scales_word(x, k);
+            for (int m = 0; m < 4; ++m) scale[4 * k + m] = static_cast<int32_t>(2 * (sc >> 3 * m & 7) + 1);
+        }
+        d_ = half(formats::iq1_d_bits(x));
+    }
+    float d() const { return d_; }
+    formats::Iq1Sub sub(int ib) const {
+        formats::Iq1Sub s;
+        for (int l = 0; l < 4; ++l) s.point[l] = point[4 * ib + l];
+        s.negative = static_cast<uint8_t>(negative >> 4 * ib & 15u);
+        s.scale[0] = scale[2 * ib];
+        s.scale[1] = scale[2 * ib + 1];
+        return s;
+    }
+};
+
+// J tokens against one weight row: per super-block the exact integer
+// t = sum of scale * (8 level + delta sign) * q8 = 8 s + s_delta (s the sum of
+// scale * level * q8, s_delta that of scale * (+-1) q8). Its float times 1/8
+// is s + s_delta / 8 exactly (|t| < 2^24), the value the reference's
+// float(s) + 1/8 float(s_delta) rounds to: the same float. The values
+// 8 level +- 1 are odd, never 0, so _mm256_sign_epi8 applies them whole.
+template <typename Block, typename Reader, int J>
 void iq1_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const int8_t *grid = formats::iq1s_grid().value;
-    const __m256i ones = _mm256_set1_epi8(1);
     float acc[J];
     for (int j = 0; j < J; ++j) acc[j] = 0.0f;
     for (int64_t b = 0; b < nb; ++b) {
-        const Block &x = reinterpret_cast<const Block *>(w)[b];
+        const Reader reader(reinterpret_cast<const Block *>(w)[b]);
         const block_q8_K *y[J];
-        __m256i total[J], shift[J];
+        __m256i total[J];
         for (int j = 0; j < J; ++j) {
             y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
-            total[j] = shift[j] = _mm256_setzero_si256();
+            total[j] = _mm256_setzero_si256();
         }
         for (int ib = 0; ib < QK_K / 32; ++ib) {
-            const formats::Iq1Sub s = formats::iq1_sub(x, ib);
-            const __m256i levels =
-                _mm256_set_epi64x(grid_row8(grid, s.point[3]), grid_row8(grid, s.point[2]),
-                                  grid_row8(grid, s.point[1]), grid_row8(grid, s.point[0]));
-            const __m256i deltas = delta_signs(s.negative);
-            const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s.scale[1])),
-                                                   _mm_set1_epi16(static_cast<int16_t>(s.scale[0])));
+            const formats::Iq1Sub sub = reader.sub(ib);
+            const uint16_t *pt = sub.point;
+            const __m256i levels = _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]),
+                                                     grid_row8(grid, pt[1]), grid_row8(grid, pt[0]));
+            const __m256i two = _mm256_add_epi8(levels, levels), four = _mm256_add_epi8(two, two);
+            const __m256i v = _mm256_add_epi8(_mm256_add_epi8(four, four), delta_signs(sub.negative));
+            const __m256i magnitude = _mm256_sign_epi8(v, v);
+            const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(sub.scale[1])),
+                                                   _mm_set1_epi16(static_cast<int16_t>(sub.scale[0])));
             for (int j = 0; j < J; ++j) {
                 const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
-                const __m256i p = _mm256_maddubs_epi16(ones, _mm256_sign_epi8(q8, levels));
-                const __m256i pd = _mm256_maddubs_epi16(ones, _mm256_sign_epi8(q8, deltas));
+                const __m256i p = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(q8, v));
                 total[j] = _mm256_add_epi32(total[j], _mm256_madd_epi16(p, scale));
-                shift[j] = _mm256_add_epi32(shift[j], _mm256_madd_epi16(pd, scale));
             }
         }
-        const float dw = half(formats::iq1_d_bits(x));
         for (int j = 0; j < J; ++j)
-            acc[j] += dw * y[j]->d *
-                      (static_cast<float>(hsum_epi32(total[j])) +
-                       formats::kIq1Delta * static_cast<float>(hsum_epi32(shift[j])));
+            acc[j] += reader.d() * y[j]->d * (static_cast<float>(hsum_epi32(total[j])) * formats::kIq1Delta);
     }
     for (int j = 0; j < J; ++j) sums[j] = acc[j];
 }
 
-template <typename Block> void tile_iq1(const MatmulTile &t) {
-    tile_by_rows<iq1_pass<Block, kTokens>, iq1_pass<Block, 1>>(t, QK_K);
+template <typename Block, typename Reader> void tile_iq1(const MatmulTile &t) {
+    tile_by_rows<iq1_pass<Block, Reader, kTokens>, iq1_pass<Block, Reader, 1>>(t, QK_K);
 }
 
 } // namespace
@@ -227,8 +276,8 @@ void use_lattice_dots(DotKernels &k) {
     use_tile<tile_lattice<formats::block_iq2_s>>(k.by_type[LB_TYPE_IQ2_S]);
     use_tile<tile_lattice<formats::block_iq3_xxs>>(k.by_type[LB_TYPE_IQ3_XXS]);
     use_tile<tile_lattice<formats::block_iq3_s>>(k.by_type[LB_TYPE_IQ3_S]);
-    use_tile<tile_iq1<formats::block_iq1_s>>(k.by_type[LB_TYPE_IQ1_S]);
-    use_tile<tile_iq1<formats::block_iq1_m>>(k.by_type[LB_TYPE_IQ1_M]);
+    use_tile<tile_iq1<formats::block_iq1_s, Iq1sReader>>(k.by_type[LB_TYPE_IQ1_S]);
+    use_tile<tile_iq1<formats::block_iq1_m, Iq1mReader>>(k.by_type[LB_TYPE_IQ1_M]);
 }
 
 } // namespace lb::kernels::avx2
