@@ -79,17 +79,131 @@ inline int32_t hsum_epi32(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
+// A sub-block's scales in 16-bit lanes: weights 0..15 in the low 128 bits,
+// 16..31 in the high.
+inline __m256i scale_pair(int32_t first, int32_t second) {
+    return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(second)),
+                            _mm_set1_epi16(static_cast<int16_t>(first)));
+}
+
+// Readers of a super-block: for sub-block ib, its grid levels, sign bytes
+// and scales as vectors. LatticeSubReader reads through formats::lattice_sub,
+// sub-block by sub-block (IQ2_XXS, IQ3_XXS); the others split the super-block's
+// point indices in vectors first.
+template <typename Block> struct LatticeSubReader {
+    const Block &x;
+    const int8_t *grid;
+    LatticeSubReader(const Block &block, const int8_t *g) : x(block), grid(g) {}
+    void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
+        const LatticeSub s = formats::lattice_sub(x, ib);
+        levels = sub_levels<Block>(grid, s);
+        signs = sub_signs<Block>(s);
+        scale = scale_pair(s.scale[0], s.scale[1]);
+    }
+};
+
+inline __m256i rows8(const int8_t *grid, const uint16_t *pt) {
+    return _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]), grid_row8(grid, pt[1]),
+                             grid_row8(grid, pt[0]));
+}
+
+// IQ2_XS: qs[g] holds group g's point (bits 0..8) and sign code (9..15).
+struct Iq2xsReader {
+    const formats::block_iq2_xs &x;
+    const int8_t *grid;
+    alignas(32) uint16_t point[32], sign[32];
+    Iq2xsReader(const formats::block_iq2_xs &block, const int8_t *g) : x(block), grid(g) {
+        for (int h = 0; h < 2; ++h) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs + 16 * h));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(point + 16 * h),
+                               _mm256_and_si256(q, _mm256_set1_epi16(511)));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(sign + 16 * h), _mm256_srli_epi16(q, 9));
+        }
+    }
+    void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
+        const uint16_t *sg = sign + 4 * ib;
+        levels = rows8(grid, point + 4 * ib);
+        signs = _mm256_set_epi64x(even_sign_mask(sg[3]), even_sign_mask(sg[2]), even_sign_mask(sg[1]),
+                                  even_sign_mask(sg[0]));
+        scale = scale_pair(2 * (x.scales[ib] & 15) + 1, 2 * (x.scales[ib] >> 4) + 1);
+    }
+};
+
+// IQ2_S: group g = 4 ib + l's point is qs[g] | (qh[ib] >> 2 l & 3) << 8: the
+// high bits shifted into place by multiplying (by 2^(8 - 2 l)) and masked.
+struct Iq2sReader {
+    const formats::block_iq2_s &x;
+    const int8_t *grid;
+    alignas(32) uint16_t point[32];
+    Iq2sReader(const formats::block_iq2_s &block, const int8_t *g) : x(block), grid(g) {
+        const __m128i qh = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(x.qh));
+        const __m256i shift =
+            _mm256_set_epi16(4, 16, 64, 256, 4, 16, 64, 256, 4, 16, 64, 256, 4, 16, 64, 256);
+        for (int h = 0; h < 2; ++h) {
+            // qh[4 h + k] in the four lanes of sub-block 4 h + k
+            const __m128i spread = _mm_shuffle_epi8(
+                qh, _mm_setr_epi8(static_cast<char>(4 * h), static_cast<char>(4 * h),
+                                  static_cast<char>(4 * h), static_cast<char>(4 * h),
+                                  static_cast<char>(4 * h + 1), static_cast<char>(4 * h + 1),
+                                  static_cast<char>(4 * h + 1), static_cast<char>(4 * h + 1),
+                                  static_cast<char>(4 * h + 2), static_cast<char>(4 * h + 2),
+                                  static_cast<char>(4 * h + 2), static_cast<char>(4 * h + 2),
+                                  static_cast<char>(4 * h + 3), static_cast<char>(4 * h + 3),
+                                  static_cast<char>(4 * h + 3), static_cast<char>(4 * h + 3)));
+            const __m256i high = _mm256_and_si256(_mm256_mullo_epi16(_mm256_cvtepu8_epi16(spread), shift),
+                                                  _mm256_set1_epi16(0x300));
+            const __m256i low =
+                _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs + 16 * h)));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(point + 16 * h), _mm256_or_si256(low, high));
+        }
+    }
+    void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
+        levels = rows8(grid, point + 4 * ib);
+        signs = sign_bytes(x.qs + QK_K / 8 + 4 * ib);
+        scale = scale_pair(2 * (x.scales[ib] & 15) + 1, 2 * (x.scales[ib] >> 4) + 1);
+    }
+};
+
+// IQ3_S: point p of sub-block ib (two per group) is qs[8 ib + p] with bit
+// 8 ib + p of qh (as one 64-bit word) at bit 8.
+struct Iq3sReader {
+    const formats::block_iq3_s &x;
+    const int8_t *grid;
+    alignas(32) uint16_t point[64];
+    Iq3sReader(const formats::block_iq3_s &block, const int8_t *g) : x(block), grid(g) {
+        for (int h = 0; h < 2; ++h) {
+            const __m256i high = _mm256_and_si256(bit_bytes(x.qh + 4 * h), _mm256_set1_epi8(1));
+            for (int k = 0; k < 2; ++k) {
+                const __m128i hk = k == 0 ? _mm256_castsi256_si128(high) : _mm256_extracti128_si256(high, 1);
+                const __m256i low = _mm256_cvtepu8_epi16(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qs + 32 * h + 16 * k)));
+                _mm256_store_si256(reinterpret_cast<__m256i *>(point + 32 * h + 16 * k),
+                                   _mm256_or_si256(low, _mm256_slli_epi16(_mm256_cvtepu8_epi16(hk), 8)));
+            }
+        }
+    }
+    void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
+        const uint16_t *pt = point + 8 * ib;
+        levels = _mm256_set_epi32(grid_row4(grid, pt[7]), grid_row4(grid, pt[6]), grid_row4(grid, pt[5]),
+                                  grid_row4(grid, pt[4]), grid_row4(grid, pt[3]), grid_row4(grid, pt[2]),
+                                  grid_row4(grid, pt[1]), grid_row4(grid, pt[0]));
+        signs = sign_bytes(x.signs + 4 * ib);
+        const int32_t ls = 2 * (x.scales[ib / 2] >> 4 * (ib % 2) & 15) + 1;
+        scale = scale_pair(ls, ls);
+    }
+};
+
 // J tokens against one weight row: per super-block, sum over sub-blocks of
 // scale * sum(level * sign * q8), the levels unsigned (at most 62) so that
-// _mm256_maddubs_epi16's pairs stay below 2^15; the scale in 16-bit lanes
-// (weights 0..15 in the low 128 bits, 16..31 in the high).
-template <typename Block, int J>
+// _mm256_maddubs_epi16's pairs stay below 2^15.
+template <typename Block, typename Reader, int J>
 void lattice_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
     const int8_t *grid = LatticeLayout<Block>::grid().value;
     float acc[J];
     for (int j = 0; j < J; ++j) acc[j] = 0.0f;
     for (int64_t b = 0; b < nb; ++b) {
         const Block &x = reinterpret_cast<const Block *>(w)[b];
+        const Reader reader(x, grid);
         const block_q8_K *y[J];
         __m256i total[J];
         for (int j = 0; j < J; ++j) {
@@ -97,11 +211,8 @@ void lattice_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float 
             total[j] = _mm256_setzero_si256();
         }
         for (int ib = 0; ib < QK_K / 32; ++ib) {
-            const LatticeSub s = formats::lattice_sub(x, ib);
-            const __m256i levels = sub_levels<Block>(grid, s);
-            const __m256i signs = sub_signs<Block>(s);
-            const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s.scale[1])),
-                                                   _mm_set1_epi16(static_cast<int16_t>(s.scale[0])));
+            __m256i levels, signs, scale;
+            reader.sub(ib, levels, signs, scale);
             for (int j = 0; j < J; ++j) {
                 const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
                 const __m256i pairs = _mm256_maddubs_epi16(levels, _mm256_sign_epi8(q8, signs));
@@ -114,54 +225,8 @@ void lattice_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float 
     for (int j = 0; j < J; ++j) sums[j] = LatticeLayout<Block>::kFactor * acc[j];
 }
 
-template <typename Block> void tile_lattice(const MatmulTile &t) {
-    tile_by_rows<lattice_pass<Block, kTokens>, lattice_pass<Block, 1>>(t, QK_K);
-}
-
-// --- IQ2_XS: a super-block's indices and sign codes split in vectors ---------------
-
-template <int J> void iq2_xs_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sums) {
-    const int8_t *grid = formats::iq2xs_grid().value;
-    const __m256i low9 = _mm256_set1_epi16(511);
-    float acc[J];
-    for (int j = 0; j < J; ++j) acc[j] = 0.0f;
-    for (int64_t b = 0; b < nb; ++b) {
-        const formats::block_iq2_xs &x = reinterpret_cast<const formats::block_iq2_xs *>(w)[b];
-        alignas(32) uint16_t point[32], sign[32];
-        for (int h = 0; h < 2; ++h) {
-            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qs + 16 * h));
-            _mm256_store_si256(reinterpret_cast<__m256i *>(point + 16 * h), _mm256_and_si256(q, low9));
-            _mm256_store_si256(reinterpret_cast<__m256i *>(sign + 16 * h), _mm256_srli_epi16(q, 9));
-        }
-        const block_q8_K *y[J];
-        __m256i total[J];
-        for (int j = 0; j < J; ++j) {
-            y[j] = reinterpret_cast<const block_q8_K *>(ar[j]) + b;
-            total[j] = _mm256_setzero_si256();
-        }
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            const uint16_t *pt = point + 4 * ib, *sg = sign + 4 * ib;
-            const __m256i levels = _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]),
-                                                     grid_row8(grid, pt[1]), grid_row8(grid, pt[0]));
-            const __m256i signs = _mm256_set_epi64x(even_sign_mask(sg[3]), even_sign_mask(sg[2]),
-                                                    even_sign_mask(sg[1]), even_sign_mask(sg[0]));
-            const __m256i scale =
-                _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(2 * (x.scales[ib] >> 4) + 1)),
-                                 _mm_set1_epi16(static_cast<int16_t>(2 * (x.scales[ib] & 15) + 1)));
-            for (int j = 0; j < J; ++j) {
-                const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
-                const __m256i pairs = _mm256_maddubs_epi16(levels, _mm256_sign_epi8(q8, signs));
-                total[j] = _mm256_add_epi32(total[j], _mm256_madd_epi16(pairs, scale));
-            }
-        }
-        const float dw = half(x.d);
-        for (int j = 0; j < J; ++j) acc[j] += dw * y[j]->d * static_cast<float>(hsum_epi32(total[j]));
-    }
-    for (int j = 0; j < J; ++j) sums[j] = 0.125f * acc[j];
-}
-
-void tile_iq2_xs(const MatmulTile &t) {
-    tile_by_rows<iq2_xs_pass<kTokens>, iq2_xs_pass<1>>(t, QK_K);
+template <typename Block, typename Reader> void tile_lattice(const MatmulTile &t) {
+    tile_by_rows<lattice_pass<Block, Reader, kTokens>, lattice_pass<Block, Reader, 1>>(t, QK_K);
 }
 
 // --- IQ1_S and IQ1_M x Q8_K (formats/iq1_blocks.hpp) ----------------------------
@@ -271,11 +336,13 @@ template <typename Block, typename Reader> void tile_iq1(const MatmulTile &t) {
 } // namespace
 
 void use_lattice_dots(DotKernels &k) {
-    use_tile<tile_lattice<formats::block_iq2_xxs>>(k.by_type[LB_TYPE_IQ2_XXS]);
-    use_tile<tile_iq2_xs>(k.by_type[LB_TYPE_IQ2_XS]);
-    use_tile<tile_lattice<formats::block_iq2_s>>(k.by_type[LB_TYPE_IQ2_S]);
-    use_tile<tile_lattice<formats::block_iq3_xxs>>(k.by_type[LB_TYPE_IQ3_XXS]);
-    use_tile<tile_lattice<formats::block_iq3_s>>(k.by_type[LB_TYPE_IQ3_S]);
+    using formats::block_iq2_s, formats::block_iq2_xs, formats::block_iq2_xxs, formats::block_iq3_s,
+        formats::block_iq3_xxs;
+    use_tile<tile_lattice<block_iq2_xxs, LatticeSubReader<block_iq2_xxs>>>(k.by_type[LB_TYPE_IQ2_XXS]);
+    use_tile<tile_lattice<block_iq2_xs, Iq2xsReader>>(k.by_type[LB_TYPE_IQ2_XS]);
+    use_tile<tile_lattice<block_iq2_s, Iq2sReader>>(k.by_type[LB_TYPE_IQ2_S]);
+    use_tile<tile_lattice<block_iq3_xxs, LatticeSubReader<block_iq3_xxs>>>(k.by_type[LB_TYPE_IQ3_XXS]);
+    use_tile<tile_lattice<block_iq3_s, Iq3sReader>>(k.by_type[LB_TYPE_IQ3_S]);
     use_tile<tile_iq1<formats::block_iq1_s, Iq1sReader>>(k.by_type[LB_TYPE_IQ1_S]);
     use_tile<tile_iq1<formats::block_iq1_m, Iq1mReader>>(k.by_type[LB_TYPE_IQ1_M]);
 }
