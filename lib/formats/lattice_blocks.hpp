@@ -24,35 +24,29 @@ struct LatticeSub {
     int32_t scale[2];  // 2 ls + 1 (1 + 2 ls) of weights 0..15 and 16..31
 };
 
-// Per block type: whether its signs have even parity (7 stored bits,
-// even_signs), the grid, its coordinates per point, and the constant factor.
+// Per block type: the grid, its coordinates per point, and the constant factor.
 template <typename Block> struct LatticeLayout;
 template <> struct LatticeLayout<block_iq2_xxs> {
-    static constexpr bool kEvenSigns = true;
     static constexpr int kDims = 8;
     static constexpr float kFactor = 0.125f;
     static constexpr const LatticeGrid &(*grid)() = iq2xxs_grid;
 };
 template <> struct LatticeLayout<block_iq2_xs> {
-    static constexpr bool kEvenSigns = true;
     static constexpr int kDims = 8;
     static constexpr float kFactor = 0.125f;
     static constexpr const LatticeGrid &(*grid)() = iq2xs_grid;
 };
 template <> struct LatticeLayout<block_iq2_s> {
-    static constexpr bool kEvenSigns = false;
     static constexpr int kDims = 8;
     static constexpr float kFactor = 0.125f;
     static constexpr const LatticeGrid &(*grid)() = iq2s_grid;
 };
 template <> struct LatticeLayout<block_iq3_xxs> {
-    static constexpr bool kEvenSigns = true;
     static constexpr int kDims = 4;
     static constexpr float kFactor = 0.25f;
     static constexpr const LatticeGrid &(*grid)() = iq3xxs_grid;
 };
 template <> struct LatticeLayout<block_iq3_s> {
-    static constexpr bool kEvenSigns = false;
     static constexpr int kDims = 4;
     static constexpr float kFactor = 1.0f;
     static constexpr const LatticeGrid &(*grid)() = iq3s_grid;

@@ -1,15 +1,16 @@
 // AVX2 dot kernels (with FMA and F16C) of the lattice I-quants with Q8_K:
 // IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S, whose grid levels are positive,
-// and IQ1_S and IQ1_M (levels -1, 0, 1 and a shift of +-1/8). A sub-block of
-// 32 weights is read as formats/lattice_blocks.hpp (iq1_blocks.hpp) reads it
-// (IQ2_XS: its indices and sign codes split in vectors, a super-block at a
-// time); its grid rows (four of 8 bytes, or eight of 4) are gathered into one
-// vector, its signs applied to the activations (bytes from a table where the
-// signs have even parity, the stored bits spread otherwise: each the faster
-// here), and the products summed exactly in integers with the sub-block's
-// scales. Each super-block's integer sum is the scalar reference's; its scale
-// product and the sum over super-blocks are the reference's float steps
-// (contraction aside: tests bound the difference).
+// and IQ1_S and IQ1_M (levels -1, 0, 1 and a shift of +-1/8). Each type has a
+// reader of its blocks (the layouts of formats/blocks.hpp, as
+// formats/lattice_blocks.hpp and iq1_blocks.hpp read them; IQ1_S through
+// iq1_sub), most splitting a super-block's point indices in vectors first.
+// A sub-block's grid rows (four of 8 bytes, or eight of 4) are gathered into
+// one vector, its signs applied to the activations (bytes from a table where
+// the signs have even parity, the stored bits spread otherwise: each the
+// faster here), and the products summed exactly in integers with the
+// sub-block's scales. Each super-block's integer sum is the scalar
+// reference's; its scale product and the sum over super-blocks are the
+// reference's float steps (contraction aside: tests bound the difference).
 #include "formats/blocks.hpp"
 #include "formats/iq1_blocks.hpp"
 #include "formats/lattice_blocks.hpp"
@@ -21,6 +22,7 @@
 #include "kernels/x86_avx2/levels_avx2.hpp"
 #include "kernels/x86_avx2/q8_0_pass_avx2.hpp"
 
+#include <cstring>
 #include <immintrin.h>
 
 namespace lb::kernels::avx2 {
@@ -29,47 +31,23 @@ namespace {
 
 using formats::block_q8_K;
 using formats::LatticeLayout;
-using formats::LatticeSub;
 using formats::QK_K;
 
-// The sign bytes of 8 values from their sign bits (bit j set: value j
-// negative), as _mm256_sign_epi8 takes them: 0xff where negative, 1 elsewhere.
-struct SignMasks {
-    uint64_t mask[256] = {};
-    constexpr SignMasks() {
-        for (unsigned i = 0; i < 256; ++i)
-            for (unsigned j = 0; j < 8; ++j) mask[i] |= uint64_t{i >> j & 1u ? 0xffu : 0x01u} << 8 * j;
-    }
-};
-constexpr SignMasks kSignMasks{};
-
-inline long long sign_mask(unsigned bits) {
-    return static_cast<long long>(kSignMasks.mask[bits & 255u]);
-}
-
-// The same from 7 stored bits with the eighth for even parity
-// (formats::even_signs) in one lookup.
+// The sign bytes of 8 values from 7 stored bits, the eighth for even parity
+// (formats::even_signs), as _mm256_sign_epi8 takes them: 0xff where
+// negative, 1 elsewhere.
 struct EvenSignMasks {
     uint64_t mask[128] = {};
     constexpr EvenSignMasks() {
-        for (unsigned i = 0; i < 128; ++i) mask[i] = SignMasks{}.mask[formats::kEvenSigns.signs[i]];
+        for (unsigned i = 0; i < 128; ++i)
+            for (unsigned j = 0; j < 8; ++j)
+                mask[i] |= uint64_t{formats::kEvenSigns.signs[i] >> j & 1u ? 0xffu : 0x01u} << 8 * j;
     }
 };
 constexpr EvenSignMasks kEvenSignMasks{};
 
 inline long long even_sign_mask(unsigned seven_bits) {
     return static_cast<long long>(kEvenSignMasks.mask[seven_bits & 127u]);
-}
-
-// The sign bytes of a sub-block's 32 values: table lookups where the signs
-// have even parity (their bytes come from a table lookup already), the bits
-// spread in the vector where all 8 are stored.
-template <typename Block> inline __m256i sub_signs(const LatticeSub &s) {
-    if constexpr (formats::LatticeLayout<Block>::kEvenSigns)
-        return _mm256_set_epi64x(sign_mask(s.signs[3]), sign_mask(s.signs[2]), sign_mask(s.signs[1]),
-                                 sign_mask(s.signs[0]));
-    else
-        return sign_bytes(s.signs);
 }
 
 inline int32_t hsum_epi32(__m256i v) {
@@ -87,25 +65,53 @@ inline __m256i scale_pair(int32_t first, int32_t second) {
 }
 
 // Readers of a super-block: for sub-block ib, its grid levels, sign bytes
-// and scales as vectors. LatticeSubReader reads through formats::lattice_sub,
-// sub-block by sub-block (IQ2_XXS, IQ3_XXS); the others split the super-block's
-// point indices in vectors first.
-template <typename Block> struct LatticeSubReader {
-    const Block &x;
-    const int8_t *grid;
-    LatticeSubReader(const Block &block, const int8_t *g) : x(block), grid(g) {}
-    void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
-        const LatticeSub s = formats::lattice_sub(x, ib);
-        levels = sub_levels<Block>(grid, s);
-        signs = sub_signs<Block>(s);
-        scale = scale_pair(s.scale[0], s.scale[1]);
-    }
-};
-
+// and scales as vectors, the point indices of IQ2_XS, IQ2_S and IQ3_S split in
+// vectors for the whole super-block first.
 inline __m256i rows8(const int8_t *grid, const uint16_t *pt) {
     return _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]), grid_row8(grid, pt[1]),
                              grid_row8(grid, pt[0]));
 }
+
+// IQ2_XXS and IQ3_XXS: the uint32 at `word` holds the groups' 7-bit sign
+// codes at 7 l and ls at bits 28..31; each code's sign bytes in one lookup.
+inline void even_signs_and_scale(const uint8_t *word, __m256i &signs, __m256i &scale) {
+    uint32_t a;
+    std::memcpy(&a, word, sizeof a);
+    signs = _mm256_set_epi64x(even_sign_mask(a >> 21), even_sign_mask(a >> 14), even_sign_mask(a >> 7),
+                              even_sign_mask(a));
+    const int32_t ls = static_cast<int32_t>(2 * (a >> 28) + 1);
+    scale = scale_pair(ls, ls);
+}
+
+// IQ2_XXS: sub-block ib's bytes 8 ib .. 8 ib + 3 are its points, then its
+// sign and scale word.
+struct Iq2xxsReader {
+    const uint8_t *qs;
+    const int8_t *grid;
+    Iq2xxsReader(const formats::block_iq2_xxs &x, const int8_t *g)
+        : qs(reinterpret_cast<const uint8_t *>(x.qs)), grid(g) {}
+    void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
+        const uint8_t *p = qs + 8 * ib;
+        levels = _mm256_set_epi64x(grid_row8(grid, p[3]), grid_row8(grid, p[2]), grid_row8(grid, p[1]),
+                                   grid_row8(grid, p[0]));
+        even_signs_and_scale(p + 4, signs, scale);
+    }
+};
+
+// IQ3_XXS: sub-block ib's eight 4-value points are qs[8 ib + p], its sign and
+// scale word at qs + 64 + 4 ib.
+struct Iq3xxsReader {
+    const uint8_t *qs;
+    const int8_t *grid;
+    Iq3xxsReader(const formats::block_iq3_xxs &x, const int8_t *g) : qs(x.qs), grid(g) {}
+    void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
+        const uint8_t *p = qs + 8 * ib;
+        levels = _mm256_set_epi32(grid_row4(grid, p[7]), grid_row4(grid, p[6]), grid_row4(grid, p[5]),
+                                  grid_row4(grid, p[4]), grid_row4(grid, p[3]), grid_row4(grid, p[2]),
+                                  grid_row4(grid, p[1]), grid_row4(grid, p[0]));
+        even_signs_and_scale(qs + QK_K / 4 + 4 * ib, signs, scale);
+    }
+};
 
 // IQ2_XS: qs[g] holds group g's point (bits 0..8) and sign code (9..15).
 struct Iq2xsReader {
@@ -338,10 +344,10 @@ template <typename Block, typename Reader> void tile_iq1(const MatmulTile &t) {
 void use_lattice_dots(DotKernels &k) {
     using formats::block_iq2_s, formats::block_iq2_xs, formats::block_iq2_xxs, formats::block_iq3_s,
         formats::block_iq3_xxs;
-    use_tile<tile_lattice<block_iq2_xxs, LatticeSubReader<block_iq2_xxs>>>(k.by_type[LB_TYPE_IQ2_XXS]);
+    use_tile<tile_lattice<block_iq2_xxs, Iq2xxsReader>>(k.by_type[LB_TYPE_IQ2_XXS]);
     use_tile<tile_lattice<block_iq2_xs, Iq2xsReader>>(k.by_type[LB_TYPE_IQ2_XS]);
     use_tile<tile_lattice<block_iq2_s, Iq2sReader>>(k.by_type[LB_TYPE_IQ2_S]);
-    use_tile<tile_lattice<block_iq3_xxs, LatticeSubReader<block_iq3_xxs>>>(k.by_type[LB_TYPE_IQ3_XXS]);
+    use_tile<tile_lattice<block_iq3_xxs, Iq3xxsReader>>(k.by_type[LB_TYPE_IQ3_XXS]);
     use_tile<tile_lattice<block_iq3_s, Iq3sReader>>(k.by_type[LB_TYPE_IQ3_S]);
     use_tile<tile_iq1<formats::block_iq1_s, Iq1sReader>>(k.by_type[LB_TYPE_IQ1_S]);
     use_tile<tile_iq1<formats::block_iq1_m, Iq1mReader>>(k.by_type[LB_TYPE_IQ1_M]);
