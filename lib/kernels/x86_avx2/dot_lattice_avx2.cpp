@@ -2,8 +2,8 @@
 // IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S, whose grid levels are positive,
 // and IQ1_S and IQ1_M (levels -1, 0, 1 and a shift of +-1/8). Each type has a
 // reader of its blocks (the layouts of formats/blocks.hpp, as
-// formats/lattice_blocks.hpp and iq1_blocks.hpp read them; IQ1_S through
-// iq1_sub), most splitting a super-block's point indices in vectors first.
+// formats/lattice_blocks.hpp and iq1_blocks.hpp read them), most splitting a
+// super-block's point indices in vectors first.
 // A sub-block's grid rows (four of 8 bytes, or eight of 4) are gathered into
 // one vector, its signs applied to the activations (bytes from a table where
 // the signs have even parity, the stored bits spread otherwise: each the
@@ -244,13 +244,37 @@ inline __m256i delta_signs(unsigned negative) {
     return _mm256_or_si256(set, _mm256_set1_epi8(1));
 }
 
-// A super-block's sub-blocks as formats::iq1_sub reads them. IQ1_S: read
-// sub-block by sub-block.
+// A super-block's sub-blocks as formats::iq1_sub reads them, the points of
+// all 32 groups split in vectors first. IQ1_S:
 struct Iq1sReader {
     const formats::block_iq1_s &x;
-    explicit Iq1sReader(const formats::block_iq1_s &block) : x(block) {}
+    alignas(32) uint32_t point[32];
+    // group 4 ib + l's point is qs[4 ib + l] | (qh[ib] >> 3 l & 7) << 8: qh[ib]
+    // in the four lanes of its groups, shifted by 3 l
+    explicit Iq1sReader(const formats::block_iq1_s &block) : x(block) {
+        const __m256i qh = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.qh)));
+        const __m256i shifts = _mm256_setr_epi32(0, 3, 6, 9, 0, 3, 6, 9), seven = _mm256_set1_epi32(7);
+        for (int v = 0; v < 4; ++v) {
+            const __m256i lanes =
+                _mm256_setr_epi32(2 * v, 2 * v, 2 * v, 2 * v, 2 * v + 1, 2 * v + 1, 2 * v + 1, 2 * v + 1);
+            const __m256i high =
+                _mm256_and_si256(_mm256_srlv_epi32(_mm256_permutevar8x32_epi32(qh, lanes), shifts), seven);
+            const __m256i low =
+                _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(x.qs + 8 * v)));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(point + 8 * v),
+                               _mm256_or_si256(low, _mm256_slli_epi32(high, 8)));
+        }
+    }
     float d() const { return half(x.d); }
-    formats::Iq1Sub sub(int ib) const { return formats::iq1_sub(x, ib); }
+    // ls at bits 12..14 of qh[ib], the sign of the sub-block's delta at bit 15
+    formats::Iq1Sub sub(int ib) const {
+        formats::Iq1Sub s;
+        for (int l = 0; l < 4; ++l) s.point[l] = static_cast<uint16_t>(point[4 * ib + l]);
+        const unsigned qh = x.qh[ib];
+        s.negative = qh & 0x8000u ? 15 : 0;
+        s.scale[0] = s.scale[1] = static_cast<int32_t>(2 * (qh >> 12 & 7) + 1);
+        return s;
+    }
 };
 
 // IQ1_M: the points and delta signs of all 32 groups split in vectors first
