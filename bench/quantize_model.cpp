@@ -15,6 +15,7 @@
 #include "ggml_peer.hpp"
 #include "lowbit/lowbit.h"
 #include "machine.hpp"
+#include "peer_imatrix.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -64,60 +65,6 @@ lb_synth_options synthetic_1b() {
     o.type = LB_TYPE_F16;
     o.seed = 1;
     return o;
-}
-
-// An importance matrix as llama.cpp's llama_model_imatrix_data entries (a
-// null name ends them): per-column means, sums / count, as llama-quantize
-// reads a GGUF imatrix.
-struct PeerImatrix {
-    struct Entry {
-        const char *name;
-        const float *data;
-        size_t size;
-    };
-    std::vector<std::string> names;
-    std::vector<std::vector<float>> values;
-    std::vector<Entry> entries;
-};
-
-bool read_imatrix(const std::string &path, PeerImatrix &d) {
-    lb_model *m = nullptr;
-    if (lb_model_open(&m, path.c_str()) != LB_OK) {
-        std::fprintf(stderr, "cannot read %s: %s\n", path.c_str(), lb_last_error());
-        return false;
-    }
-    const std::string suffix = ".in_sum2";
-    for (size_t i = 0; i < lb_model_tensor_count(m); ++i) {
-        const std::string name = lb_model_tensor_name(m, i);
-        if (name.size() <= suffix.size() ||
-            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-            continue;
-        const std::string weight = name.substr(0, name.size() - suffix.size());
-        size_t ci = 0;
-        const void *sums = nullptr, *counts = nullptr;
-        uint64_t sum_bytes = 0, count_bytes = 0;
-        if (lb_model_tensor_find(&ci, m, (weight + ".counts").c_str()) != LB_OK ||
-            lb_model_tensor_data(&sums, &sum_bytes, m, i) != LB_OK ||
-            lb_model_tensor_data(&counts, &count_bytes, m, ci) != LB_OK || count_bytes < 4) {
-            std::fprintf(stderr, "%s: %s has no readable counts\n", path.c_str(), weight.c_str());
-            lb_model_close(m);
-            return false;
-        }
-        const size_t n_mat = count_bytes / 4, ne0 = sum_bytes / 4 / n_mat;
-        std::vector<float> v(ne0 * n_mat);
-        for (size_t e = 0; e < n_mat; ++e) {
-            const float c = static_cast<const float *>(counts)[e];
-            for (size_t j = 0; j < ne0; ++j)
-                v[e * ne0 + j] = c > 0 ? static_cast<const float *>(sums)[e * ne0 + j] / c : 1.0f;
-        }
-        d.names.push_back(weight);
-        d.values.push_back(std::move(v));
-    }
-    lb_model_close(m);
-    for (size_t i = 0; i < d.names.size(); ++i)
-        d.entries.push_back({d.names[i].c_str(), d.values[i].data(), d.values[i].size()});
-    d.entries.push_back({nullptr, nullptr, 0});
-    return true;
 }
 
 } // namespace
@@ -178,8 +125,12 @@ int main(int argc, char **argv) {
             }
         }
     }
-    PeerImatrix peer_imatrix;
-    if (!imatrix.empty() && !read_imatrix(imatrix, peer_imatrix)) return 1;
+    peer::ImatrixEntries peer_imatrix;
+    std::string error;
+    if (!imatrix.empty() && !peer::read_imatrix_entries(imatrix, peer_imatrix, &error)) {
+        std::fprintf(stderr, "%s\n", error.c_str()); // names the file
+        return 1;
+    }
     try {
         peer::Llama::get();
     } catch (const std::exception &e) {

@@ -10,6 +10,7 @@
 // compare the files.
 #include "ggml_peer.hpp"
 #include "lowbit/lowbit.h"
+#include "peer_imatrix.hpp"
 #include "test_data.hpp"
 
 #include <cstring>
@@ -92,53 +93,12 @@ struct Options {
     std::vector<std::pair<std::string, lb_type>> tensor_types;
 };
 
-// The imatrix of a shape as llama.cpp's llama_model_imatrix_data entries:
-// per-column means, read back from lowbit's file by llama.cpp's own rule
-// (sums / count).
-struct ImatrixData {
-    std::vector<std::string> names;
-    std::vector<std::vector<float>> values;
-    struct Entry {
-        const char *name;
-        const float *data;
-        size_t size;
-    };
-    std::vector<Entry> entries;
-};
-
-ImatrixData imatrix_data(const Shape &s) {
-    ImatrixData d;
-    lb_model *m = nullptr;
-    EXPECT_EQ(lb_model_open(&m, Models::imatrix(s).c_str()), LB_OK) << lb_last_error();
-    for (size_t i = 0; i < lb_model_tensor_count(m); ++i) {
-        const std::string name = lb_model_tensor_name(m, i);
-        const std::string suffix = ".in_sum2";
-        if (name.size() <= suffix.size() ||
-            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-            continue;
-        const std::string weight = name.substr(0, name.size() - suffix.size());
-        size_t ci = 0;
-        EXPECT_EQ(lb_model_tensor_find(&ci, m, (weight + ".counts").c_str()), LB_OK);
-        const void *sums, *counts;
-        uint64_t sum_bytes, count_bytes;
-        lb_model_tensor_data(&sums, &sum_bytes, m, i);
-        lb_model_tensor_data(&counts, &count_bytes, m, ci);
-        const int64_t n_mat = static_cast<int64_t>(count_bytes / 4),
-                      ne0 = static_cast<int64_t>(sum_bytes / 4) / n_mat;
-        std::vector<float> v(static_cast<size_t>(ne0 * n_mat));
-        for (int64_t e = 0; e < n_mat; ++e) {
-            const float c = static_cast<const float *>(counts)[e];
-            for (int64_t j = 0; j < ne0; ++j)
-                v[static_cast<size_t>(e * ne0 + j)] =
-                    c > 0 ? static_cast<const float *>(sums)[e * ne0 + j] / c : 1.0f;
-        }
-        d.names.push_back(weight);
-        d.values.push_back(std::move(v));
-    }
-    lb_model_close(m);
-    for (size_t i = 0; i < d.names.size(); ++i)
-        d.entries.push_back({d.names[i].c_str(), d.values[i].data(), d.values[i].size()});
-    d.entries.push_back({nullptr, nullptr, 0});
+// The imatrix of a shape as llama.cpp's llama_model_imatrix_data entries,
+// read back from lowbit's file by llama.cpp's own rule (peer_imatrix.hpp).
+peer::ImatrixEntries imatrix_data(const Shape &s) {
+    peer::ImatrixEntries d;
+    std::string error;
+    EXPECT_TRUE(peer::read_imatrix_entries(Models::imatrix(s), d, &error)) << error;
     return d;
 }
 
@@ -158,7 +118,7 @@ std::map<std::string, std::string> llama_types(const Shape &s, lb_ftype ftype, c
     // llama.cpp's "no type" is GGML_TYPE_COUNT
     p.output_tensor_type = o.output_type == LB_TYPE_NONE ? peer::kGgmlTypeCount : o.output_type;
     p.token_embedding_type = o.embedding_type == LB_TYPE_NONE ? peer::kGgmlTypeCount : o.embedding_type;
-    ImatrixData imatrix;
+    peer::ImatrixEntries imatrix;
     if (o.imatrix) {
         imatrix = imatrix_data(s);
         p.imatrix = imatrix.entries.data();

@@ -21,6 +21,7 @@
 #include "kernels/x86_avx2/lattice_levels_avx2.hpp"
 #include "kernels/x86_avx2/levels_avx2.hpp"
 #include "kernels/x86_avx2/q8_0_pass_avx2.hpp"
+#include "kernels/x86_kquant_parts.hpp"
 
 #include <cstring>
 #include <immintrin.h>
@@ -50,13 +51,6 @@ inline long long even_sign_mask(unsigned seven_bits) {
     return static_cast<long long>(kEvenSignMasks.mask[seven_bits & 127u]);
 }
 
-inline int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-    return _mm_cvtsi128_si32(s);
-}
-
 // A sub-block's scales in 16-bit lanes: weights 0..15 in the low 128 bits,
 // 16..31 in the high.
 inline __m256i scale_pair(int32_t first, int32_t second) {
@@ -64,12 +58,10 @@ inline __m256i scale_pair(int32_t first, int32_t second) {
                             _mm_set1_epi16(static_cast<int16_t>(first)));
 }
 
-// Readers of a super-block: for sub-block ib, its grid levels, sign bytes
-// and scales as vectors, the point indices of IQ2_XS, IQ2_S and IQ3_S split in
-// vectors for the whole super-block first.
-inline __m256i rows8(const int8_t *grid, const uint16_t *pt) {
-    return _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]), grid_row8(grid, pt[1]),
-                             grid_row8(grid, pt[0]));
+// IQ2_XS and IQ2_S: ls of the first 16 weights in the low nibble, of the
+// second in the high one.
+inline __m256i nibble_scales(uint8_t scales) {
+    return scale_pair(2 * (scales & 15) + 1, 2 * (scales >> 4) + 1);
 }
 
 // IQ2_XXS and IQ3_XXS: the uint32 at `word` holds the groups' 7-bit sign
@@ -83,6 +75,10 @@ inline void even_signs_and_scale(const uint8_t *word, __m256i &signs, __m256i &s
     scale = scale_pair(ls, ls);
 }
 
+// Readers of a super-block: for sub-block ib, its grid levels, sign bytes
+// and scales as vectors, the point indices of IQ2_XS, IQ2_S and IQ3_S split in
+// vectors for the whole super-block first.
+
 // IQ2_XXS: sub-block ib's bytes 8 ib .. 8 ib + 3 are its points, then its
 // sign and scale word.
 struct Iq2xxsReader {
@@ -92,8 +88,7 @@ struct Iq2xxsReader {
         : qs(reinterpret_cast<const uint8_t *>(x.qs)), grid(g) {}
     void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
         const uint8_t *p = qs + 8 * ib;
-        levels = _mm256_set_epi64x(grid_row8(grid, p[3]), grid_row8(grid, p[2]), grid_row8(grid, p[1]),
-                                   grid_row8(grid, p[0]));
+        levels = rows8(grid, p);
         even_signs_and_scale(p + 4, signs, scale);
     }
 };
@@ -106,9 +101,7 @@ struct Iq3xxsReader {
     Iq3xxsReader(const formats::block_iq3_xxs &x, const int8_t *g) : qs(x.qs), grid(g) {}
     void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
         const uint8_t *p = qs + 8 * ib;
-        levels = _mm256_set_epi32(grid_row4(grid, p[7]), grid_row4(grid, p[6]), grid_row4(grid, p[5]),
-                                  grid_row4(grid, p[4]), grid_row4(grid, p[3]), grid_row4(grid, p[2]),
-                                  grid_row4(grid, p[1]), grid_row4(grid, p[0]));
+        levels = rows4(grid, p);
         even_signs_and_scale(qs + QK_K / 4 + 4 * ib, signs, scale);
     }
 };
@@ -131,7 +124,7 @@ struct Iq2xsReader {
         levels = rows8(grid, point + 4 * ib);
         signs = _mm256_set_epi64x(even_sign_mask(sg[3]), even_sign_mask(sg[2]), even_sign_mask(sg[1]),
                                   even_sign_mask(sg[0]));
-        scale = scale_pair(2 * (x.scales[ib] & 15) + 1, 2 * (x.scales[ib] >> 4) + 1);
+        scale = nibble_scales(x.scales[ib]);
     }
 };
 
@@ -166,7 +159,7 @@ struct Iq2sReader {
     void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
         levels = rows8(grid, point + 4 * ib);
         signs = sign_bytes(x.qs + QK_K / 8 + 4 * ib);
-        scale = scale_pair(2 * (x.scales[ib] & 15) + 1, 2 * (x.scales[ib] >> 4) + 1);
+        scale = nibble_scales(x.scales[ib]);
     }
 };
 
@@ -190,9 +183,7 @@ struct Iq3sReader {
     }
     void sub(int ib, __m256i &levels, __m256i &signs, __m256i &scale) const {
         const uint16_t *pt = point + 8 * ib;
-        levels = _mm256_set_epi32(grid_row4(grid, pt[7]), grid_row4(grid, pt[6]), grid_row4(grid, pt[5]),
-                                  grid_row4(grid, pt[4]), grid_row4(grid, pt[3]), grid_row4(grid, pt[2]),
-                                  grid_row4(grid, pt[1]), grid_row4(grid, pt[0]));
+        levels = rows4(grid, pt);
         signs = sign_bytes(x.signs + 4 * ib);
         const int32_t ls = 2 * (x.scales[ib / 2] >> 4 * (ib % 2) & 15) + 1;
         scale = scale_pair(ls, ls);
@@ -226,7 +217,7 @@ void lattice_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float 
             }
         }
         const float dw = half(x.d);
-        for (int j = 0; j < J; ++j) acc[j] += dw * y[j]->d * static_cast<float>(hsum_epi32(total[j]));
+        for (int j = 0; j < J; ++j) acc[j] += dw * y[j]->d * static_cast<float>(hsum_i32(total[j]));
     }
     for (int j = 0; j < J; ++j) sums[j] = LatticeLayout<Block>::kFactor * acc[j];
 }
@@ -339,14 +330,11 @@ void iq1_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sum
         }
         for (int ib = 0; ib < QK_K / 32; ++ib) {
             const formats::Iq1Sub sub = reader.sub(ib);
-            const uint16_t *pt = sub.point;
-            const __m256i levels = _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]),
-                                                     grid_row8(grid, pt[1]), grid_row8(grid, pt[0]));
+            const __m256i levels = rows8(grid, sub.point);
             const __m256i two = _mm256_add_epi8(levels, levels), four = _mm256_add_epi8(two, two);
             const __m256i v = _mm256_add_epi8(_mm256_add_epi8(four, four), delta_signs(sub.negative));
             const __m256i magnitude = _mm256_sign_epi8(v, v);
-            const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(sub.scale[1])),
-                                                   _mm_set1_epi16(static_cast<int16_t>(sub.scale[0])));
+            const __m256i scale = scale_pair(sub.scale[0], sub.scale[1]);
             for (int j = 0; j < J; ++j) {
                 const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[j]->qs + 32 * ib));
                 const __m256i p = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(q8, v));
@@ -354,7 +342,7 @@ void iq1_pass(int64_t nb, const uint8_t *w, const uint8_t *const *ar, float *sum
             }
         }
         for (int j = 0; j < J; ++j)
-            acc[j] += reader.d() * y[j]->d * (static_cast<float>(hsum_epi32(total[j])) * formats::kIq1Delta);
+            acc[j] += reader.d() * y[j]->d * (static_cast<float>(hsum_i32(total[j])) * formats::kIq1Delta);
     }
     for (int j = 0; j < J; ++j) sums[j] = acc[j];
 }

@@ -27,17 +27,25 @@ inline int grid_row4(const int8_t *grid, unsigned point) {
     return row;
 }
 
+// The rows of points pt[0..3] on a grid of 8 coordinates, of pt[0..7] on one
+// of 4 (pt: any unsigned index type).
+template <typename Index> inline __m256i rows8(const int8_t *grid, const Index *pt) {
+    return _mm256_set_epi64x(grid_row8(grid, pt[3]), grid_row8(grid, pt[2]), grid_row8(grid, pt[1]),
+                             grid_row8(grid, pt[0]));
+}
+
+template <typename Index> inline __m256i rows4(const int8_t *grid, const Index *pt) {
+    return _mm256_set_epi32(grid_row4(grid, pt[7]), grid_row4(grid, pt[6]), grid_row4(grid, pt[5]),
+                            grid_row4(grid, pt[4]), grid_row4(grid, pt[3]), grid_row4(grid, pt[2]),
+                            grid_row4(grid, pt[1]), grid_row4(grid, pt[0]));
+}
+
 // grid: LatticeLayout<Block>::grid().value
 template <typename Block> inline __m256i sub_levels(const int8_t *grid, const formats::LatticeSub &s) {
-    if constexpr (formats::LatticeLayout<Block>::kDims == 8) {
-        return _mm256_set_epi64x(grid_row8(grid, s.point[3]), grid_row8(grid, s.point[2]),
-                                 grid_row8(grid, s.point[1]), grid_row8(grid, s.point[0]));
-    } else {
-        return _mm256_set_epi32(grid_row4(grid, s.point[7]), grid_row4(grid, s.point[6]),
-                                grid_row4(grid, s.point[5]), grid_row4(grid, s.point[4]),
-                                grid_row4(grid, s.point[3]), grid_row4(grid, s.point[2]),
-                                grid_row4(grid, s.point[1]), grid_row4(grid, s.point[0]));
-    }
+    if constexpr (formats::LatticeLayout<Block>::kDims == 8)
+        return rows8(grid, s.point);
+    else
+        return rows4(grid, s.point);
 }
 
 } // namespace LOWBIT_ISA
